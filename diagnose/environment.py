@@ -1,0 +1,176 @@
+"""Collect environment facts from a target interpreter by running ``probe.py`` in child processes.
+
+The probes run in parallel, each with a timeout; whatever a probe cannot answer becomes a
+``ProbeFailure`` instead of an exception. All subprocess I/O goes through an injectable runner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from lfmdoctor.results import (
+    EnvironmentFacts,
+    LiquidAudioFacts,
+    ProbeFailure,
+    TorchaudioFacts,
+    TorchFacts,
+    WeightsFacts,
+)
+
+PROBE = Path(__file__).with_name("probe.py")
+KNOWN_WEIGHTS = ("LiquidAI/LFM2.5-Audio-1.5B", "LiquidAI/LFM2-Audio-1.5B")
+
+# (returncode, stdout, stderr); returncode None means the command timed out or could not start.
+RunResult = tuple[int | None, str, str]
+Runner = Callable[[list[str], float], RunResult]
+
+
+class TargetUnusable(Exception):
+    """The target interpreter does not exist or does not run."""
+
+
+def run_command(argv: list[str], timeout: float) -> RunResult:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        return None, out, f"timed out after {timeout:g} s"
+    except OSError as exc:
+        return None, "", str(exc)
+    return done.returncode, done.stdout, done.stderr
+
+
+def parse_stages(stdout: str) -> dict[str, dict]:
+    stages: dict[str, dict] = {}
+    for line in stdout.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict) and "stage" in record:
+            stages[record.pop("stage")] = record
+    return stages
+
+
+def torch_flavour(facts: dict, os_name: str) -> str | None:
+    if not facts.get("version"):
+        return None
+    if facts.get("hip_build"):
+        return f"ROCm {facts['hip_build']}"
+    if facts.get("cuda_build"):
+        return f"CUDA {facts['cuda_build']}"
+    if os_name.startswith("Darwin"):
+        return "macOS (MPS)" if facts.get("mps_built") else "macOS (CPU)"
+    return "CPU-only"
+
+
+def crash_reason(stage: str, result: RunResult) -> str:
+    code, _out, err = result
+    tail = [line for line in err.strip().splitlines() if line.strip()]
+    last = tail[-1] if tail else ""
+    if code is None:
+        return f"{stage} probe {err or 'did not run'}"
+    if code < 0:
+        return f"{stage} probe was killed by signal {-code} {last}".rstrip()
+    return f"{stage} probe exited {code}: {last}".rstrip(": ")
+
+
+def build_facts(basics: RunResult, torch_run: RunResult, driver: str | None, weights: list[WeightsFacts]) -> EnvironmentFacts:
+    """Pure: turn the probes' raw outputs into EnvironmentFacts."""
+    base = parse_stages(basics[1]).get("basics")
+    if base is None:
+        raise TargetUnusable(crash_reason("basics", basics))
+    failures: list[ProbeFailure] = []
+    stages = parse_stages(torch_run[1])
+    torch_stage = stages.get("torch")
+    torch = TorchFacts()
+    if torch_stage is None:
+        torch.import_error = crash_reason("torch", torch_run)
+        failures.append(ProbeFailure("torch", torch.import_error))
+    elif torch_stage.get("import_error"):
+        torch.import_error = torch_stage["import_error"]
+    else:
+        torch = TorchFacts(
+            version=torch_stage["version"],
+            flavour=torch_flavour(torch_stage, base["os"]),
+            cuda_build=torch_stage.get("cuda_build"),
+            hip_build=torch_stage.get("hip_build"),
+            cuda_available=torch_stage.get("cuda_available"),
+            cuda_unavailable_reason=torch_stage.get("cuda_unavailable_reason"),
+            cuda_devices=torch_stage.get("cuda_devices", []),
+            cuda_driver=driver,
+            mps_built=torch_stage.get("mps_built"),
+            mps_available=torch_stage.get("mps_available"),
+        )
+    audio_stage = stages.get("torchaudio")
+    packages = base["packages"]
+    if audio_stage is not None:
+        torchaudio = TorchaudioFacts(
+            version=audio_stage.get("version") or packages.get("torchaudio"),
+            imports=audio_stage["imports"],
+            import_error=audio_stage.get("import_error"),
+        )
+    elif packages.get("torchaudio") and torch_stage is not None and not torch.import_error:
+        reason = crash_reason("torchaudio", torch_run)
+        torchaudio = TorchaudioFacts(version=packages["torchaudio"], imports=False, import_error=reason)
+        failures.append(ProbeFailure("torchaudio", reason))
+    else:
+        torchaudio = TorchaudioFacts(version=packages.get("torchaudio"))
+    location = base.get("liquid_audio_location")
+    dist_location = base.get("liquid_audio_dist_location")
+    return EnvironmentFacts(
+        python=base["python"],
+        python_executable=base["executable"],
+        os=base.get("os_pretty") or base["os"],
+        arch=base["arch"],
+        packages=packages,
+        torch=torch,
+        torchaudio=torchaudio,
+        liquid_audio=LiquidAudioFacts(
+            version=packages.get("liquid-audio"),
+            location=location,
+            shadowed=bool(location and dist_location and Path(location) != Path(dist_location)),
+        ),
+        flash_attn=bool(base.get("flash_attn_spec")),
+        weights=weights,
+        probe_failures=failures,
+    )
+
+
+def cached_weights(repo_ids: Iterable[str] = KNOWN_WEIGHTS) -> list[WeightsFacts]:
+    """Look in the local Hugging Face cache only; never touches the network."""
+    from huggingface_hub import try_to_load_from_cache
+
+    found = []
+    for repo_id in repo_ids:
+        hit = try_to_load_from_cache(repo_id, "config.json")
+        path = str(Path(hit).parent) if isinstance(hit, str) else None
+        found.append(WeightsFacts(repo_id=repo_id, cached=path is not None, path=path))
+    return found
+
+
+def nvidia_driver(runner: Runner, timeout: float) -> str | None:
+    if shutil.which("nvidia-smi") is None:
+        return None
+    code, out, _ = runner(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"], timeout)
+    return out.strip().splitlines()[0] if code == 0 and out.strip() else None
+
+
+def collect(python: str, timeout: float = 30.0, runner: Runner = run_command) -> EnvironmentFacts:
+    if not (os.path.isfile(python) or shutil.which(python)):
+        raise TargetUnusable(f"interpreter {python} not found")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        basics = pool.submit(runner, [python, str(PROBE), "basics"], timeout)
+        torch_run = pool.submit(runner, [python, str(PROBE), "torch"], timeout)
+        driver = pool.submit(nvidia_driver, runner, timeout)
+        weights = pool.submit(cached_weights)
+        return build_facts(basics.result(), torch_run.result(), driver.result(), weights.result())

@@ -1,0 +1,116 @@
+"""Probe run as a script inside the *target* interpreter: standard library only, any Python 3.8+.
+
+``python probe.py basics`` reads interpreter and package facts without importing anything heavy.
+``python probe.py torch`` imports torch, then torchaudio, printing one JSON line per stage, so a crash
+in a later stage still leaves the earlier facts behind.
+"""
+
+import json
+import platform
+import sys
+
+DISTRIBUTIONS = (
+    "torch",
+    "torchaudio",
+    "transformers",
+    "accelerate",
+    "safetensors",
+    "huggingface-hub",
+    "numpy",
+    "soundfile",
+    "jiwer",
+    "liquid-audio",
+    "flash-attn",
+)
+
+
+def emit(stage, **facts):
+    print(json.dumps({"stage": stage, **facts}), flush=True)
+
+
+def basics():
+    import importlib.metadata as metadata
+    import importlib.util
+
+    versions = {}
+    for name in DISTRIBUTIONS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    spec = importlib.util.find_spec("liquid_audio")
+    location = None
+    if spec is not None and spec.submodule_search_locations:
+        location = list(spec.submodule_search_locations)[0]
+    dist_location = None
+    if versions["liquid-audio"] is not None:
+        dist = metadata.distribution("liquid-audio")
+        dist_location = str(dist.locate_file("liquid_audio"))
+    emit(
+        "basics",
+        python=platform.python_version(),
+        executable=sys.executable,
+        os=f"{platform.system()} {platform.release()}",
+        os_pretty=_os_pretty(),
+        arch=platform.machine(),
+        packages=versions,
+        liquid_audio_location=location,
+        liquid_audio_dist_location=dist_location,
+        flash_attn_spec=importlib.util.find_spec("flash_attn") is not None,
+    )
+
+
+def _os_pretty():
+    if sys.platform == "darwin":
+        return f"macOS {platform.mac_ver()[0]}"
+    try:
+        with open("/etc/os-release") as f:
+            for line in f:
+                if line.startswith("PRETTY_NAME="):
+                    return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return platform.platform()
+
+
+def _first_line(exc):
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def torch_stage():
+    try:
+        import torch
+    except BaseException as exc:  # a broken torch is a finding, whatever it raises
+        emit("torch", import_error=_first_line(exc))
+        return
+    facts = {
+        "version": torch.__version__,
+        "cuda_build": torch.version.cuda,
+        "hip_build": getattr(torch.version, "hip", None),
+        "mps_built": bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_built()),
+        "mps_available": bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()),
+    }
+    available = torch.cuda.is_available()
+    facts["cuda_available"] = available
+    if available:
+        facts["cuda_devices"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    elif torch.version.cuda is None and facts["hip_build"] is None:
+        facts["cuda_unavailable_reason"] = "torch is a CPU-only build"
+    else:
+        try:
+            torch.cuda.init()
+            facts["cuda_unavailable_reason"] = "no visible CUDA device"
+        except BaseException as exc:
+            facts["cuda_unavailable_reason"] = _first_line(exc)
+    emit("torch", **facts)
+    try:
+        import torchaudio
+
+        emit("torchaudio", version=torchaudio.__version__, imports=True)
+    except BaseException as exc:
+        emit("torchaudio", imports=False, import_error=_first_line(exc))
+
+
+if __name__ == "__main__":
+    {"basics": basics, "torch": torch_stage}[sys.argv[1]]()

@@ -1,0 +1,3 @@
+from lfmdoctor.cli import main
+
+main()

@@ -1,0 +1,146 @@
+"""Typed result objects that flow one way: check -> repro -> patch -> bench -> report.
+
+Each renders as JSON through ``to_json`` (a plain dict with a stable shape) and as rich terminal
+output in ``lfmdoctor.render``. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Status(str, enum.Enum):
+    """Outcome of one doctor-style validator (flutter doctor's success / partial / missing)."""
+
+    OK = "ok"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def mark(self) -> str:
+        return {"ok": "✓", "warning": "!", "error": "✗"}[self.value]
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class JsonMixin:
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)
+
+
+@dataclass
+class ProbeFailure(JsonMixin):
+    """A probe that could not answer: timed out, crashed or printed nothing usable."""
+
+    probe: str
+    reason: str
+
+
+@dataclass
+class TorchFacts(JsonMixin):
+    version: str | None = None
+    flavour: str | None = None  # "cpu", "cuda 12.8", "rocm 6.3", "macos"
+    cuda_build: str | None = None
+    hip_build: str | None = None
+    cuda_available: bool | None = None
+    cuda_unavailable_reason: str | None = None
+    cuda_devices: list[str] = field(default_factory=list)
+    cuda_driver: str | None = None
+    mps_built: bool | None = None
+    mps_available: bool | None = None
+    import_error: str | None = None
+
+
+@dataclass
+class TorchaudioFacts(JsonMixin):
+    version: str | None = None
+    imports: bool | None = None
+    import_error: str | None = None
+
+
+@dataclass
+class LiquidAudioFacts(JsonMixin):
+    version: str | None = None  # from the distribution metadata; None when not installed
+    location: str | None = None  # the package directory that ``import liquid_audio`` resolves to
+    shadowed: bool = False  # found on PYTHONPATH / another path than its distribution
+
+
+@dataclass
+class WeightsFacts(JsonMixin):
+    repo_id: str
+    cached: bool
+    path: str | None = None
+
+
+@dataclass
+class EnvironmentFacts(JsonMixin):
+    python: str
+    python_executable: str
+    os: str
+    arch: str
+    packages: dict[str, str | None] = field(default_factory=dict)
+    torch: TorchFacts = field(default_factory=TorchFacts)
+    torchaudio: TorchaudioFacts = field(default_factory=TorchaudioFacts)
+    liquid_audio: LiquidAudioFacts = field(default_factory=LiquidAudioFacts)
+    flash_attn: bool = False
+    weights: list[WeightsFacts] = field(default_factory=list)
+    probe_failures: list[ProbeFailure] = field(default_factory=list)
+
+
+@dataclass
+class BugFinding(JsonMixin):
+    """Whether the installed liquid-audio code contains one known bug, decided from its source."""
+
+    id: str
+    title: str
+    present: bool | None
+    evidence: str | None  # "path:line"
+    detail: str  # why present / absent / unknown
+    affects_here: bool | None = None  # combines the code fact with this environment
+
+
+@dataclass
+class CheckItem(JsonMixin):
+    """One doctor line: a category with a status, messages and a fix hint for each problem."""
+
+    name: str
+    status: Status
+    summary: str
+    messages: list[str] = field(default_factory=list)
+    hint: str | None = None
+
+
+@dataclass
+class CheckReport(JsonMixin):
+    environment: EnvironmentFacts
+    bugs: list[BugFinding]
+    items: list[CheckItem]
+
+    @property
+    def problems(self) -> list[CheckItem]:
+        return [item for item in self.items if item.status is not Status.OK]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(item.status is Status.ERROR for item in self.items) else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment.to_json(),
+            "bugs": [finding.to_json() for finding in self.bugs],
+            "items": [item.to_json() for item in self.items],
+            "exit_code": self.exit_code,
+        }

@@ -1,0 +1,87 @@
+"""The built-in tiny checkpoint: built once per option set in a user cache dir, then reused.
+
+The build runs ``fixture_builder.py`` in the target interpreter (it needs torch and liquid-audio),
+into a temporary sibling folder that is renamed into place only when complete, so an interrupted
+build never leaves a half-written checkpoint behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+BUILDER = Path(__file__).with_name("fixture_builder.py")
+DEFAULT_SEED = 0
+
+
+class FixtureError(Exception):
+    """The checkpoint could not be built (one line: what failed and what to do)."""
+
+
+def cache_root() -> Path:
+    explicit = os.environ.get("LFMDOCTOR_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lfmdoctor"
+
+
+def fixture_key(seed: int, detokenizer: bool, mimi: bool) -> str:
+    digest = hashlib.sha256(BUILDER.read_bytes())
+    digest.update(f"seed={seed};detokenizer={detokenizer};mimi={mimi}".encode())
+    return digest.hexdigest()[:16]
+
+
+def builder_argv(python: str, out: Path, seed: int, detokenizer: bool, mimi: bool) -> list[str]:
+    argv = [python, str(BUILDER), str(out), "--seed", str(seed)]
+    if detokenizer:
+        argv.append("--detokenizer")
+    if mimi:
+        argv.append("--mimi")
+    return argv
+
+
+def build_into(out: Path, *, python: str | None = None, seed: int = DEFAULT_SEED,
+               detokenizer: bool = False, mimi: bool = False, timeout: float = 600) -> Path:
+    """Build into ``out`` (must not exist or be empty), atomically."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise FixtureError(f"{out} exists and is not an empty folder; choose a new folder or empty it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        argv = builder_argv(python or sys.executable, staging, seed, detokenizer, mimi)
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise FixtureError(f"building the tiny checkpoint took over {timeout:g} s; retry with a larger --timeout") from None
+        if done.returncode != 0:
+            lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+            last = lines[-1] if lines else f"exit code {done.returncode}"
+            raise FixtureError(f"building the tiny checkpoint failed: {last} (is liquid-audio installed in {argv[0]}?)")
+        if out.exists():
+            out.rmdir()
+        os.replace(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out
+
+
+def ensure_fixture(*, python: str | None = None, seed: int = DEFAULT_SEED,
+                   detokenizer: bool = False, mimi: bool = False) -> Path:
+    """Return the cached checkpoint for these options, building it on first use."""
+    target = cache_root() / "fixtures" / fixture_key(seed, detokenizer, mimi)
+    if (target / "model.safetensors").is_file():
+        return target
+    try:
+        return build_into(target, python=python, seed=seed, detokenizer=detokenizer, mimi=mimi)
+    except OSError:
+        # Another process finished the same build first.
+        if (target / "model.safetensors").is_file():
+            return target
+        raise
