@@ -61,12 +61,68 @@ def check(
     except TargetUnusable as exc:
         raise UsageProblem(f"cannot inspect {target}: {exc}; pass --python with a working interpreter") from None
     location = env.liquid_audio.location
-    findings = detect_all(Path(location)) if location else []
+    findings = detect_all(Path(location) if location else None)  # type: ignore[arg-type]
     report = build_report(env, findings)
     if json_out:
         render.print_json(report.to_json())
     else:
         render.check_report(report)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def repro(
+    bug: Annotated[list[str] | None, typer.Option("--bug", help="Bug id (or case id); repeat.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every known bug (the default without --bug).")] = False,
+    list_: Annotated[bool, typer.Option("--list", help="List the cases and exit.")] = False,
+    model: Annotated[str, typer.Option(help="'fixture' (built-in tiny checkpoint), a hub id or a folder.")] = "fixture",
+    simulate: Annotated[
+        list[str] | None, typer.Option(help="Create a condition: no-cuda (hide GPUs), flash-attn (stub); repeat.")
+    ] = None,
+    emit: Annotated[Path | None, typer.Option(help="Write each case as a standalone script into this folder.")] = None,
+    python: PythonOpt = None,
+    timeout: Annotated[float, typer.Option(help="Seconds each case may take.", min=1)] = 120.0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Reproduce known bugs with the real liquid-audio code, each case isolated in a child process."""
+    from lfmdoctor.repro.cases import CASES, SIMULATIONS, select
+    from lfmdoctor.repro.engine import ReproUsageError, run_cases
+    from lfmdoctor.repro.fixture import FixtureError
+    from lfmdoctor.repro.models import ModelUnavailable, resolve_model
+    from lfmdoctor.results import ReproReport
+
+    if list_:
+        render.case_list(CASES, SIMULATIONS)
+        return
+    if all_ and bug:
+        raise UsageProblem("--all and --bug exclude each other; pass one of them")
+    try:
+        cases = select(bug)
+    except KeyError as exc:
+        raise UsageProblem(f"{exc.args[0]} (see 'lfmdoctor repro --list')") from None
+    target = resolve_python(python)
+    try:
+        model_ref = resolve_model(model, target)
+    except (ModelUnavailable, FixtureError) as exc:
+        raise UsageProblem(str(exc)) from None
+    if emit is not None:
+        from lfmdoctor.repro.emit import emit_scripts
+
+        if emit.exists() and not emit.is_dir():
+            raise UsageProblem(f"--emit {emit} is a file; pass a folder")
+        try:
+            emit_scripts(cases, model_ref, emit)
+        except OSError as exc:
+            raise UsageProblem(f"cannot write to {emit}: {exc.strerror}; pass a writable folder") from None
+    try:
+        results = run_cases(target, cases, model_ref, simulate=simulate or [], timeout=timeout)
+    except ReproUsageError as exc:
+        raise UsageProblem(str(exc)) from None
+    report = ReproReport(model=model_ref.spec, python=target, simulate=list(simulate or []), results=results)
+    if json_out:
+        render.print_json(report.to_json())
+    else:
+        render.repro_report(report, emitted=emit)
     raise typer.Exit(report.exit_code)
 
 
@@ -122,6 +178,85 @@ def demo(python: PythonOpt = None) -> None:
         f"\n[bold]smoke run[/bold] tiny checkpoint loaded in {result['load_s']:.2f} s, "
         f"{result['tokens']} tokens generated in {result['generate_s']:.2f} s on {result['device']}"
     )
+
+
+@app.command()
+def matrix(
+    versions: Annotated[
+        str, typer.Option("--versions", help="'all', or released liquid-audio versions: 1.0.0,1.3.0")
+    ] = "all",
+    provision: Annotated[
+        bool, typer.Option("--provision", help="Add transformers 4.57 to the overlay of releases that need it.")
+    ] = False,
+    no_repro: Annotated[bool, typer.Option("--no-repro", help="Static detection only.")] = False,
+    python: PythonOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Bug x release table: each liquid-audio release laid over the target interpreter (never installed)."""
+    from lfmdoctor.matrix import MatrixError, build_matrix
+    from lfmdoctor.matrix.render import print_matrix
+
+    target = resolve_python(python)
+    err = render.console(stderr=True)
+    progress = (lambda message: err.print(f"[dim]{message}…[/dim]")) if err.is_terminal else None
+    try:
+        result = build_matrix(target, versions, provision=provision, repro=not no_repro, progress=progress)
+    except MatrixError as exc:
+        raise UsageProblem(str(exc)) from None
+    if json_out:
+        render.print_json(result.to_json())
+    else:
+        print_matrix(result, render.console())
+
+
+@app.command()
+def bench(
+    audio: Annotated[list[str] | None, typer.Option("--audio", help="Audio file (wav/flac/ogg); repeat.")] = None,
+    ref: Annotated[
+        list[str] | None, typer.Option("--ref", help="Reference text or a text file, one per --audio, in order.")
+    ] = None,
+    manifest: Annotated[str | None, typer.Option(help="JSONL or CSV file of audio path and reference.")] = None,
+    model: Annotated[str, typer.Option(help="'fixture' (built-in tiny checkpoint), a hub id or a folder.")] = "fixture",
+    device: Annotated[str, typer.Option(click_type=click.Choice(["auto", "cpu", "cuda", "mps"]))] = "auto",
+    dtype: Annotated[
+        str | None,
+        typer.Option(click_type=click.Choice(["float32", "bfloat16"]),
+                     help="Default: bfloat16 on CUDA, float32 elsewhere."),
+    ] = None,
+    strategy: Annotated[
+        str,
+        typer.Option(click_type=click.Choice(["none", "callsite", "runtime", "source"]),
+                     help="How the run meets the liquid-audio bugs: none = the seed report's code as written."),
+    ] = "callsite",
+    runs: Annotated[int, typer.Option(help="Measured runs; figures are medians.")] = 1,
+    warmup: Annotated[int, typer.Option(help="Uncounted warm-up runs (on the first clip).")] = 1,
+    chunk_seconds: Annotated[float, typer.Option(help="Split longer audio into chunks this long; 0: never.")] = 30.0,
+    baselines: Annotated[bool, typer.Option(help="Also run cached openai-whisper / faster-whisper.")] = True,
+    out: Annotated[Path | None, typer.Option(help="Also write the JSON result to this file (atomically).")] = None,
+    python: PythonOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """ASR benchmark: WER/CER (normalised), RTF/RTFx, latency, first token, tokens/s, memory, flags."""
+    from lfmdoctor.bench.core import BenchConfig, BenchInputError, run_bench, write_json_atomic
+    from lfmdoctor.bench.render import bench_result, progress_bar
+
+    config = BenchConfig(
+        audio=list(audio or []), refs=list(ref or []), manifest=manifest, model=model, device=device, dtype=dtype,
+        strategy=strategy, runs=runs, warmup=warmup, chunk_seconds=chunk_seconds, python=resolve_python(python),
+        baselines=baselines,
+    )
+    try:
+        with progress_bar(render.console(stderr=True)) as progress:
+            result = run_bench(config, progress)
+    except BenchInputError as exc:
+        raise UsageProblem(str(exc)) from None
+    if out is not None:
+        write_json_atomic(out, result.to_json())
+    if json_out:
+        render.print_json(result.to_json())
+    else:
+        bench_result(result, render.console())
+    raise typer.Exit(result.exit_code)
 
 
 def main(argv: list[str] | None = None) -> None:

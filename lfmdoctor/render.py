@@ -25,7 +25,9 @@ def print_json(data: Any) -> None:
 
 def fail(message: str) -> None:
     """One-line error on stderr; the caller exits 2."""
-    console(stderr=True).print(Text(f"error: {message}", style="bold red"))
+    err = console(stderr=True)
+    err.soft_wrap = True
+    err.print(Text(f"error: {' '.join(message.split())}", style="bold red"))
 
 
 def check_report(report: CheckReport, out: Console | None = None) -> None:
@@ -51,3 +53,45 @@ def check_report(report: CheckReport, out: Console | None = None) -> None:
     else:
         out.print(f"[bold]• Found {len(errors)} problem(s) and {len(warnings)} warning(s) "
                   f"in {len(report.items)} categories.[/bold]")
+
+
+OUTCOME_STYLE = {
+    "reproduced": ("✗", "red"),
+    "not_reproduced": ("✓", "green"),
+    "skipped": ("-", "dim"),
+    "error": ("!", "yellow"),
+}
+
+
+def case_list(cases, simulations, out: Console | None = None) -> None:
+    out = out or console()
+    table = Table("case", "bug", "what it does", box=None)
+    for case in cases:
+        table.add_row(case.id, case.bug, case.summary)
+    out.print(table)
+    out.print("simulations: " + "; ".join(f"{k}: {v}" for k, v in simulations.items()))
+
+
+def repro_report(report, emitted=None, out: Console | None = None) -> None:
+    out = out or console()
+    out.print(f"[bold]lfmdoctor repro[/bold]  model {report.model}, {report.python}"
+              + (f", simulate {', '.join(report.simulate)}" if report.simulate else ""))
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(width=1)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for result in report.results:
+        mark, style = OUTCOME_STYLE[result.outcome.value]
+        detail = Text(result.reason)
+        if result.exception and result.outcome.value == "reproduced":
+            detail = Text(f"{result.exception.type}: {result.exception.message or '(empty message)'}")
+            detail.append(f"\n  at {result.frames[-1]}" if result.frames else "", style="dim")
+        table.add_row(Text(mark, style=style), result.id, Text(result.outcome.value, style=style), detail)
+    out.print(table)
+    counts: dict[str, int] = {}
+    for result in report.results:
+        counts[result.outcome.value] = counts.get(result.outcome.value, 0) + 1
+    out.print("[bold]• " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()) + "[/bold]")
+    if emitted is not None:
+        out.print(f"reproducer scripts written to {emitted}")

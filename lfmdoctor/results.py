@@ -144,3 +144,42 @@ class CheckReport(JsonMixin):
             "items": [item.to_json() for item in self.items],
             "exit_code": self.exit_code,
         }
+
+
+class Outcome(str, enum.Enum):
+    REPRODUCED = "reproduced"
+    NOT_REPRODUCED = "not_reproduced"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+
+@dataclass
+class ExceptionInfo(JsonMixin):
+    type: str
+    message: str
+
+
+@dataclass
+class ReproOutcome(JsonMixin):
+    """One reproduction case run against the real liquid-audio code."""
+
+    id: str  # case id: the bug id, or "bug-id:variant"
+    bug: str
+    outcome: Outcome
+    exception: ExceptionInfo | None
+    frames: list[str]  # innermost liquid-audio frames, "file:line in func", outermost first
+    duration_s: float
+    reason: str
+    traceback: str | None = None
+
+
+@dataclass
+class ReproReport(JsonMixin):
+    model: str
+    python: str
+    simulate: list[str]
+    results: list[ReproOutcome]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(r.outcome is Outcome.REPRODUCED for r in self.results) else 0

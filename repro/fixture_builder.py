@@ -141,6 +141,11 @@ def write_tokenizer(out):
         pad_token="<|pad|>",
     )
     fast.save_pretrained(str(out))
+    # transformers 5 writes its own backend name; 4.x (needed by liquid-audio <= 1.1.0) only knows this one.
+    config_path = out / "tokenizer_config.json"
+    config = json.loads(config_path.read_text())
+    config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    config_path.write_text(json.dumps(config, indent=2) + "\n")
 
 
 def bf16_state_dict(module):

@@ -1,0 +1,235 @@
+"""ASR child process of ``lfmdoctor bench``: imports liquid-audio once and transcribes every clip.
+
+Standalone on purpose: it runs in the *target* interpreter, which has torch and liquid-audio but maybe
+not lfmdoctor. It imports first, then reads its job (one JSON object) from stdin, so that the parent
+can prepare the audio while torch loads. Each event is one stdout line, ``@@lfmdoctor `` + JSON:
+
+    ready   {liquid_audio, torch, import_s}
+    loaded  {device, dtype, load_s}
+    chunk   {clip, run, chunk, text, repeat_run, steps, audio_frames, hit_limit, latency_s,
+             first_token_s, rss_peak_mb, cuda_peak_mb, mps_peak_mb}
+    error   {stage, clip, error_type, message, frames}     then exit status 3
+    done    {loop_s}
+
+Job: {mode: "user"|"callsite", callsite_file, model, device, dtype, prompt, runs, warmup,
+      clips: [{audio: .npy path (frames x channels float32), rate, chunks: [[start, end]], budgets}]}
+
+"callsite" mode goes through lfmdoctor's call-site helpers (loaded from ``callsite_file``). "user"
+mode is the seed report's code as written: no ``device=``, liquid-audio's default dtype, and numpy
+1-D audio handed to ``ChatState.add_audio``.
+"""
+
+import importlib.util
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+MARK = "@@lfmdoctor "
+MODEL_RATE = 16_000
+EOS = 7  # <|im_end|>
+
+
+def emit(event, **fields):
+    sys.stdout.write(MARK + json.dumps(dict(event=event, **fields)) + "\n")
+    sys.stdout.flush()
+
+
+def short_path(path):
+    path = path.replace("\\", "/")
+    index = path.rfind("/liquid_audio/")
+    return path[index + 1:] if index >= 0 else path
+
+
+def fail(stage, exc, clip=None):
+    frames = [[short_path(f.filename), f.lineno, f.name] for f in traceback.extract_tb(exc.__traceback__)]
+    error_type = type(exc).__module__ + "." + type(exc).__qualname__
+    emit("error", stage=stage, clip=clip, error_type=error_type.removeprefix("builtins."),
+         message=str(exc), frames=frames)
+    sys.exit(3)
+
+
+def peak_rss_mb():
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
+
+
+def longest_run(ids):
+    best = run = 0
+    for index, value in enumerate(ids):
+        run = run + 1 if index and value == ids[index - 1] else 1
+        best = max(best, run)
+    return best
+
+
+def load_callsite(path):
+    spec = importlib.util.spec_from_file_location("lfmdoctor_callsite", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Asr:
+    """One loaded processor + model and the way this mode hands audio over."""
+
+    def __init__(self, job, torch, liquid_audio):
+        self.torch = torch
+        self.ChatState = liquid_audio.ChatState
+        self.prompt = job["prompt"]
+        self.mode = job["mode"]
+        model_path = job["model"]
+        source = Path(model_path) if os.path.isdir(model_path) else model_path
+        started = time.perf_counter()
+        if self.mode == "callsite":
+            self.callsite = load_callsite(job["callsite_file"])
+            device = self.callsite.pick_device(job.get("device"))
+            self.check_device(device)
+            self.dtype = getattr(torch, job.get("dtype") or ("bfloat16" if device.startswith("cuda") else "float32"))
+            try:
+                self.processor = self.callsite.load_processor(source, device=device)
+            except Exception as exc:
+                fail("load_processor", exc)
+            try:
+                self.model = self.callsite.load_model(source, device=device, dtype=self.dtype)
+            except Exception as exc:
+                fail("load_model", exc)
+        else:
+            self.callsite = None
+            # The seed report's code: documented calls, no device=, default dtype.
+            try:
+                self.processor = liquid_audio.LFM2AudioProcessor.from_pretrained(source).eval()
+            except Exception as exc:
+                fail("load_processor", exc)
+            try:
+                self.model = liquid_audio.LFM2AudioModel.from_pretrained(source).eval()
+            except Exception as exc:
+                fail("load_model", exc)
+            self.dtype = None  # ChatState's default
+        self.load_s = time.perf_counter() - started
+        self.device = self.processor.device
+        self.kind = self.device.type
+        self.model_dtype = str(next(self.model.parameters()).dtype).removeprefix("torch.")
+
+    def check_device(self, device):
+        torch = self.torch
+        kind = device.split(":", 1)[0]
+        if kind == "cuda" and not torch.cuda.is_available():
+            reason = "this torch has no CUDA support" if not torch.version.cuda else "no usable CUDA GPU or driver"
+            emit("error", stage="device", clip=None, error_type="DeviceUnavailable",
+                 message=f"--device {device} is not available here ({reason})", frames=[])
+            sys.exit(3)
+        mps = getattr(torch.backends, "mps", None)
+        if kind == "mps" and not (mps is not None and mps.is_available()):
+            emit("error", stage="device", clip=None, error_type="DeviceUnavailable",
+                 message=f"--device {device} is not available here (no MPS backend)", frames=[])
+            sys.exit(3)
+
+    def chat(self, wave, rate):
+        chat = self.ChatState(self.processor) if self.dtype is None else self.ChatState(self.processor, dtype=self.dtype)
+        chat.new_turn("system")
+        chat.add_text(self.prompt)
+        chat.end_turn()
+        chat.new_turn("user")
+        if self.callsite is not None:
+            tensor, rate = self.callsite.to_chat_audio(wave, rate, target_rate=MODEL_RATE)
+            chat.add_audio(tensor, rate)
+        else:
+            chat.add_audio(wave.mean(axis=1) if wave.ndim == 2 else wave, rate)  # numpy 1-D, as in the seed
+        chat.end_turn()
+        chat.new_turn("assistant")
+        return chat
+
+    def transcribe(self, wave, rate, budget):
+        torch = self.torch
+        if self.kind == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        started = time.perf_counter()
+        chat = self.chat(wave, rate)
+        first = None
+        text_ids = []
+        steps = frames = 0
+        ended = False
+        for token in self.model.generate_sequential(**chat, max_new_tokens=budget):
+            if first is None:
+                first = time.perf_counter()
+            steps += 1
+            if token.numel() == 1:
+                value = int(token)
+                if value == EOS:
+                    ended = True
+                else:
+                    text_ids.append(value)
+            else:
+                frames += 1
+        finished = time.perf_counter()
+        text = self.processor.text.decode(text_ids, skip_special_tokens=True)
+        cuda_peak = torch.cuda.max_memory_allocated() / 2**20 if self.kind == "cuda" else None
+        mps_peak = None
+        if self.kind == "mps":
+            mps_peak = torch.mps.driver_allocated_memory() / 2**20
+        return {
+            "text": text,
+            "repeat_run": longest_run(text_ids),
+            "steps": steps,
+            "audio_frames": frames,
+            "hit_limit": not ended and steps >= budget,
+            "latency_s": finished - started,
+            "first_token_s": None if first is None else first - started,
+            "rss_peak_mb": peak_rss_mb(),
+            "cuda_peak_mb": cuda_peak,
+            "mps_peak_mb": mps_peak,
+        }
+
+
+def main():
+    started = time.perf_counter()
+    try:
+        import torch
+
+        import liquid_audio
+    except Exception as exc:
+        fail("import", exc)
+    from importlib.metadata import PackageNotFoundError, version
+
+    import numpy as np
+
+    try:
+        la_version = version("liquid-audio")
+    except PackageNotFoundError:
+        la_version = None
+    emit("ready", liquid_audio=la_version, torch=torch.__version__, import_s=time.perf_counter() - started)
+
+    job = json.loads(sys.stdin.read())
+    asr = Asr(job, torch, liquid_audio)
+    emit("loaded", device=str(asr.device), dtype=asr.model_dtype, load_s=asr.load_s)
+
+    clips = [dict(clip, wave=np.load(clip["audio"])) for clip in job["clips"]]
+    for _ in range(int(job.get("warmup", 0))):
+        first = clips[0]
+        start, end = first["chunks"][0]
+        try:
+            asr.transcribe(first["wave"][start:end], first["rate"], first["budgets"][0])
+        except Exception as exc:
+            fail("clip", exc, clip=0)
+        emit("warmup")
+
+    loop_started = time.perf_counter()
+    for run in range(int(job.get("runs", 1))):
+        for index, clip in enumerate(clips):
+            for number, ((start, end), budget) in enumerate(zip(clip["chunks"], clip["budgets"])):
+                try:
+                    figures = asr.transcribe(clip["wave"][start:end], clip["rate"], budget)
+                except Exception as exc:
+                    fail("clip", exc, clip=index)
+                emit("chunk", clip=index, run=run, chunk=number, **figures)
+    emit("done", loop_s=time.perf_counter() - loop_started)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""``lfmdoctor bench``: plan the clips, run the ASR child, aggregate, add the baselines.
+
+``run_bench(BenchConfig(...))`` returns a ``BenchResult``; bad input raises ``BenchInputError`` (one
+line, for exit code 2). A run stopped by an exception inside liquid-audio is not an error of the
+benchmark: it comes back as ``BenchResult.failure`` with the catalog bug id it matches.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lfmdoctor.bench import aggregate, failures, inputs, runner, scoring
+from lfmdoctor.bench.chunking import plan_chunks, token_budget
+from lfmdoctor.bench.results import BaselineResult, BenchFailure, BenchResult, BenchSummary
+from lfmdoctor.bench.strategy import ChildSetup, StrategyUnavailable, child_setup
+
+PROMPT = "Perform ASR."
+DEVICES = ("auto", "cpu", "cuda", "mps")
+DTYPES = ("float32", "bfloat16")
+RANDOM_WEIGHTS_NOTE = (
+    "random weights: the built-in tiny checkpoint is untrained, so its WER and CER are meaningless; "
+    "they only show that the pipeline runs. Timings measure the harness and code path, not LFM2.5-Audio. "
+    "For real figures: hf download LiquidAI/LFM2.5-Audio-1.5B, then --model LiquidAI/LFM2.5-Audio-1.5B"
+)
+SYNTHETIC_NOTE = "the built-in clips are synthetic speech (espeak-ng): fine for smoke tests, not for accuracy claims"
+CHILD_DIED_HINT = "run 'lfmdoctor check' to see what is wrong with this environment"
+
+Progress = Callable[[int, int, str], None]  # (done, total, what)
+
+
+class BenchInputError(Exception):
+    """Bad benchmark input: one line naming the problem and the fix."""
+
+
+@dataclass
+class BenchConfig:
+    audio: list[str] = field(default_factory=list)
+    refs: list[str] = field(default_factory=list)
+    manifest: str | None = None
+    model: str = "fixture"
+    device: str = "auto"
+    dtype: str | None = None  # None: bfloat16 on CUDA, float32 elsewhere (callsite); liquid's default (none)
+    strategy: str = "callsite"
+    runs: int = 1
+    warmup: int = 1
+    chunk_seconds: float = 30.0
+    python: str = sys.executable
+    baselines: bool = True
+    max_new_tokens: int | None = None  # None: token_budget(chunk length)
+
+
+def validate(config: BenchConfig) -> None:
+    if config.device not in DEVICES:
+        raise BenchInputError(f"--device {config.device} is not one of {', '.join(DEVICES)}")
+    if config.dtype is not None and config.dtype not in DTYPES:
+        raise BenchInputError(f"--dtype {config.dtype} is not one of {', '.join(DTYPES)}")
+    if config.runs < 1:
+        raise BenchInputError(f"--runs {config.runs} must be at least 1")
+    if config.warmup < 0:
+        raise BenchInputError(f"--warmup {config.warmup} must be 0 or more")
+    if config.max_new_tokens is not None and config.max_new_tokens < 1:
+        raise BenchInputError(f"max_new_tokens {config.max_new_tokens} must be at least 1")
+
+
+def plan(clips: list[inputs.Clip], chunk_seconds: float, max_new_tokens: int | None) -> list[aggregate.ClipPlan]:
+    plans = []
+    for clip in clips:
+        chunks = tuple(plan_chunks(clip.mono(), clip.sample_rate, chunk_seconds))
+        budgets = tuple(max_new_tokens or token_budget((end - start) / clip.sample_rate) for start, end in chunks)
+        plans.append(aggregate.ClipPlan(clip.id, clip.path, clip.reference, clip.seconds, clip.sample_rate,
+                                        clip.channels, chunks, budgets))
+    return plans
+
+
+def _failure(error: dict[str, Any], plans: list[aggregate.ClipPlan]) -> BenchFailure:
+    from lfmdoctor.catalog import get_bug
+
+    frames = error.get("frames") or []
+    bug_id = failures.classify(error.get("error_type", ""), error.get("message", ""), frames, error.get("stage"))
+    bug = get_bug(bug_id) if bug_id else None
+    clip = error.get("clip")
+    return BenchFailure(
+        stage=error.get("stage", "unknown"),
+        error_type=error.get("error_type", "Exception"),
+        message=" ".join(str(error.get("message", "")).split()),
+        where=failures.where(frames),
+        bug_id=bug_id,
+        bug_title=bug.title if bug else None,
+        workaround=bug.workaround if bug else None,
+        clip=plans[clip].id if isinstance(clip, int) and 0 <= clip < len(plans) else None,
+    )
+
+
+def _job(config: BenchConfig, setup: ChildSetup, model: inputs.ModelRef, plans: list[aggregate.ClipPlan],
+         files: list[Path]) -> dict[str, Any]:
+    return {
+        "mode": setup.mode,
+        "callsite_file": setup.callsite_file,
+        "model": str(model.path),
+        "device": config.device,
+        "dtype": config.dtype,
+        "prompt": PROMPT,
+        "runs": config.runs,
+        "warmup": config.warmup,
+        "clips": [{"audio": str(f), "rate": p.sample_rate, "chunks": [list(c) for c in p.chunks],
+                   "budgets": list(p.budgets)} for p, f in zip(plans, files)],
+    }
+
+
+def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchResult:
+    validate(config)
+    try:
+        inputs.chunk_seconds_ok(config.chunk_seconds)
+        scoring._jiwer()
+        setup = child_setup(config.strategy, config.python)
+        model = inputs.resolve_model(config.model, config.python)
+    except (inputs.InputProblem, StrategyUnavailable, scoring.ScoringUnavailable) as exc:
+        raise BenchInputError(str(exc)) from None
+
+    summary = BenchSummary(model=model.label, device=None, dtype=None, strategy=config.strategy,
+                           runs=config.runs, warmup=config.warmup, random_weights=model.random_weights)
+    result = BenchResult(summary)
+    with tempfile.TemporaryDirectory(prefix="lfmdoctor-bench-") as tmp:
+        # Start the child first: it imports torch and liquid-audio while the audio is read here.
+        try:
+            child = runner.Child(config.python, runner.ASR_CHILD, setup.environment())
+        except runner.ChildDied as exc:
+            raise BenchInputError(f"{exc}; pass --python with a working interpreter") from None
+        with child:
+            try:
+                specs, builtin = inputs.gather(config.audio, config.refs, config.manifest)
+                clips = inputs.load_clips(specs)
+            except inputs.InputProblem as exc:
+                raise BenchInputError(str(exc)) from None
+            plans = plan(clips, config.chunk_seconds, config.max_new_tokens)
+            files = []
+            for index, clip in enumerate(clips):
+                files.append(Path(tmp) / f"clip{index}.npy")
+                np.save(files[-1], clip.samples)
+            del clips
+            total = config.warmup + config.runs * sum(len(p.chunks) for p in plans)
+            done = 0
+
+            def on_event(event: dict[str, Any]) -> None:
+                nonlocal done
+                kind = event.get("event")
+                if kind == "loaded":
+                    summary.device, summary.dtype = event.get("device"), event.get("dtype")
+                    summary.load_s = event.get("load_s")
+                elif kind == "done":
+                    summary.loop_s = event.get("loop_s")
+                elif kind == "ready":
+                    summary.liquid_audio, summary.torch = event.get("liquid_audio"), event.get("torch")
+                if kind in ("warmup", "chunk"):
+                    done += 1
+                if progress is not None and kind in ("loaded", "warmup", "chunk"):
+                    clip = plans[event["clip"]].id if kind == "chunk" else kind
+                    progress(done, total, "warm-up" if kind == "warmup" else str(clip))
+
+            try:
+                outcome = child.run(_job(config, setup, model, plans, files), on_event)
+            except runner.ChildDied as exc:
+                outcome = runner.ChildOutcome(error={"stage": "child", "error_type": "ChildDied",
+                                                     "message": f"{exc}; {CHILD_DIED_HINT}", "frames": []})
+        if outcome.error is not None and outcome.error.get("error_type") == "DeviceUnavailable":
+            raise BenchInputError(f"{outcome.error['message']}; use --device auto or cpu")
+        if outcome.error is not None:
+            result.failure = _failure(outcome.error, plans)
+        else:
+            result.clips = aggregate.clip_results(plans, outcome.of("chunk"))
+            aggregate.summarize(summary, result.clips)
+            if config.baselines:
+                result.baselines = run_baselines(config.python, plans, files)
+    if model.random_weights:
+        result.notes.append(RANDOM_WEIGHTS_NOTE)
+    if builtin:
+        result.notes.append(SYNTHETIC_NOTE)
+    return result
+
+
+def run_baselines(python: str, plans: list[aggregate.ClipPlan], files: list[Path]) -> list[BaselineResult]:
+    """openai-whisper and faster-whisper on the same clips, when installed with a cached model."""
+    try:
+        with runner.Child(python, runner.BASELINE_CHILD, args=("probe",)) as child:
+            probe = child.run({})
+    except runner.ChildDied as exc:
+        return [BaselineResult("whisper", "failed", f"probe failed: {exc}")]
+    found = probe.of("baseline")
+    results = []
+    for entry in found:
+        name = entry["backend"]
+        if entry["status"] != "available":
+            results.append(BaselineResult(name, "skipped", entry["detail"]))
+            continue
+        job = {"backend": name, "model": entry["model"], "warmup": 1,
+               "clips": [{"audio": str(f), "rate": p.sample_rate} for p, f in zip(plans, files)]}
+        try:
+            with runner.Child(python, runner.BASELINE_CHILD, args=("run",)) as child:
+                outcome = child.run(job)
+        except runner.ChildDied as exc:
+            results.append(BaselineResult(name, "failed", str(exc), model=entry["model"]))
+            continue
+        if outcome.error is not None:
+            results.append(BaselineResult(name, "failed", outcome.error.get("message", ""), model=entry["model"]))
+            continue
+        clips = sorted(outcome.of("clip"), key=lambda e: e["clip"])
+        results.append(_score_baseline(name, entry, plans, clips))
+    return results
+
+
+def _score_baseline(name: str, entry: dict[str, Any], plans: list[aggregate.ClipPlan],
+                    clips: list[dict[str, Any]]) -> BaselineResult:
+    from lfmdoctor.bench.normalize import normalize
+
+    hyps = [c.get("text", "") for c in clips]
+    counts = scoring.score([normalize(p.reference) for p in plans], [normalize(h) for h in hyps])
+    latency = sum(c["latency_s"] for c in clips)
+    audio = sum(p.seconds for p in plans)
+    return BaselineResult(name, "ok", entry.get("detail", ""), model=str(entry["model"]), wer=counts.wer,
+                          cer=counts.cer, rtf=scoring.ratio(latency, audio), rtfx=scoring.ratio(audio, latency),
+                          latency_s=latency, hypotheses=hyps)
+
+
+def write_json_atomic(path: str | Path, data: Any) -> Path:
+    """Write ``data`` as JSON to ``path`` via a temporary sibling renamed into place (no partial file)."""
+    import json
+    import os
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, staging = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+        os.replace(staging, target)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,233 @@
+"""Benchmark inputs (I/O): audio files, references, manifests, the built-in clips, and the model.
+
+Every problem with an input becomes ``InputProblem`` with one line that names the file and the fix
+(the CLI exits 2 on it). Audio is read with soundfile (wav, flac, ogg at any rate and channel count)
+as float32 frames x channels; mixing down and resampling happen in the ASR child
+(``to_chat_audio``), where liquid-audio's own resampler lives.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lfmdoctor.bench.manifest import ManifestError, ManifestRow, parse_manifest
+from lfmdoctor.bench.normalize import normalize
+
+MIN_SECONDS = 0.1  # below ~80 ms the conformer has too few mel frames to encode
+ASSETS_MANIFEST = "asr_clips.jsonl"
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+DEFAULT_REPO = "LiquidAI/LFM2.5-Audio-1.5B"
+
+
+class InputProblem(Exception):
+    """An unusable input; the message is one line naming it and the fix."""
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    id: str
+    path: Path
+    reference: str
+
+
+@dataclass
+class Clip:
+    id: str
+    path: Path
+    reference: str
+    samples: np.ndarray  # frames x channels, float32
+    sample_rate: int
+
+    @property
+    def frames(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[1])
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.sample_rate
+
+    def mono(self) -> np.ndarray:
+        return self.samples.mean(axis=1) if self.channels > 1 else self.samples[:, 0]
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    path: Path
+    label: str  # what the user asked for: "fixture", a hub id or a path
+    random_weights: bool
+
+
+def assets_dir() -> Path:
+    import lfmdoctor.repro
+
+    return Path(lfmdoctor.repro.__file__).parent / "assets"
+
+
+def _soundfile():
+    try:
+        import soundfile
+    except (ImportError, OSError) as exc:
+        raise InputProblem(f"soundfile cannot be imported ({exc}); install it with: pip install soundfile") from None
+    return soundfile
+
+
+def load_audio(path: Path) -> tuple[np.ndarray, int]:
+    """(frames x channels float32, sample rate) of an audio file, or InputProblem."""
+    if not path.exists():
+        raise InputProblem(f"audio file {path} not found; check the path")
+    if path.is_dir():
+        raise InputProblem(f"{path} is a folder, not an audio file; pass a wav, flac or ogg file")
+    if path.stat().st_size == 0:
+        raise InputProblem(f"audio file {path} is empty (0 bytes); pass a wav, flac or ogg file with speech")
+    soundfile = _soundfile()
+    try:
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except Exception as exc:  # soundfile.LibsndfileError, RuntimeError, TypeError on odd files
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputProblem(f"{path} is not a readable audio file ({reason}); pass a wav, flac or ogg file") from None
+    if data.shape[0] == 0:
+        raise InputProblem(f"audio file {path} has no samples (zero length); pass a clip with speech")
+    if data.shape[0] / rate < MIN_SECONDS:
+        raise InputProblem(
+            f"audio file {path} is {1000 * data.shape[0] / rate:.0f} ms long; ASR needs at least "
+            f"{1000 * MIN_SECONDS:.0f} ms"
+        )
+    if not np.isfinite(data).all():
+        raise InputProblem(f"audio file {path} contains NaN or infinite samples; re-export it")
+    return np.ascontiguousarray(data), int(rate)
+
+
+def read_reference(value: str, what: str) -> str:
+    """``--ref`` value: the text of an existing file, else the text itself; never empty."""
+    text = value
+    candidate = Path(value)
+    if len(value) < 4096 and "\n" not in value and candidate.is_file():
+        try:
+            text = candidate.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputProblem(f"cannot read reference file {candidate} ({exc}); pass UTF-8 text") from None
+    text = " ".join(text.split())
+    if not text:
+        raise InputProblem(f"the reference for {what} is empty; pass the words spoken in it")
+    if not normalize(text):
+        raise InputProblem(f"the reference for {what} has no words after normalisation; pass the words spoken in it")
+    return text
+
+
+def _clip_id(path: Path, taken: set[str]) -> str:
+    base = path.stem or "clip"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def read_manifest(path: Path) -> list[ManifestRow]:
+    if not path.is_file():
+        raise InputProblem(f"manifest {path} not found; pass a JSONL or CSV file of path and reference")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputProblem(f"cannot read manifest {path} ({exc}); pass a UTF-8 JSONL or CSV file") from None
+    try:
+        return parse_manifest(text, str(path))
+    except ManifestError as exc:
+        raise InputProblem(str(exc)) from None
+
+
+def gather(audio: list[str], refs: list[str], manifest: str | None) -> tuple[list[ClipSpec], bool]:
+    """The clips to run and whether they are the built-in ones (no --audio and no --manifest)."""
+    if refs and not audio:
+        raise InputProblem("--ref given without --audio; pass one --audio FILE for each --ref")
+    if len(audio) != len(refs):
+        raise InputProblem(
+            f"{len(audio)} --audio but {len(refs)} --ref; pass one --ref TEXT_OR_FILE for each --audio, in order"
+        )
+    specs: list[ClipSpec] = []
+    taken: set[str] = set()
+    for file, ref in zip(audio, refs):
+        path = Path(file).expanduser()
+        specs.append(ClipSpec(_clip_id(path, taken), path, read_reference(ref, str(path))))
+    if manifest:
+        manifest_path = Path(manifest).expanduser()
+        for row in read_manifest(manifest_path):
+            path = Path(row.path).expanduser()
+            if not path.is_absolute():
+                path = manifest_path.parent / path
+            reference = read_reference(row.reference, f"{path} ({manifest_path}:{row.line})")
+            clip_id = row.clip_id if row.clip_id and row.clip_id not in taken else _clip_id(path, taken)
+            taken.add(clip_id)
+            specs.append(ClipSpec(clip_id, path, reference))
+    if specs:
+        return specs, False
+    builtin = assets_dir() / ASSETS_MANIFEST
+    rows = read_manifest(builtin)
+    return [ClipSpec(row.clip_id or Path(row.path).stem, builtin.parent / row.path, row.reference)
+            for row in rows], True
+
+
+def load_clips(specs: list[ClipSpec]) -> list[Clip]:
+    clips = []
+    for spec in specs:
+        samples, rate = load_audio(spec.path)
+        clips.append(Clip(spec.id, spec.path, spec.reference, samples, rate))
+    return clips
+
+
+def resolve_model(model: str, python: str) -> ModelRef:
+    """``fixture``, an existing checkpoint folder, or a hub id whose weights are already cached."""
+    if model == "fixture":
+        from lfmdoctor.repro.fixture import FixtureError, ensure_fixture
+
+        try:
+            return ModelRef(ensure_fixture(python=python), "fixture", True)
+        except FixtureError as exc:
+            raise InputProblem(str(exc)) from None
+    path = Path(model).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise InputProblem(f"{path} is not a liquid-audio checkpoint folder (no config.json); pass --model "
+                               f"fixture, a checkpoint folder or a hub id like {DEFAULT_REPO}")
+        return ModelRef(path.resolve(), model, _is_fixture(path))
+    if not HUB_ID.match(model):
+        raise InputProblem(f"--model {model} is neither 'fixture', an existing folder nor a hub id like {DEFAULT_REPO}")
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError:
+        raise InputProblem("huggingface_hub is not installed; pip install huggingface-hub") from None
+    hint = f"download them with: hf download {model}"
+    try:
+        local = Path(snapshot_download(model, local_files_only=True))
+    except Exception as exc:  # LocalEntryNotFoundError, HFValidationError, OSError
+        if type(exc).__name__ == "HFValidationError":
+            raise InputProblem(f"--model {model} is not a valid hub id; pass e.g. {DEFAULT_REPO}") from None
+        raise InputProblem(f"the weights of {model} are not in the local Hugging Face cache; {hint}") from None
+    if not (local / "config.json").is_file() or not any(local.glob("*.safetensors")):
+        raise InputProblem(f"the cached copy of {model} at {local} is incomplete; {hint}")
+    return ModelRef(local, model, False)
+
+
+def _is_fixture(path: Path) -> bool:
+    from lfmdoctor.repro.fixture import cache_root
+
+    try:
+        path.resolve().relative_to((cache_root() / "fixtures").resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def chunk_seconds_ok(value: float) -> float:
+    if value != 0 and (not math.isfinite(value) or value < 1):
+        raise InputProblem(f"--chunk-seconds {value:g} is too small; use 1 or more (30 is the default), or 0 for none")
+    return value

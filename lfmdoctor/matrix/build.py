@@ -1,0 +1,193 @@
+"""``lfmdoctor matrix``: fetch, overlay, detect (and reproduce) for each selected release."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from lfmdoctor.catalog import BUG_IDS
+from lfmdoctor.diagnose.detectors import detect_all
+from lfmdoctor.diagnose.environment import PROBE, parse_stages
+from lfmdoctor.matrix import repro_seam
+from lfmdoctor.matrix.overlay import (
+    ImportFacts,
+    Provision,
+    cannot_import_reason,
+    check_import,
+    ensure_provision,
+    removed_cache_import,
+    resolves_inside,
+)
+from lfmdoctor.matrix.releases import (
+    MatrixError,
+    Runner,
+    fetch_wheel,
+    last_error,
+    pip_command,
+    run,
+    select_versions,
+    unpack,
+    wheel_cache,
+)
+from lfmdoctor.matrix.results import CANNOT_RUN, MatrixResult, ReleaseBug, ReleaseResult
+from lfmdoctor.results import BugFinding
+
+__all__ = ["MatrixError", "build_matrix"]
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    python: str
+    version: str
+    transformers: str | None
+
+
+def inspect_target(python: str, runner: Runner = run) -> Target:
+    """Python and transformers versions of the target (diagnose's cheap ``basics`` probe)."""
+    result = runner([python, str(PROBE), "basics"], 60)
+    basics = parse_stages(result[1]).get("basics")
+    if basics is None:
+        raise MatrixError(f"cannot run {python}: {last_error(result[2])}; pass --python with a working interpreter")
+    try:
+        too_old = Version(basics["python"]) < Version("3.12")
+    except InvalidVersion:
+        too_old = False
+    if too_old:
+        raise MatrixError(f"{python} is Python {basics['python']}; every liquid-audio release needs Python >= 3.12, "
+                          "pass --python with a 3.12+ interpreter")
+    return Target(python, basics["python"], basics["packages"].get("transformers"))
+
+
+def relative_evidence(evidence: str | None, overlay: Path) -> str | None:
+    """"/cache/overlays/1.3.0/liquid_audio/processor.py:151" -> "liquid_audio/processor.py:151"."""
+    if not evidence:
+        return evidence
+    path, sep, line = evidence.rpartition(":")
+    if not sep or not line.isdigit():
+        return evidence
+    try:
+        return f"{Path(path).resolve().relative_to(overlay.resolve()).as_posix()}:{line}"
+    except ValueError:
+        return evidence
+
+
+def release_bugs(findings: Sequence[BugFinding], overlay: Path) -> list[ReleaseBug]:
+    return [
+        ReleaseBug(id=f.id, present=f.present, evidence=relative_evidence(f.evidence, overlay), detail=f.detail)
+        for f in findings
+    ]
+
+
+@dataclass
+class _Prepared:
+    version: str
+    overlay: Path
+    paths: list[Path]
+    provision: Provision | None
+    removed_line: int | None  # the release imports a class the target's transformers lacks
+    findings: list[BugFinding]
+
+
+def _import_problem(prepared: _Prepared, facts: ImportFacts) -> str | None:
+    if facts.location is None and facts.error is None:
+        return f"import liquid_audio finds nothing under the overlay {prepared.overlay}"
+    if facts.location is not None and not resolves_inside(facts.location, prepared.overlay):
+        return f"import liquid_audio resolves to {facts.location}, not to the overlay {prepared.overlay}"
+    if facts.error is None:
+        return None
+    if prepared.removed_line is not None and prepared.provision is None and "Lfm2HybridConvCache" in facts.error:
+        return cannot_import_reason(prepared.version, prepared.removed_line)
+    return facts.error
+
+
+def build_matrix(
+    python: str,
+    versions: str = "all",
+    *,
+    provision: bool = False,
+    repro: bool = True,
+    cache: Path | None = None,
+    progress: Progress | None = None,
+    runner: Runner = run,
+) -> MatrixResult:
+    """Bug x release matrix for the target interpreter. MatrixError (one line) on bad input or no index."""
+    say = progress or (lambda message: None)
+    cache = cache or wheel_cache()
+    target = inspect_target(python, runner)
+    pip: list[str] = []
+
+    def pip_for() -> list[str]:
+        if not pip:
+            pip.extend(pip_command(python, runner))
+        return pip
+
+    chosen, listing = select_versions(versions, pip_for, cache, runner=runner)
+    prepared: list[_Prepared] = []
+    for version in chosen:
+        say(f"liquid-audio {version}: wheel")
+        overlay = unpack(fetch_wheel(version, pip_for, cache, runner=runner), version, cache)
+        package = overlay / "liquid_audio"
+        removed_line = removed_cache_import(package, target.transformers)
+        extra = None
+        if removed_line is not None and provision:
+            say(f"liquid-audio {version}: provisioning transformers 4.57 (once)")
+            extra = ensure_provision(python, pip_for(), cache, runner=runner)
+        paths = [overlay] + ([extra.path] if extra else [])
+        prepared.append(_Prepared(version, overlay, paths, extra, removed_line, detect_all(package)))
+
+    engine = repro and repro_seam.engine_available()
+    # Without the engine, importing is how we learn whether a release runs here; with it, the engine's
+    # worker imports liquid-audio anyway, so only the (fast) overlay resolution is checked here.
+    say("locating and importing each release in the target interpreter")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        imports = list(pool.map(lambda p: check_import(python, p.paths, import_it=not engine), prepared))
+
+    ran = False
+    releases = []
+    for item, facts in zip(prepared, imports):
+        cells: repro_seam.BugOutcomes = {}
+        if engine and _import_problem(item, facts) is None:
+            say(f"liquid-audio {item.version}: reproductions")
+            outcome = repro_seam.reproduce_release(python, item.paths, BUG_IDS)
+            facts = replace(facts, error=outcome.import_error)
+            cells = outcome.cells
+            ran = ran or outcome.import_error is None
+        problem = _import_problem(item, facts)
+        bugs = release_bugs(item.findings, item.overlay)
+        for bug in bugs:
+            if problem is not None:
+                bug.outcome, bug.reason = CANNOT_RUN, problem
+            elif bug.id in cells:
+                bug.outcome, bug.reason = cells[bug.id]
+        releases.append(ReleaseResult(
+            version=item.version,
+            importable=problem is None,
+            import_problem=problem,
+            bugs=bugs,
+            location=facts.location,
+            transformers=facts.transformers,
+            overlay=[str(p) for p in item.paths],
+            provisioned=list(item.provision.pins) if item.provision else [],
+        ))
+    if not repro:
+        repro_state = "skipped (--no-repro)"
+    elif not engine:
+        repro_state = repro_seam.NOT_WIRED
+    elif ran:
+        repro_state = "ran"
+    else:
+        repro_state = "not run: no selected release imports here"
+    return MatrixResult(
+        python=python,
+        transformers=target.transformers,
+        listing=listing.source if listing else "cached wheels (the index was not asked)",
+        provision=provision,
+        repro=repro_state,
+        versions=releases,
+    )

@@ -1,0 +1,182 @@
+"""Lay a release over the target interpreter (PYTHONPATH) and, with --provision, the packages it needs.
+
+Releases <= 1.1.0 import ``Lfm2HybridConvCache`` from transformers at module level; transformers 5
+removed it. ``--provision`` resolves ``transformers==4.57.*`` with pip *against the target
+environment* (``pip install --dry-run --report``: pip picks the huggingface-hub and tokenizers that
+transformers 4.57 needs, leaving everything the target already satisfies alone), then installs exactly
+those pins with ``--no-deps --target`` into a cache folder that goes on the overlay path after the
+release. The target environment itself is never modified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from lfmdoctor.diagnose.check import imports_removed_cache_class
+from lfmdoctor.matrix.releases import NETWORK_OPTIONS, MatrixError, Runner, last_error, run
+
+IMPORT_CHECK = Path(__file__).with_name("import_check.py")
+PROVISION_SPEC = "transformers==4.57.*"
+MANIFEST = "lfmdoctor-provision.json"
+
+
+def overlay_env(paths: Sequence[Path | str], base: dict[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default: this process's environment) with ``paths`` prepended to PYTHONPATH."""
+    env = dict(os.environ if base is None else base)
+    parts = [str(p) for p in paths] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+    env["PYTHONPATH"] = os.pathsep.join(parts)
+    return env
+
+
+def transformers_major(version: str | None) -> int | None:
+    try:
+        return Version(version).major if version else None
+    except InvalidVersion:
+        return None
+
+
+def removed_cache_import(package_dir: Path, transformers: str | None) -> int | None:
+    """Line of the release's module-level ``Lfm2HybridConvCache`` import when the target's transformers
+    (>= 5) no longer has it; None when the release imports fine in that respect."""
+    line = imports_removed_cache_class(package_dir)
+    major = transformers_major(transformers)
+    return line if line is not None and major is not None and major >= 5 else None
+
+
+def cannot_import_reason(version: str, line: int) -> str:
+    return (f"liquid-audio {version} imports Lfm2HybridConvCache (model/lfm2_audio.py:{line}), "
+            "removed in transformers 5 (use --provision)")
+
+
+@dataclass(frozen=True)
+class ImportFacts:
+    location: str | None  # where liquid_audio resolves
+    liquid_audio: str | None  # the distribution version that path sees
+    transformers: str | None
+    transformers_location: str | None
+    error: str | None  # first line of the import error, or why the check itself failed
+
+
+def check_import(python: str, paths: Sequence[Path], *, import_it: bool = True,
+                 timeout: float = 180) -> ImportFacts:
+    """Locate (and, with ``import_it``, import) ``liquid_audio`` in a child of the target interpreter
+    with ``paths`` laid over it."""
+    argv = [python, str(IMPORT_CHECK)] + ([] if import_it else ["--no-import"])
+    try:
+        done = subprocess.run(argv, check=False, capture_output=True, text=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL, env=overlay_env(paths))
+    except subprocess.TimeoutExpired:
+        return ImportFacts(None, None, None, None, f"import liquid_audio took over {timeout:g} s")
+    except OSError as exc:
+        return ImportFacts(None, None, None, None, f"cannot run {python}: {exc}")
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        return ImportFacts(None, None, None, None, f"the import check crashed: {last_error(done.stderr)}")
+    facts = json.loads(lines[-1])
+    return ImportFacts(facts.get("location"), facts.get("liquid_audio"), facts.get("transformers"),
+                       facts.get("transformers_location"), facts.get("error"))
+
+
+def resolves_inside(location: str | None, overlay: Path) -> bool:
+    if not location:
+        return False
+    try:
+        return Path(location).resolve() == (overlay / "liquid_audio").resolve()
+    except OSError:
+        return False
+
+
+# --- provisioning ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Provision:
+    path: Path  # folder for PYTHONPATH
+    pins: list[str]  # "transformers==4.57.6", ...
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def pins_from_report(report: dict) -> list[str]:
+    """``pip install --report`` JSON -> sorted "name==version" pins of what pip would install."""
+    pins = []
+    for item in report.get("install", []):
+        meta = item.get("metadata", {})
+        if meta.get("name") and meta.get("version"):
+            pins.append(f"{meta['name'].lower().replace('_', '-')}=={meta['version']}")
+    return sorted(pins)
+
+
+def provision_dir_name(pins: Sequence[str]) -> str:
+    """"transformers-4.57-<hash of the exact pins>": one folder per distinct resolution."""
+    digest = hashlib.sha256("\n".join(sorted(pins)).encode()).hexdigest()[:8]
+    return f"transformers-4.57-{digest}"
+
+
+def _resolve_pins(pip: list[str], runner: Runner, scratch: Path) -> list[str]:
+    report = scratch / "report.json"
+    argv = [*pip, "install", "--dry-run", "--quiet", "--only-binary=:all:", "--report", str(report),
+            PROVISION_SPEC, *NETWORK_OPTIONS]
+    code, _, err = runner(argv, 600)
+    data = _read_json(report) if code == 0 else None
+    if data is None:
+        raise MatrixError(f"--provision cannot resolve {PROVISION_SPEC} for this interpreter: {last_error(err)}")
+    pins = pins_from_report(data)
+    if not any(pin.startswith("transformers==") for pin in pins):
+        raise MatrixError(f"--provision: pip resolved no transformers for {PROVISION_SPEC} ({', '.join(pins)})")
+    return pins
+
+
+def ensure_provision(python: str, pip: list[str], cache: Path, *, runner: Runner = run) -> Provision:
+    """transformers 4.57 and what it needs beyond the target's packages, installed once into the cache.
+
+    The resolution is remembered per target interpreter, so a second run does not ask the index.
+    """
+    root = cache / "provision"
+    root.mkdir(parents=True, exist_ok=True)
+    target_key = hashlib.sha256(os.path.abspath(python).encode()).hexdigest()[:12]
+    record_path = root / f"target-{target_key}.json"
+    record = _read_json(record_path)
+    if record and (root / str(record.get("dir")) / MANIFEST).is_file():
+        return Provision(root / record["dir"], list(record["pins"]))
+    scratch = Path(tempfile.mkdtemp(prefix=".provision-", dir=root))
+    try:
+        pins = _resolve_pins(pip, runner, scratch)
+        dest = root / provision_dir_name(pins)
+        if not (dest / MANIFEST).is_file():
+            site = scratch / "site"
+            argv = [*pip, "install", "--quiet", "--no-deps", "--only-binary=:all:", "--target", str(site),
+                    *pins, *NETWORK_OPTIONS]
+            code, _, err = runner(argv, 900)
+            if code != 0:
+                raise MatrixError(f"--provision could not install {', '.join(pins)}: {last_error(err)}")
+            (site / MANIFEST).write_text(json.dumps({"spec": PROVISION_SPEC, "pins": pins}, indent=2) + "\n")
+            if dest.exists():
+                shutil.rmtree(dest)
+            try:
+                os.rename(site, dest)
+            except OSError:
+                if not (dest / MANIFEST).is_file():
+                    raise
+        staging = root / f".{record_path.name}.{os.getpid()}"
+        staging.write_text(json.dumps({"python": os.path.abspath(python), "dir": dest.name, "pins": pins}) + "\n")
+        os.replace(staging, record_path)
+        return Provision(dest, pins)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,113 @@
+"""Write each case as a standalone reproducer script: the snippet that goes into an upstream issue.
+
+The scripts import only liquid-audio, torch, numpy and the standard library. On the built-in tiny
+checkpoint they build it (with the bundled ``tiny_checkpoint.py``) next to themselves on first run.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from lfmdoctor.catalog import get_bug
+from lfmdoctor.repro.cases import RESOURCES, Case
+from lfmdoctor.repro.fixture import BUILDER
+from lfmdoctor.repro.models import ModelRef
+
+HELPER_NAME = "tiny_checkpoint.py"
+
+FIXTURE_MODEL = '''\
+if len(sys.argv) > 1:
+    MODEL = Path(sys.argv[1])
+else:  # a 5 MB randomly initialised checkpoint with the LFM2.5-Audio-1.5B file layout
+    MODEL = Path(__file__).resolve().with_name("tiny-checkpoint")
+    if not (MODEL / "model.safetensors").exists():
+        subprocess.run([sys.executable, str(Path(__file__).with_name("{helper}")), str(MODEL), "--detokenizer"],
+                       check=True)
+MODEL_DIR = MODEL
+'''
+
+HUB_MODEL = '''\
+MODEL = sys.argv[1] if len(sys.argv) > 1 else "{hub_id}"
+MODEL_DIR = Path(MODEL) if Path(MODEL).is_dir() else Path(snapshot_download(MODEL))
+if Path(MODEL).is_dir():
+    MODEL = Path(MODEL)
+'''
+
+PATH_MODEL = '''\
+MODEL = Path(sys.argv[1] if len(sys.argv) > 1 else {folder!r})
+MODEL_DIR = MODEL
+'''
+
+
+def script_name(case: Case) -> str:
+    return "repro_" + case.id.replace(":", "_").replace("-", "_") + ".py"
+
+
+def model_block(model: ModelRef) -> str:
+    if model.is_fixture:
+        return FIXTURE_MODEL.format(helper=HELPER_NAME)
+    if model.hub_id:
+        return HUB_MODEL.format(hub_id=model.hub_id)
+    return PATH_MODEL.format(folder=str(model.folder))
+
+
+def render_script(case: Case, model: ModelRef) -> str:
+    bug = get_bug(case.bug)
+    imports = ["import sys", "from pathlib import Path"]
+    if model.is_fixture:
+        imports.insert(0, "import subprocess")
+    lines = [
+        f'"""liquid-audio bug `{case.bug}`: {bug.title}.',
+        "",
+        f"Case {case.id}: {case.summary}.",
+        f"Expected: {case.expected_text}.",
+        f"Actual: {bug.symptom}.",
+        "Run: python " + script_name(case) + " [MODEL_FOLDER_OR_HUB_ID]",
+        '"""',
+        "",
+        *imports,
+        "",
+        "import numpy as np",
+        "import torch",
+        "from liquid_audio import ChatState, LFM2AudioModel, LFM2AudioProcessor",
+    ]
+    if model.hub_id:
+        lines.append("from huggingface_hub import snapshot_download")
+    lines += ["", model_block(model).rstrip(), ""]
+    if "cuda_unusable" in case.requires:
+        lines.append("print('CUDA available:', torch.cuda.is_available())  # the bug shows where this is False")
+    for need in case.needs:
+        lines.append(RESOURCES[need])
+    if case.setup:
+        lines.append(case.setup)
+    lines.append(case.trigger)
+    lines.append("print('no error: this liquid-audio does not have the bug')")
+    return "\n".join(lines) + "\n"
+
+
+def emit_scripts(cases: list[Case], model: ModelRef, out_dir: Path) -> list[Path]:
+    """Write one script per case (and the checkpoint builder when needed); each file atomically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {script_name(case): render_script(case, model) for case in cases}
+    written = []
+    for name, text in files.items():
+        written.append(_write_atomic(out_dir / name, text))
+    if model.is_fixture:
+        written.append(_write_atomic(out_dir / HELPER_NAME, BUILDER.read_text()))
+    return written
+
+
+def _write_atomic(path: Path, text: str) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+

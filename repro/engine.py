@@ -1,0 +1,117 @@
+"""Run reproduction cases in one worker process of the target interpreter and classify them."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from lfmdoctor.repro.cases import RESOURCES, SIMULATIONS, Case, WorkerCase
+from lfmdoctor.repro.classify import classify
+from lfmdoctor.repro.models import ModelRef
+from lfmdoctor.results import ExceptionInfo, Outcome, ReproOutcome
+
+WORKER = Path(__file__).with_name("worker.py")
+
+
+class ReproUsageError(Exception):
+    pass
+
+
+def worker_env(simulate: Sequence[str], extra_pythonpath: Sequence[str], base: dict[str, str] | None = None) -> dict:
+    env = dict(os.environ if base is None else base)
+    env["HF_HUB_OFFLINE"] = "1"
+    env.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    if "no-cuda" in simulate:
+        env["CUDA_VISIBLE_DEVICES"] = ""
+        env["PYTORCH_ENABLE_MPS_FALLBACK"] = "0"
+    if extra_pythonpath:
+        parts = [*extra_pythonpath, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])]
+        env["PYTHONPATH"] = os.pathsep.join(parts)
+    return env
+
+
+def build_job(cases: Sequence[Case], model: ModelRef, simulate: Sequence[str], timeout: float) -> dict:
+    for name in simulate:
+        if name not in SIMULATIONS:
+            raise ReproUsageError(f"unknown --simulate {name!r}; choose from {', '.join(SIMULATIONS)}")
+    worker_cases = [
+        dataclasses.asdict(WorkerCase(
+            id=c.id, setup=c.setup, trigger=c.trigger, needs=list(c.needs),
+            requires=[r for r in c.requires if not (r == "flash_attn" and "flash-attn" in simulate)],
+            stub_flash_attn=c.bug == "flash-attn" and "flash-attn" in simulate,
+        ))
+        for c in cases
+    ]
+    return {
+        "model": model.argument,
+        "model_is_path": model.hub_id is None,
+        "model_dir": str(model.folder),
+        "resources": RESOURCES,
+        "cases": worker_cases,
+        "timeout": timeout,
+        "parallel": max(1, min(4, os.cpu_count() or 1)),
+    }
+
+
+def _error_all(cases: Sequence[Case], reason: str, exc: ExceptionInfo | None = None) -> list[ReproOutcome]:
+    return [ReproOutcome(c.id, c.bug, Outcome.ERROR, exc, [], 0.0, reason) for c in cases]
+
+
+def parse_worker_output(cases: Sequence[Case], stdout: str, stderr: str, returncode: int | None) -> list[ReproOutcome]:
+    records = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    by_id = {c.id: c for c in cases}
+    facts: dict = {}
+    outcomes: dict[str, ReproOutcome] = {}
+    for record in records:
+        kind = record.pop("kind", None)
+        if kind == "import_error":
+            exc = record["exception"]
+            info = ExceptionInfo(exc["type"], (exc["message"].strip().splitlines() or [""])[0])
+            return _error_all(cases, f"liquid-audio does not import: {info.type}: {info.message}", info)
+        if kind == "facts":
+            facts = record
+        elif kind == "case" and record.get("id") in by_id:
+            outcomes[record["id"]] = classify(by_id[record["id"]], record, facts)
+    missing_reason = "the worker stopped before this case"
+    if returncode not in (0, None):
+        tail = [line for line in stderr.splitlines() if line.strip()]
+        missing_reason += f" (exit {returncode}: {tail[-1] if tail else 'no message'})"
+    elif returncode is None:
+        missing_reason += " (the worker timed out)"
+    return [outcomes.get(c.id) or _error_all([c], missing_reason)[0] for c in cases]
+
+
+def run_cases(
+    python: str,
+    cases: Sequence[Case],
+    model: ModelRef,
+    *,
+    simulate: Sequence[str] = (),
+    timeout: float = 120.0,
+    extra_pythonpath: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+) -> list[ReproOutcome]:
+    """Run the cases in one worker (torch imported once), each isolated in its own child."""
+    if not cases:
+        return []
+    job = build_job(cases, model, simulate, timeout)
+    overall = 120.0 + timeout * len(cases)
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(
+            [python, str(WORKER)], input=json.dumps(job), capture_output=True, text=True,
+            timeout=overall, env=worker_env(simulate, extra_pythonpath, env),
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        return parse_worker_output(cases, out, "", None)
+    except OSError as exc:
+        return _error_all(cases, f"cannot run {python}: {exc}")
+    outcomes = parse_worker_output(cases, done.stdout, done.stderr, done.returncode)
+    _ = time.perf_counter() - started
+    return outcomes

@@ -1,0 +1,275 @@
+"""Run reproduction cases inside the target interpreter (standard library + torch + liquid-audio).
+
+Reads a JSON job on stdin, prints JSON lines: one ``facts`` line, then one ``case`` line per case.
+torch and liquid-audio are imported once; each case then runs in its own forked child with a
+deadline, so a case that initialises CUDA, hangs or dies cannot affect the others. Where fork is
+unsafe (macOS, Windows) each case runs in a fresh interpreter instead.
+"""
+
+import importlib.util
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+# NVML answers torch.cuda.is_available() without initialising CUDA, which must not happen before fork.
+os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def emit(record):
+    sys.stdout.write(json.dumps(record) + "\n")
+    sys.stdout.flush()
+
+
+def exception_record(exc):
+    return {
+        "type": type(exc).__name__,
+        "mro": [cls.__name__ for cls in type(exc).__mro__],
+        "message": str(exc),
+        "frames": [
+            {"file": f.filename, "line": f.lineno, "func": f.name} for f in traceback.extract_tb(exc.__traceback__)
+        ],
+        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    }
+
+
+def base_namespace(job):
+    from pathlib import Path
+
+    import numpy as np
+    import torch
+    from liquid_audio import ChatState, LFM2AudioModel, LFM2AudioProcessor
+
+    model = Path(job["model"]) if job["model_is_path"] else job["model"]
+    return {
+        "np": np,
+        "torch": torch,
+        "Path": Path,
+        "ChatState": ChatState,
+        "LFM2AudioModel": LFM2AudioModel,
+        "LFM2AudioProcessor": LFM2AudioProcessor,
+        "MODEL": model,
+        "MODEL_DIR": Path(job["model_dir"]),
+    }
+
+
+def machine_facts(stub_flash_attn):
+    import torch
+    from liquid_audio import LFM2AudioProcessor
+
+    mps = getattr(torch.backends, "mps", None)
+    return {
+        "cuda_available": torch.cuda.is_available(),
+        "mps_available": bool(mps and mps.is_available()),
+        "flash_attn": stub_flash_attn or importlib.util.find_spec("flash_attn") is not None,
+        "decode": hasattr(LFM2AudioProcessor, "decode"),
+        "liquid_audio_dir": os.path.dirname(importlib.util.find_spec("liquid_audio").origin),
+        "torch": torch.__version__,
+    }
+
+
+def unmet(case, facts):
+    checks = {
+        "cuda_unusable": not facts["cuda_available"],
+        "mps": facts["mps_available"],
+        "flash_attn": facts["flash_attn"],
+        "decode": facts["decode"],
+    }
+    return [name for name in case["requires"] if not checks[name]]
+
+
+def run_case(case, namespace, stub_dir):
+    """Run one case in this process; return its record. Never raises."""
+    if case.get("stub_flash_attn") and stub_dir:
+        sys.path.insert(0, stub_dir)
+        importlib.invalidate_caches()
+    ns = dict(namespace)
+    start = time.perf_counter()
+    for phase in ("setup", "trigger"):
+        try:
+            exec(compile(case[phase] or "pass", f"<repro {case['id']} {phase}>", "exec"), ns)
+        except BaseException as exc:  # the point is to capture whatever the library raises
+            status = "raised" if phase == "trigger" else "setup_error"
+            return {"status": status, "exception": exception_record(exc), "duration_s": time.perf_counter() - start}
+    return {"status": "completed", "duration_s": time.perf_counter() - start}
+
+
+def in_child(fn):
+    """Fork; the child runs fn and sends its JSON result through a pipe. Returns (pid, read fd)."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        try:
+            result = fn()
+        except BaseException as exc:
+            result = {"status": "setup_error", "exception": exception_record(exc), "duration_s": 0.0}
+        with os.fdopen(write_fd, "wb") as pipe:
+            pipe.write(json.dumps(result).encode())
+        os._exit(0)
+    os.close(write_fd)
+    return pid, read_fd
+
+
+def collect(pid, read_fd, deadline):
+    chunks = []
+    while True:
+        # Past the deadline select still reports a result already written (cases run side by side).
+        left = max(0.0, deadline - time.monotonic())
+        ready, _, _ = select.select([read_fd], [], [], left)
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            os.close(read_fd)
+            return None
+        chunk = os.read(read_fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(read_fd)
+    _, status = os.waitpid(pid, 0)
+    if not chunks:
+        return {"status": "crashed", "detail": f"case process died (wait status {status})"}
+    return json.loads(b"".join(chunks))
+
+
+class ResourceTimeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise ResourceTimeout("timed out while loading")
+
+
+def build_resource(job, need, namespace):
+    """Build a shared resource in this process, under the case timeout; return an error record or None."""
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, job["timeout"])
+    try:
+        exec(compile(job["resources"][need], f"<resource {need}>", "exec"), namespace)
+    except Exception as exc:
+        record = exception_record(exc)
+        if isinstance(exc, ResourceTimeout):
+            record["message"] = f"loading {need} timed out after {job['timeout']:g} s"
+        return record
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    return None
+
+
+def run_forked(job, cases, stub_dir, parallel):
+    """Resources are built once here, before forking, then shared copy-on-write by every case."""
+    import torch
+
+    # A thread pool started before fork deadlocks in the children: stay single-threaded.
+    torch.set_num_threads(1)
+    namespace = base_namespace(job)
+    pid, fd = in_child(lambda: machine_facts(bool(stub_dir)))
+    facts = collect(pid, fd, time.monotonic() + job["timeout"])
+    emit({"kind": "facts", **(facts or {})})
+    if facts is None or "cuda_available" not in facts:
+        for case in cases:
+            emit({"kind": "case", "id": case["id"], "status": "setup_error",
+                  "exception": (facts or {}).get("exception"), "detail": "the machine probe failed"})
+        return
+    resource_errors = {}
+    todo = []
+    for case in cases:
+        missing = unmet(case, facts)
+        if missing:
+            emit({"kind": "case", "id": case["id"], "status": "unmet", "unmet": missing})
+            continue
+        for need in case["needs"]:
+            if need not in namespace and need not in resource_errors:
+                error = build_resource(job, need, namespace)
+                if error:
+                    resource_errors[need] = error
+        failed = [n for n in case["needs"] if n in resource_errors]
+        if failed:
+            emit({"kind": "case", "id": case["id"], "status": "setup_error",
+                  "exception": resource_errors[failed[0]], "duration_s": 0.0})
+            continue
+        todo.append(case)
+    running = []
+    while todo or running:
+        while todo and len(running) < parallel:
+            case = todo.pop(0)
+            pid, fd = in_child(lambda case=case: run_case(case, namespace, stub_dir))
+            running.append((case, pid, fd, time.monotonic() + job["timeout"]))
+        case, pid, fd, deadline = running.pop(0)
+        result = collect(pid, fd, deadline)
+        if result is None:
+            result = {"status": "timeout", "duration_s": job["timeout"]}
+        emit({"kind": "case", "id": case["id"], **result})
+
+
+def run_spawned(job, cases, stub_dir):
+    """One fresh interpreter per case: slower, but safe where fork is not."""
+    single = dict(job, mode="inline")
+    for case in cases:
+        try:
+            done = subprocess.run(
+                [sys.executable, __file__], input=json.dumps(dict(single, cases=[case], stub_dir=stub_dir)),
+                capture_output=True, text=True, timeout=job["timeout"] + 30,
+            )
+            lines = [json.loads(x) for x in done.stdout.splitlines() if x.startswith("{")]
+        except subprocess.TimeoutExpired:
+            lines = [{"kind": "case", "id": case["id"], "status": "timeout", "duration_s": job["timeout"]}]
+        for line in lines:
+            if line["kind"] == "case" or case is cases[0]:
+                emit(line)
+
+
+def run_inline(job, cases, stub_dir):
+    namespace = base_namespace(job)
+    facts = machine_facts(bool(stub_dir))
+    emit({"kind": "facts", **facts})
+    for case in cases:
+        missing = unmet(case, facts)
+        if missing:
+            emit({"kind": "case", "id": case["id"], "status": "unmet", "unmet": missing})
+            continue
+        try:
+            for need in case["needs"]:
+                exec(compile(job["resources"][need], f"<resource {need}>", "exec"), namespace)
+        except Exception as exc:
+            emit({"kind": "case", "id": case["id"], "status": "setup_error", "exception": exception_record(exc)})
+            continue
+        emit({"kind": "case", "id": case["id"], **run_case(case, namespace, stub_dir)})
+
+
+def make_flash_attn_stub():
+    folder = tempfile.mkdtemp(prefix="lfmdoctor-flash-attn-stub-")
+    os.makedirs(os.path.join(folder, "flash_attn"))
+    with open(os.path.join(folder, "flash_attn", "__init__.py"), "w") as f:
+        f.write('"""Importable but unusable stand-in for flash_attn (lfmdoctor --simulate flash-attn)."""\n')
+    return folder
+
+
+def main():
+    job = json.load(sys.stdin)
+    cases = job["cases"]
+    if job.get("mode") == "inline":
+        run_inline(job, cases, job.get("stub_dir"))
+        return
+    stub_dir = make_flash_attn_stub() if any(c.get("stub_flash_attn") for c in cases) else None
+    try:
+        import liquid_audio  # noqa: F401  (imported once, before any fork)
+    except BaseException as exc:
+        emit({"kind": "import_error", "exception": exception_record(exc)})
+        return
+    if hasattr(os, "fork") and sys.platform.startswith("linux") and not job.get("spawn"):
+        run_forked(job, cases, stub_dir, job.get("parallel", 2))
+    else:
+        run_spawned(job, cases, stub_dir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""``lfmdoctor bench`` end to end: the real liquid-audio in a child process, on the tiny checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lfmdoctor.cli import main
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("liquid_audio")
+sf = pytest.importorskip("soundfile")
+
+ASSETS = Path(__file__).resolve().parents[2] / "repro" / "assets"
+CONTRACT = ("wer", "cer", "rtf", "rtfx", "latency_s", "first_token_s", "tokens_per_s", "peak_mem_mb")
+
+
+def bench(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lfmdoctor", "bench", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("default") / "result.json"
+    done = bench("--json", "--out", str(out))
+    return done, out
+
+
+def test_default_run_works_offline_on_the_builtin_clips(default_run):
+    done, out = default_run
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert json.loads(out.read_text()) == data  # --out holds the same result
+    summary = data["summary"]
+    for key in CONTRACT:
+        assert isinstance(summary[key], float), key
+    assert summary["model"] == "fixture" and summary["random_weights"] is True
+    assert summary["device"] == ("cuda:0" if torch.cuda.is_available() else "cpu")
+    assert summary["dtype"] == ("bfloat16" if torch.cuda.is_available() else "float32")
+    assert summary["strategy"] == "callsite" and summary["runs"] == 1 and summary["warmup"] == 1
+    assert summary["clips"] == 4 and summary["audio_s"] == pytest.approx(13.378, abs=0.01)
+    assert summary["rtf"] == pytest.approx(1 / summary["rtfx"])
+    assert summary["loop_s"] > 0 and summary["liquid_audio"]
+    for clip in data["clips"]:
+        for key in CONTRACT:
+            assert isinstance(clip[key], float), (clip["id"], key)
+        assert isinstance(clip["hypothesis"], str)
+        assert clip["substitutions"] + clip["deletions"] + clip["insertions"] >= 0
+        assert clip["chunks"] == 1 and clip["sample_rate"] == 16_000
+    assert any("random weights" in note and "meaningless" in note for note in data["notes"])
+    assert {b["name"]: b["status"] for b in data["baselines"]} == {
+        "openai-whisper": "skipped", "faster-whisper": "skipped"} or all(
+        b["status"] in ("ok", "skipped") for b in data["baselines"])
+    assert data["failure"] is None and data["exit_code"] == 0
+
+
+def test_strategy_none_reports_the_bug_that_stopped_it():
+    done = bench("--strategy", "none", "--json", "--no-baselines")
+    assert done.returncode == 1, done.stderr
+    failure = json.loads(done.stdout)["failure"]
+    if torch.cuda.is_available():  # the device defaults work; numpy 1-D audio does not
+        assert (failure["bug_id"], failure["stage"]) == ("audio-format", "clip")
+    else:  # the seed's situation: no usable CUDA, processor loaded without device=
+        assert (failure["bug_id"], failure["stage"]) == ("processor-device", "load_processor")
+        assert failure["where"].startswith("liquid_audio/processor.py:")
+    assert failure["workaround"]
+
+
+def test_strategy_none_in_the_terminal_names_the_bug_and_the_way_out():
+    done = bench("--strategy", "none", "--no-baselines")
+    assert done.returncode == 1
+    assert "bug: " in done.stdout and "--strategy callsite" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def hub_cache(root: Path, repo: str, source: Path) -> Path:
+    """A Hugging Face cache entry for ``repo`` holding ``source``'s files (as `hf download` leaves it)."""
+    folder = root / f"models--{repo.replace('/', '--')}"
+    snapshot = folder / "snapshots" / "0" * 1 / "c0ffee"
+    snapshot = folder / "snapshots" / "c0ffee"
+    shutil.copytree(source, snapshot)
+    (folder / "refs").mkdir()
+    (folder / "refs" / "main").write_text("c0ffee")
+    return snapshot
+
+
+def test_hub_model_manifest_stereo_resampling_and_chunks(tmp_path):
+    from lfmdoctor.repro.fixture import ensure_fixture
+
+    hub_cache(tmp_path / "hub", "lfmdoctor-test/tiny", ensure_fixture())
+    parts = [sf.read(str(ASSETS / f"asr-{name}.flac"), dtype="float32")[0] for name in ("fox", "time", "stella")]
+    mono = np.concatenate(parts)
+    stereo = np.stack([mono, 0.5 * mono], axis=1)
+    rate = 44_100
+    index = np.linspace(0, len(mono) - 1, int(len(mono) * rate / 16_000))
+    stereo = np.stack([np.interp(index, np.arange(len(mono)), stereo[:, c]) for c in (0, 1)], axis=1)
+    sf.write(str(tmp_path / "long.ogg"), stereo, rate)
+    sf.write(str(tmp_path / "short.wav"), parts[0], 16_000, subtype="PCM_16")
+    (tmp_path / "m.csv").write_text(
+        "path,reference\n"
+        "long.ogg,\"The quick brown fox jumps over the lazy dog. It's 10 past 9, and we're almost done. "
+        "Please call Stella and ask her to bring these things.\"\n"
+        "short.wav,The quick brown fox jumps over the lazy dog.\n")
+    env = dict(os.environ, HF_HUB_CACHE=str(tmp_path / "hub"), HF_HUB_OFFLINE="1")
+    done = bench("--manifest", str(tmp_path / "m.csv"), "--model", "lfmdoctor-test/tiny", "--device", "cpu",
+                 "--chunk-seconds", "4", "--runs", "2", "--warmup", "0", "--no-baselines", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["summary"]["model"] == "lfmdoctor-test/tiny" and not data["summary"]["random_weights"]
+    long, short = data["clips"]
+    assert (long["sample_rate"], long["channels"], long["chunks"]) == (44_100, 2, 3)
+    assert long["audio_s"] == pytest.approx(9.4, abs=0.01)
+    assert len(long["latencies_s"]) == 2 and long["ref_words"] == 29
+    assert (short["sample_rate"], short["channels"], short["chunks"]) == (16_000, 1, 1)
+    assert data["summary"]["ref_words"] == 38
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--audio", "/no/such.wav", "--ref", "hello"], "audio file /no/such.wav not found"),
+        (["--audio", str(ASSETS / "asr-fox.flac")], "1 --audio but 0 --ref"),
+        (["--audio", str(ASSETS / "asr-fox.flac"), "--ref", "  "], "is empty"),
+        (["--audio", str(ASSETS / "asr_clips.jsonl"), "--ref", "x"], "not a readable audio file"),
+        (["--strategy", "runtime"], "strategy runtime is not available yet"),
+        (["--strategy", "source"], "strategy source is not available yet"),
+        (["--model", "lfmdoctor-test/not-cached"], "hf download lfmdoctor-test/not-cached"),
+        (["--device", "tpu"], "'tpu' is not one of"),
+        (["--runs", "0"], "--runs 0 must be at least 1"),
+        (["--chunk-seconds", "0.2"], "--chunk-seconds 0.2 is too small"),
+        (["--manifest", "/no/such.jsonl"], "manifest /no/such.jsonl not found"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, message, capsys, tmp_path):
+    out = tmp_path / "r.json"
+    with pytest.raises(SystemExit) as done:
+        main(["bench", "--no-baselines", "--out", str(out), *args])
+    assert done.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and message in " ".join(err.split()), err
+    assert not out.exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA works here")
+def test_unavailable_device_is_a_usage_problem():
+    done = bench("--device", "cuda", "--no-baselines")
+    assert done.returncode == 2
+    assert "--device cuda is not available here" in done.stderr and "Traceback" not in done.stderr
+
+
+def tagged_children(tag: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if tag.encode() in (entry / "environ").read_bytes() and b"asr_child" in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+def test_ctrl_c_leaves_no_result_file_and_no_child(tmp_path):
+    tag = f"LFMDOCTOR_TEST_TAG={uuid.uuid4().hex}"
+    env = dict(os.environ, TMPDIR=str(tmp_path), LFMDOCTOR_TEST_TAG=tag.split("=", 1)[1])
+    out = tmp_path / "result.json"
+    proc = subprocess.Popen([sys.executable, "-m", "lfmdoctor", "bench", "--runs", "100000", "--no-baselines",
+                             "--out", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not tagged_children(tag) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert tagged_children(tag), "the ASR child never started"
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [], list(tmp_path.iterdir())  # no partial file, no temp audio
+    assert tagged_children(tag) == []

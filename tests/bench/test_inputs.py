@@ -1,0 +1,138 @@
+"""Benchmark inputs: audio files, references, manifests, the built-in clips, the model argument."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sf = pytest.importorskip("soundfile")
+
+from lfmdoctor.bench import inputs  # noqa: E402
+from lfmdoctor.bench.inputs import InputProblem, gather, load_audio, read_reference, resolve_model  # noqa: E402
+
+
+def write(path: Path, data: np.ndarray, rate: int, **kw) -> Path:
+    sf.write(str(path), data, rate, **kw)
+    return path
+
+
+def put(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(("suffix", "rate", "channels"), [(".wav", 8000, 1), (".flac", 44_100, 2), (".ogg", 48_000, 2)])
+def test_reads_any_rate_and_channel_count(tmp_path, suffix, rate, channels):
+    data = 0.2 * np.sin(np.linspace(0, 200, rate * channels)).reshape(rate, channels)
+    samples, got_rate = load_audio(write(tmp_path / f"a{suffix}", data, rate))
+    assert got_rate == rate
+    assert samples.shape == (rate, channels) and samples.dtype == np.float32
+
+
+def test_int16_wav_reads_as_unit_floats(tmp_path):
+    data = np.array([32767, -32768] * 2000, dtype=np.int16)
+    samples, _ = load_audio(write(tmp_path / "a.wav", data, 16_000, subtype="PCM_16"))
+    assert samples.max() == pytest.approx(32767 / 32768) and samples.min() == -1.0
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.wav", "not found"),
+        (lambda d: d, "is a folder"),
+        (lambda d: put(d / "empty.wav", b""), r"empty \(0 bytes\)"),
+        (lambda d: put(d / "notes.wav", b"not audio at all"), "not a readable audio file"),
+        (lambda d: write(d / "zero.wav", np.zeros(0, np.float32), 16_000), "zero length"),
+        (lambda d: write(d / "blip.wav", np.zeros(400, np.float32), 16_000), "25 ms long"),
+    ],
+)
+def test_bad_audio_is_one_line(tmp_path, make, message):
+    path = make(tmp_path)
+    with pytest.raises(InputProblem, match=message) as caught:
+        load_audio(path)
+    assert "\n" not in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_reference_text_or_file(tmp_path):
+    assert read_reference("  hello   world ", "x") == "hello world"
+    ref = tmp_path / "ref.txt"
+    ref.write_text("From a\nfile.\n", encoding="utf-8")
+    assert read_reference(str(ref), "x") == "From a file."
+    for empty in ("", "   ", "?!"):
+        with pytest.raises(InputProblem, match="reference for x"):
+            read_reference(empty, "x")
+    (tmp_path / "blank.txt").write_text("\n")
+    with pytest.raises(InputProblem, match="is empty"):
+        read_reference(str(tmp_path / "blank.txt"), "x")
+
+
+def test_audio_and_refs_must_pair_up(tmp_path):
+    with pytest.raises(InputProblem, match="2 --audio but 1 --ref"):
+        gather(["a.wav", "b.wav"], ["one"], None)
+    with pytest.raises(InputProblem, match="--ref given without --audio"):
+        gather([], ["one"], None)
+
+
+def test_manifest_paths_are_relative_to_the_manifest(tmp_path):
+    (tmp_path / "sub").mkdir()
+    manifest = tmp_path / "sub" / "m.jsonl"
+    manifest.write_text(json.dumps({"path": "clip.wav", "text": "hi there"}) + "\n")
+    specs, builtin = gather(["/abs/x.wav"], ["words"], str(manifest))
+    assert not builtin
+    assert [s.path for s in specs] == [Path("/abs/x.wav"), tmp_path / "sub" / "clip.wav"]
+    assert [s.id for s in specs] == ["x", "clip"]
+
+
+def test_manifest_problems(tmp_path):
+    with pytest.raises(InputProblem, match="manifest .* not found"):
+        gather([], [], str(tmp_path / "none.jsonl"))
+    bad = tmp_path / "m.csv"
+    bad.write_text("path,reference\nclip.wav,\n")
+    with pytest.raises(InputProblem, match=r"reference for .*clip.wav .*m.csv:2\) is empty"):
+        gather([], [], str(bad))
+
+
+def test_builtin_clips_are_small_16k_mono_speech_with_transcripts():
+    specs, builtin = gather([], [], None)
+    assert builtin and len(specs) >= 3
+    folder = inputs.assets_dir()
+    assert sum(f.stat().st_size for f in folder.glob("asr*")) < 300 * 1024
+    for spec in specs:
+        info = sf.info(str(spec.path))
+        assert (info.samplerate, info.channels) == (16_000, 1)
+        assert 1.0 < info.duration < 6.0
+        assert len(spec.reference.split()) >= 5
+
+
+def test_model_hub_id_not_cached_says_how_to_get_it():
+    with pytest.raises(InputProblem, match="not in the local Hugging Face cache; download them with: "
+                                           "hf download lfmdoctor-test/no-such-model"):
+        resolve_model("lfmdoctor-test/no-such-model", "python")
+
+
+@pytest.mark.parametrize(("model", "message"), [("no/such/thing", "neither 'fixture'"), ("plainword", "neither")])
+def test_model_that_is_nothing(model, message):
+    with pytest.raises(InputProblem, match=message):
+        resolve_model(model, "python")
+
+
+def test_model_folder_without_config(tmp_path):
+    with pytest.raises(InputProblem, match="no config.json"):
+        resolve_model(str(tmp_path), "python")
+
+
+def test_model_fixture_is_random_weights():
+    from lfmdoctor.repro.fixture import ensure_fixture
+
+    ref = resolve_model("fixture", "python")
+    assert ref.random_weights and ref.label == "fixture" and ref.path == ensure_fixture()
+    assert resolve_model(str(ref.path), "python").random_weights
+
+
+def test_chunk_seconds_bounds():
+    assert inputs.chunk_seconds_ok(0) == 0 and inputs.chunk_seconds_ok(30) == 30
+    with pytest.raises(InputProblem, match="too small"):
+        inputs.chunk_seconds_ok(0.5)

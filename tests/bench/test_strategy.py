@@ -1,0 +1,57 @@
+"""The --strategy hook."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+import lfmdoctor.patches
+from lfmdoctor.bench.strategy import ChildSetup, StrategyUnavailable, child_setup
+
+
+def test_none_runs_the_user_code():
+    setup = child_setup("none", sys.executable)
+    assert setup.mode == "user" and setup.env == {} and setup.callsite_file is None
+
+
+def test_callsite_points_at_a_loadable_file():
+    setup = child_setup("callsite", sys.executable)
+    assert setup.mode == "callsite"
+    assert setup.callsite_file and os.path.isfile(setup.callsite_file)
+    assert setup.callsite_file.endswith("callsite.py")
+
+
+@pytest.mark.parametrize("name", ["runtime", "source"])
+def test_patched_strategies_are_not_available_yet(name, monkeypatch):
+    monkeypatch.delattr(lfmdoctor.patches, "strategy_environment", raising=False)
+    with pytest.raises(StrategyUnavailable, match=f"strategy {name} is not available yet"):
+        child_setup(name, sys.executable)
+
+
+def test_patched_strategy_uses_the_patches_hook(monkeypatch):
+    calls = []
+
+    def provider(strategy, python):
+        calls.append((strategy, python))
+        if strategy == "source":
+            raise LookupError("no patched copy for this liquid-audio")
+        return {"PYTHONPATH": "/patched", "LFMDOCTOR_PATCH": "1"}
+
+    monkeypatch.setattr(lfmdoctor.patches, "strategy_environment", provider, raising=False)
+    setup = child_setup("runtime", "/py")
+    assert setup.mode == "user" and calls == [("runtime", "/py")]
+    env = setup.environment({"PYTHONPATH": "/inherited", "HOME": "/h"})
+    assert env == {"PYTHONPATH": os.pathsep.join(["/patched", "/inherited"]), "LFMDOCTOR_PATCH": "1", "HOME": "/h"}
+    with pytest.raises(StrategyUnavailable, match="no patched copy"):
+        child_setup("source", "/py")
+
+
+def test_unknown_strategy():
+    with pytest.raises(StrategyUnavailable, match="unknown strategy"):
+        child_setup("magic", sys.executable)
+
+
+def test_environment_without_extras_is_the_base():
+    assert ChildSetup("none", "user").environment({"A": "1"}) == {"A": "1"}

@@ -1,0 +1,92 @@
+"""`lfmdoctor check` against the real installed liquid-audio (and copies of it)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from lfmdoctor.catalog import BUG_IDS
+
+CORE_BUGS = ("processor-device", "model-device", "audio-format", "local-path", "train-mode")
+
+
+def _check_json(cli, env=None):
+    done = cli("check", "--json", env=env)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done, json.loads(done.stdout)
+
+
+def test_check_finds_core_bugs_with_evidence(cli, liquid_audio_dir):
+    done, data = _check_json(cli)
+    assert done.returncode == 1
+    assert set(data) >= {"environment", "bugs"}
+    bugs = {b["id"]: b for b in data["bugs"]}
+    assert tuple(bugs) == BUG_IDS
+    for bug in bugs.values():
+        assert set(bug) >= {"id", "title", "present", "evidence"}
+    for bug_id in CORE_BUGS:
+        assert bugs[bug_id]["present"] is True
+        path, line = bugs[bug_id]["evidence"].rsplit(":", 1)
+        assert Path(path).is_relative_to(liquid_audio_dir)
+        assert int(line) > 0
+    env = data["environment"]
+    assert env["python_executable"] == sys.executable
+    assert env["liquid_audio"]["location"] == str(liquid_audio_dir)
+    assert env["torch"]["version"] and env["torchaudio"]["imports"] is True
+
+
+def test_check_reports_a_fixed_copy_as_absent(cli, liquid_audio_copy):
+    liquid_audio_copy.edit("processor.py", 'device: torch.device | str = "cuda"', "device: torch.device | str | None = None")
+    done, data = _check_json(cli, env={"PYTHONPATH": str(liquid_audio_copy)})
+    bugs = {b["id"]: b for b in data["bugs"]}
+    assert data["environment"]["liquid_audio"]["location"] == str(liquid_audio_copy.package)
+    assert data["environment"]["liquid_audio"]["version"] == "1.3.0"  # same version string, fixed code
+    assert bugs["processor-device"]["present"] is False
+    assert bugs["model-device"]["present"] is True
+
+
+def test_broken_torch_stack_is_a_finding_not_a_traceback(cli, tmp_path):
+    # The mismatch a plain `pip install liquid-audio` produces today, laid over the real install.
+    fake = tmp_path / "torchaudio"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(
+        'raise RuntimeError("Detected that PyTorch and TorchAudio were compiled with different CUDA versions. '
+        'PyTorch has CUDA version 13.2 whereas TorchAudio has CUDA version 13.0.")\n'
+    )
+    done, data = _check_json(cli, env={"PYTHONPATH": str(tmp_path)})
+    assert done.returncode == 1
+    assert data["environment"]["torchaudio"]["imports"] is False
+    assert "different CUDA versions" in data["environment"]["torchaudio"]["import_error"]
+    item = next(i for i in data["items"] if i["name"] == "torchaudio")
+    assert item["status"] == "error" and "torchaudio==2.11" in item["hint"]
+
+
+def test_torch_that_fails_to_import(cli, tmp_path):
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text("raise ImportError('libtorch_cuda.so: cannot open shared object')\n")
+    done = cli("check", env={"PYTHONPATH": str(tmp_path)})
+    assert done.returncode == 1
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "torch does not import" in done.stdout
+
+
+def test_check_on_a_missing_interpreter_exits_2(cli):
+    done = cli("check", "--python", "/nonexistent/python")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "/nonexistent/python" in lines[0] and "--python" in lines[0]
+
+
+def test_check_on_an_interpreter_without_liquid_audio(cli, tmp_path):
+    venv = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    done = cli("check", "--json", "--python", str(venv / "bin" / "python"))
+    assert done.returncode == 1, done.stderr
+    data = json.loads(done.stdout)
+    assert data["environment"]["liquid_audio"]["location"] is None
+    assert data["environment"]["torch"]["import_error"]
+    assert [b["id"] for b in data["bugs"]] == list(BUG_IDS)
+    assert all(b["present"] is None for b in data["bugs"])

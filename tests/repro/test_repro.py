@@ -1,0 +1,181 @@
+"""Reproductions run the real liquid-audio code on the tiny checkpoint and see the real exceptions."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from lfmdoctor.repro.cases import CASES, select
+from lfmdoctor.repro.emit import emit_scripts
+from lfmdoctor.repro.engine import run_cases
+from lfmdoctor.repro.models import resolve_model
+from lfmdoctor.results import Outcome
+
+# Cases this machine (CPU-only, liquid-audio 1.3.0) cannot or need not reproduce, and why.
+NOT_HERE = {
+    "mimi-device": Outcome.SKIPPED,  # needs MPS
+    "flash-attn": Outcome.SKIPPED,  # needs flash_attn installed (see the --simulate test)
+    "dtype-mismatch": Outcome.NOT_REPRODUCED,  # fixed in 1.2.0
+}
+REPRODUCIBLE = [c.id for c in CASES if c.id not in NOT_HERE]
+
+
+@pytest.fixture(scope="session")
+def model(tiny_checkpoint):
+    return resolve_model("fixture")
+
+
+@pytest.fixture(scope="session")
+def all_results(model):
+    return {r.id: r for r in run_cases(sys.executable, CASES, model)}
+
+
+@pytest.mark.parametrize("case_id", REPRODUCIBLE)
+def test_case_reproduces_here(all_results, case_id):
+    result = all_results[case_id]
+    assert result.outcome is Outcome.REPRODUCED, result.reason
+    assert result.exception is not None
+    case = next(c for c in CASES if c.id == case_id)
+    assert result.exception.type in case.expect.types
+    if case.expect.frame:
+        assert any(f.startswith(f"liquid_audio/{case.expect.frame}") for f in result.frames), result.frames
+
+
+@pytest.mark.parametrize("case_id", sorted(NOT_HERE))
+def test_cases_this_machine_cannot_show(all_results, case_id):
+    result = all_results[case_id]
+    assert result.outcome is NOT_HERE[case_id]
+    assert result.reason
+
+
+def test_flash_attn_reproduces_with_an_unusable_stub(model):
+    [result] = run_cases(sys.executable, select(["flash-attn"]), model, simulate=["flash-attn"])
+    assert result.outcome is Outcome.REPRODUCED, result.reason
+    assert "FlashAttention2" in result.exception.message
+
+
+DETOK_FIX = ("processor.py", ".eval().cuda()", ".eval().to(self.device)")
+FIXES = {
+    # bug id: [(file, old, new)] – the smallest edits that remove the bug from a copy of 1.3.0
+    "processor-device": [("processor.py", 'device: torch.device | str = "cuda"', 'device: torch.device | str = "cpu"')],
+    "model-device": [("model/lfm2_audio.py", 'device: torch.device | str = "cuda"', 'device: torch.device | str = "cpu"')],
+    "detokenizer-device": [DETOK_FIX],
+    "local-path": [("utils.py", "if isinstance(repo_id, str):",
+                    "if isinstance(repo_id, str) and not Path(repo_id).is_dir():"),
+                   ("utils.py", "cache_path = repo_id", "cache_path = Path(repo_id)")],
+    "train-mode": [("model/lfm2_audio.py", "        return model\n", "        return model.eval()\n")],
+    # once end-of-audio frames are dropped, decode reaches the detokenizer: that bug must go too
+    "eoa-code": [DETOK_FIX, ("processor.py", "if torch.any(audio_codes >= 2048)",
+                             "audio_codes = audio_codes[..., (audio_codes != 2048).all(1)[0]]\n"
+                             "        if torch.any(audio_codes >= 2048)")],
+}
+
+
+@pytest.mark.parametrize("bug_id", sorted(FIXES))
+def test_fixed_copy_is_not_reproduced(model, liquid_audio_copy, bug_id):
+    for edit in FIXES[bug_id]:
+        liquid_audio_copy.edit(*edit)
+    results = run_cases(sys.executable, select([bug_id]), model, extra_pythonpath=[str(liquid_audio_copy)])
+    for result in results:
+        assert result.outcome is Outcome.NOT_REPRODUCED, (result.id, result.reason)
+
+
+def test_unfixed_copy_still_reproduces(model, liquid_audio_copy):
+    [result] = run_cases(sys.executable, select(["local-path"]), model, extra_pythonpath=[str(liquid_audio_copy)])
+    assert result.outcome is Outcome.REPRODUCED
+    assert result.frames[-1].startswith("liquid_audio/utils.py")
+
+
+def test_a_hanging_case_becomes_error_after_its_timeout(model, liquid_audio_copy):
+    liquid_audio_copy.edit("utils.py", "    if isinstance(repo_id, str):\n",
+                           "    if isinstance(repo_id, str):\n        import time; time.sleep(600)\n")
+    results = run_cases(sys.executable, select(["local-path", "eoa-code"]), model, timeout=3,
+                        extra_pythonpath=[str(liquid_audio_copy)])
+    outcomes = {r.id: r for r in results}
+    assert outcomes["local-path"].outcome is Outcome.ERROR
+    assert "timed out" in outcomes["local-path"].reason
+    assert outcomes["eoa-code"].outcome is Outcome.REPRODUCED  # the hang did not affect the other case
+
+
+def test_a_hanging_shared_load_is_an_error_for_the_cases_that_need_it(model, liquid_audio_copy):
+    liquid_audio_copy.edit("utils.py", "    cache_path: Path\n", "    cache_path: Path\n    import time; time.sleep(600)\n")
+    results = run_cases(sys.executable, select(["eoa-code", "audio-format:numpy-1d"]), model, timeout=3,
+                        extra_pythonpath=[str(liquid_audio_copy)])
+    for result in results:
+        assert result.outcome is Outcome.ERROR
+        assert "timed out" in result.reason
+
+
+def test_a_case_that_kills_its_process_is_an_error(model, liquid_audio_copy):
+    liquid_audio_copy.edit("utils.py", "    cache_path: Path\n", "    cache_path: Path\n    import os; os._exit(3)\n")
+    [result] = run_cases(sys.executable, select(["local-path"]), model, extra_pythonpath=[str(liquid_audio_copy)])
+    assert result.outcome is Outcome.ERROR
+    assert "died" in result.reason
+
+
+def test_liquid_audio_that_does_not_import(model, tmp_path):
+    (tmp_path / "liquid_audio").mkdir()
+    (tmp_path / "liquid_audio" / "__init__.py").write_text("from transformers import Lfm2HybridConvCache\n")
+    results = run_cases(sys.executable, select(["local-path"]), model, extra_pythonpath=[str(tmp_path)])
+    assert results[0].outcome is Outcome.ERROR
+    assert "does not import" in results[0].reason
+
+
+def test_emitted_scripts_reproduce_with_plain_python(model, tmp_path, all_results, tiny_checkpoint):
+    cases = [c for c in CASES if c.id in REPRODUCIBLE]
+    emit_scripts(cases, model, tmp_path)
+
+    def run(case):
+        script = tmp_path / f"repro_{case.id.replace(':', '_').replace('-', '_')}.py"
+        done = subprocess.run([sys.executable, str(script), str(tiny_checkpoint)], capture_output=True, text=True,
+                              timeout=300, env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+        return case, done
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for case, done in pool.map(run, cases):
+            assert done.returncode != 0, (case.id, done.stdout)
+            last = done.stderr.strip().splitlines()[-1]
+            expected = all_results[case.id].exception.type
+            assert last.startswith(expected) or f".{expected}" in last, (case.id, last)
+
+
+def test_emitted_script_builds_its_own_checkpoint(model, tmp_path):
+    [case] = select(["local-path"])
+    [script, helper] = emit_scripts([case], model, tmp_path)
+    imports = {line.split()[1] for line in script.read_text().splitlines() if line.startswith(("import ", "from "))}
+    assert imports <= {"subprocess", "sys", "pathlib", "numpy", "torch", "liquid_audio"}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert "HFValidationError" in done.stderr.strip().splitlines()[-1]
+    assert (tmp_path / "tiny-checkpoint" / "model.safetensors").is_file()
+
+
+def test_cli_json_contract_and_exit_codes(cli):
+    done = cli("repro", "--bug", "local-path", "--bug", "eoa-code", "--json")
+    assert done.returncode == 1, done.stderr
+    data = json.loads(done.stdout)
+    for result in data["results"]:
+        assert set(result) >= {"id", "outcome", "exception", "frames", "duration_s", "reason"}
+        assert result["outcome"] == "reproduced"
+        assert set(result["exception"]) == {"type", "message"}
+    assert cli("repro", "--bug", "mimi-device", "--json").returncode == 0  # skipped: nothing reproduced
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--bug", "no-such-bug"], "unknown bug"),
+        (["--model", "/no/such/folder"], "does not exist"),
+        (["--model", "LiquidAI/LFM2.5-Audio-1.5B"], "hf download"),
+        (["--simulate", "nope"], "--simulate"),
+        (["--all", "--bug", "local-path"], "exclude"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2(cli, args, words, tmp_path):
+    done = cli("repro", *args, env={"HF_HOME": str(tmp_path / "hf")})
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], done.stderr
