@@ -165,12 +165,47 @@ def nvidia_driver(runner: Runner, timeout: float) -> str | None:
     return out.strip().splitlines()[0] if code == 0 and out.strip() else None
 
 
-def collect(python: str, timeout: float = 30.0, runner: Runner = run_command) -> EnvironmentFacts:
+def collect(python: str, timeout: float = 30.0, runner: Runner = run_command, cache_dir: Path | None = None,
+            fresh: bool = False) -> EnvironmentFacts:
+    """Probe the target. The torch stage (importing torch, ~2 s) is reused from ``cache_dir`` while the
+    basics probe's fingerprint (installed torch files, sys.path, GPU driver, CUDA_* variables) is unchanged."""
     if not (os.path.isfile(python) or shutil.which(python)):
         raise TargetUnusable(f"interpreter {python} not found")
     with ThreadPoolExecutor(max_workers=4) as pool:
-        basics = pool.submit(runner, [python, str(PROBE), "basics"], timeout)
-        torch_run = pool.submit(runner, [python, str(PROBE), "torch"], timeout)
         driver = pool.submit(nvidia_driver, runner, timeout)
         weights = pool.submit(cached_weights)
-        return build_facts(basics.result(), torch_run.result(), driver.result(), weights.result())
+        basics = runner([python, str(PROBE), "basics"], timeout)
+        fingerprint = (parse_stages(basics[1]).get("basics") or {}).get("fingerprint")
+        torch_run = None if fresh else load_cached_torch_stage(cache_dir, fingerprint)
+        if torch_run is None:
+            torch_run = runner([python, str(PROBE), "torch"], timeout)
+            store_torch_stage(cache_dir, fingerprint, torch_run)
+        return build_facts(basics, torch_run, driver.result(), weights.result())
+
+
+def _cache_file(cache_dir: Path | None, fingerprint: str | None) -> Path | None:
+    if cache_dir is None or not fingerprint:
+        return None
+    return cache_dir / "probes" / f"torch-{fingerprint[:32]}.json"
+
+
+def load_cached_torch_stage(cache_dir: Path | None, fingerprint: str | None) -> RunResult | None:
+    path = _cache_file(cache_dir, fingerprint)
+    try:
+        data = json.loads(path.read_text()) if path else None
+    except (OSError, ValueError):
+        return None
+    return (data["returncode"], data["stdout"], data["stderr"]) if data else None
+
+
+def store_torch_stage(cache_dir: Path | None, fingerprint: str | None, result: RunResult) -> None:
+    path = _cache_file(cache_dir, fingerprint)
+    if path is None or result[0] is None:  # never remember a timeout
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"returncode": result[0], "stdout": result[1], "stderr": result[2]}))
+        os.replace(tmp, path)
+    except OSError:
+        pass

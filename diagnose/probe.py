@@ -57,7 +57,35 @@ def basics():
         liquid_audio_location=location,
         liquid_audio_dist_location=dist_location,
         flash_attn_spec=importlib.util.find_spec("flash_attn") is not None,
+        fingerprint=_fingerprint(),
     )
+
+
+def _fingerprint():
+    """What the torch stage's answer depends on: installed files, search path, GPU driver, environment."""
+    import glob
+    import hashlib
+    import importlib.metadata as metadata
+    import os
+
+    parts = [sys.executable, sys.version, repr(sys.path)]
+    for name in ("torch", "torchaudio", "nvidia-cuda-runtime-cu12", "nvidia-cuda-runtime"):
+        try:
+            dist = metadata.distribution(name)
+            record = dist.locate_file(str(dist._path)) if hasattr(dist, "_path") else None
+            parts.append(f"{name}={dist.version}@{record}:{os.stat(record).st_mtime_ns if record else ''}")
+        except (metadata.PackageNotFoundError, OSError):
+            parts.append(f"{name}=-")
+    for var in ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "PYTORCH_ENABLE_MPS_FALLBACK"):
+        parts.append(f"{var}={os.environ.get(var)}")
+    try:
+        with open("/proc/driver/nvidia/version") as f:
+            parts.append(f.read())
+    except OSError:
+        parts.append("no-nvidia-proc")
+    parts.append(",".join(sorted(glob.glob("/dev/nvidia*") + glob.glob("/dev/kfd"))))
+    parts.append(platform.platform())
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def _os_pretty():

@@ -49,15 +49,17 @@ def check(
     python: PythonOpt = None,
     json_out: JsonOpt = False,
     timeout: Annotated[float, typer.Option(help="Seconds each probe may take.", min=1)] = 60.0,
+    fresh: Annotated[bool, typer.Option(help="Import torch again even if its installed files are unchanged.")] = False,
 ) -> None:
     """Diagnose an environment: torch build, CUDA/MPS, torchaudio, liquid-audio and its known bugs."""
     from lfmdoctor.diagnose.check import build_report
     from lfmdoctor.diagnose.detectors import detect_all
     from lfmdoctor.diagnose.environment import TargetUnusable, collect
+    from lfmdoctor.repro.fixture import cache_root
 
     target = resolve_python(python)
     try:
-        env = collect(target, timeout=timeout)
+        env = collect(target, timeout=timeout, cache_dir=cache_root(), fresh=fresh)
     except TargetUnusable as exc:
         raise UsageProblem(f"cannot inspect {target}: {exc}; pass --python with a working interpreter") from None
     location = env.liquid_audio.location
@@ -166,7 +168,7 @@ def demo(python: PythonOpt = None) -> None:
 
     target = resolve_python(python)
     try:
-        check.callback(python=target, json_out=False, timeout=60.0)  # type: ignore[misc]
+        check.callback(python=target, json_out=False, timeout=60.0, fresh=False)  # type: ignore[misc]
     except typer.Exit as done:
         if done.exit_code not in (0, 1):
             raise

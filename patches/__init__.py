@@ -1,5 +1,11 @@
 """lfmdoctor.patches"""
 
-from lfmdoctor.patches.callsite import load_detokenizer, load_model, load_processor, pick_device, to_chat_audio
+from lfmdoctor.patches.callsite import (
+    load_detokenizer,
+    load_model,
+    load_processor,
+    pick_device,
+    to_chat_audio,
+)
 
 __all__ = ["load_detokenizer", "load_model", "load_processor", "pick_device", "to_chat_audio"]

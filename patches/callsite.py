@@ -98,11 +98,10 @@ def _torch_dtype(dtype: Any) -> Any:
 
     if isinstance(dtype, torch.dtype):
         return dtype
-    name = str(dtype).removeprefix("torch.")
-    value = getattr(torch, name, None)
-    if not isinstance(value, torch.dtype):
-        raise ValueError(f"unknown dtype {dtype!r}; use float32, bfloat16 or float16")
-    return value
+    value = getattr(torch, str(dtype).removeprefix("torch."), None)
+    if isinstance(value, torch.dtype):
+        return value
+    raise ValueError(f"unknown dtype {dtype!r}; use float32, bfloat16 or float16")
 
 
 _INT_SCALE = {"int8": 2.0**7, "int16": 2.0**15, "int32": 2.0**31}
@@ -136,7 +135,7 @@ def to_chat_audio(wave: Any, sample_rate: int, *, target_rate: int | None = None
                 raise ValueError(f"audio must hold numbers, got numpy dtype {wave.dtype}")
             tensor = torch.from_numpy(np.ascontiguousarray(wave)) if wave.ndim else torch.from_numpy(wave.copy())
         else:
-            raise ValueError(f"audio must be a numpy array or a torch tensor, got {type(wave).__name__}")
+            raise TypeError(f"audio must be a numpy array or a torch tensor, got {type(wave).__name__}")
 
     if tensor.ndim == 0 or tensor.ndim > 2:
         raise ValueError(

@@ -71,6 +71,8 @@ def machine_facts(stub_flash_attn):
         "decode": hasattr(LFM2AudioProcessor, "decode"),
         "liquid_audio_dir": os.path.dirname(importlib.util.find_spec("liquid_audio").origin),
         "torch": torch.__version__,
+        # Some libraries touch CUDA at import; then a forked child cannot use CUDA at all.
+        "bad_fork": bool(getattr(torch.cuda, "_is_in_bad_fork", lambda: False)()),
     }
 
 
@@ -197,6 +199,10 @@ def run_forked(job, cases, stub_dir, parallel):
                   "exception": resource_errors[failed[0]], "duration_s": 0.0})
             continue
         todo.append(case)
+    if facts.get("bad_fork"):
+        fresh = [c for c in todo if "cuda_unusable" in c["requires"]]
+        todo = [c for c in todo if c not in fresh]
+        run_spawned(job, fresh, stub_dir, with_facts=False)
     running = []
     while todo or running:
         while todo and len(running) < parallel:
@@ -210,7 +216,7 @@ def run_forked(job, cases, stub_dir, parallel):
         emit({"kind": "case", "id": case["id"], **result})
 
 
-def run_spawned(job, cases, stub_dir):
+def run_spawned(job, cases, stub_dir, with_facts=True):
     """One fresh interpreter per case: slower, but safe where fork is not."""
     single = dict(job, mode="inline")
     for case in cases:
@@ -222,8 +228,12 @@ def run_spawned(job, cases, stub_dir):
             lines = [json.loads(x) for x in done.stdout.splitlines() if x.startswith("{")]
         except subprocess.TimeoutExpired:
             lines = [{"kind": "case", "id": case["id"], "status": "timeout", "duration_s": job["timeout"]}]
+        if not any(line["kind"] == "case" for line in lines):
+            tail = [x for x in done.stderr.splitlines() if x.strip()]
+            lines.append({"kind": "case", "id": case["id"], "status": "crashed",
+                          "detail": f"case process died: {tail[-1] if tail else done.returncode}"})
         for line in lines:
-            if line["kind"] == "case" or case is cases[0]:
+            if line["kind"] == "case" or (with_facts and case is cases[0]):
                 emit(line)
 
 

@@ -1,8 +1,8 @@
 """ASR child process of ``lfmdoctor bench``: imports liquid-audio once and transcribes every clip.
 
 Standalone on purpose: it runs in the *target* interpreter, which has torch and liquid-audio but maybe
-not lfmdoctor. It imports first, then reads its job (one JSON object) from stdin, so that the parent
-can prepare the audio while torch loads. Each event is one stdout line, ``@@lfmdoctor `` + JSON:
+not lfmdoctor. It imports torch first, then reads its job (one JSON object) from stdin, so that the
+parent can prepare the audio meanwhile; it checks the requested device, then imports liquid-audio. Each event is one stdout line, ``@@lfmdoctor `` + JSON:
 
     ready   {liquid_audio, torch, import_s}
     loaded  {device, dtype, load_s}
@@ -68,6 +68,20 @@ def longest_run(ids):
     return best
 
 
+def check_device(torch, device):
+    """An explicit --device that this torch cannot use is a usage problem, not a liquid-audio bug."""
+    kind = str(device or "auto").split(":", 1)[0]
+    if kind == "cuda" and not torch.cuda.is_available():
+        reason = "this torch has no CUDA support" if not torch.version.cuda else "no usable CUDA GPU or driver"
+    elif kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        reason = "no MPS backend"
+    else:
+        return
+    emit("error", stage="device", clip=None, error_type="DeviceUnavailable",
+         message=f"--device {device} is not available here ({reason})", frames=[])
+    sys.exit(3)
+
+
 def load_callsite(path):
     spec = importlib.util.spec_from_file_location("lfmdoctor_callsite", path)
     module = importlib.util.module_from_spec(spec)
@@ -78,7 +92,7 @@ def load_callsite(path):
 class Asr:
     """One loaded processor + model and the way this mode hands audio over."""
 
-    def __init__(self, job, torch, liquid_audio):
+    def __init__(self, job, torch, liquid_audio, at):
         self.torch = torch
         self.ChatState = liquid_audio.ChatState
         self.prompt = job["prompt"]
@@ -89,46 +103,23 @@ class Asr:
         if self.mode == "callsite":
             self.callsite = load_callsite(job["callsite_file"])
             device = self.callsite.pick_device(job.get("device"))
-            self.check_device(device)
             self.dtype = getattr(torch, job.get("dtype") or ("bfloat16" if device.startswith("cuda") else "float32"))
-            try:
-                self.processor = self.callsite.load_processor(source, device=device)
-            except Exception as exc:
-                fail("load_processor", exc)
-            try:
-                self.model = self.callsite.load_model(source, device=device, dtype=self.dtype)
-            except Exception as exc:
-                fail("load_model", exc)
+            at.stage = "load_processor"
+            self.processor = self.callsite.load_processor(source, device=device)
+            at.stage = "load_model"
+            self.model = self.callsite.load_model(source, device=device, dtype=self.dtype)
         else:
             self.callsite = None
             # The seed report's code: documented calls, no device=, default dtype.
-            try:
-                self.processor = liquid_audio.LFM2AudioProcessor.from_pretrained(source).eval()
-            except Exception as exc:
-                fail("load_processor", exc)
-            try:
-                self.model = liquid_audio.LFM2AudioModel.from_pretrained(source).eval()
-            except Exception as exc:
-                fail("load_model", exc)
+            at.stage = "load_processor"
+            self.processor = liquid_audio.LFM2AudioProcessor.from_pretrained(source).eval()
+            at.stage = "load_model"
+            self.model = liquid_audio.LFM2AudioModel.from_pretrained(source).eval()
             self.dtype = None  # ChatState's default
         self.load_s = time.perf_counter() - started
         self.device = self.processor.device
         self.kind = self.device.type
         self.model_dtype = str(next(self.model.parameters()).dtype).removeprefix("torch.")
-
-    def check_device(self, device):
-        torch = self.torch
-        kind = device.split(":", 1)[0]
-        if kind == "cuda" and not torch.cuda.is_available():
-            reason = "this torch has no CUDA support" if not torch.version.cuda else "no usable CUDA GPU or driver"
-            emit("error", stage="device", clip=None, error_type="DeviceUnavailable",
-                 message=f"--device {device} is not available here ({reason})", frames=[])
-            sys.exit(3)
-        mps = getattr(torch.backends, "mps", None)
-        if kind == "mps" and not (mps is not None and mps.is_available()):
-            emit("error", stage="device", clip=None, error_type="DeviceUnavailable",
-                 message=f"--device {device} is not available here (no MPS backend)", frames=[])
-            sys.exit(3)
 
     def chat(self, wave, rate):
         chat = self.ChatState(self.processor) if self.dtype is None else self.ChatState(self.processor, dtype=self.dtype)
@@ -187,16 +178,31 @@ class Asr:
         }
 
 
-def main():
-    started = time.perf_counter()
-    try:
-        import torch
+class At:
+    """Where the child is, for the error event: stage and clip index."""
 
-        import liquid_audio
-    except Exception as exc:
-        fail("import", exc)
+    stage = "import"
+    clip = None
+
+
+def main():
+    at = At()
+    try:
+        run(at)
+    except Exception as exc:  # noqa: BLE001 - every failure goes to the parent as an error event
+        fail(at.stage, exc, at.clip)
+
+
+def run(at):
+    started = time.perf_counter()
+    import torch
+
+    job = json.loads(sys.stdin.read())  # sent while torch was importing
+    if job["mode"] == "callsite":
+        check_device(torch, job.get("device"))
     from importlib.metadata import PackageNotFoundError, version
 
+    import liquid_audio
     import numpy as np
 
     try:
@@ -205,29 +211,25 @@ def main():
         la_version = None
     emit("ready", liquid_audio=la_version, torch=torch.__version__, import_s=time.perf_counter() - started)
 
-    job = json.loads(sys.stdin.read())
-    asr = Asr(job, torch, liquid_audio)
+    asr = Asr(job, torch, liquid_audio, at)
     emit("loaded", device=str(asr.device), dtype=asr.model_dtype, load_s=asr.load_s)
 
+    at.stage = "clip"
     clips = [dict(clip, wave=np.load(clip["audio"])) for clip in job["clips"]]
     for _ in range(int(job.get("warmup", 0))):
+        at.clip = 0
         first = clips[0]
         start, end = first["chunks"][0]
-        try:
-            asr.transcribe(first["wave"][start:end], first["rate"], first["budgets"][0])
-        except Exception as exc:
-            fail("clip", exc, clip=0)
+        asr.transcribe(first["wave"][start:end], first["rate"], first["budgets"][0])
         emit("warmup")
 
     loop_started = time.perf_counter()
-    for run in range(int(job.get("runs", 1))):
+    for run_number in range(int(job.get("runs", 1))):
         for index, clip in enumerate(clips):
+            at.clip = index
             for number, ((start, end), budget) in enumerate(zip(clip["chunks"], clip["budgets"])):
-                try:
-                    figures = asr.transcribe(clip["wave"][start:end], clip["rate"], budget)
-                except Exception as exc:
-                    fail("clip", exc, clip=index)
-                emit("chunk", clip=index, run=run, chunk=number, **figures)
+                figures = asr.transcribe(clip["wave"][start:end], clip["rate"], budget)
+                emit("chunk", clip=index, run=run_number, chunk=number, **figures)
     emit("done", loop_s=time.perf_counter() - loop_started)
 
 

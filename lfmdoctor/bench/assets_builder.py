@@ -41,7 +41,7 @@ def tool_versions() -> dict[str, str | None]:
         if shutil.which(tool) is None:
             found[tool] = None
             continue
-        out = subprocess.run([tool, flag], capture_output=True, text=True).stdout
+        out = subprocess.run([tool, flag], capture_output=True, text=True, check=False).stdout
         words = out.replace("v", " ").split()
         found[tool] = next((w for w in words if w[:1].isdigit() and "." in w), None)
     return found

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from itertools import pairwise
 
 import numpy as np
 
@@ -22,7 +23,7 @@ MAX_STITCH_OVERLAP = 8
 
 def token_budget(seconds: float) -> int:
     """``max_new_tokens`` for a piece of speech this long: enough for fast speech, bounded for loops."""
-    return int(math.ceil(max(seconds, 0.0) * TOKENS_PER_SECOND)) + TOKEN_HEADROOM
+    return math.ceil(max(seconds, 0.0) * TOKENS_PER_SECOND) + TOKEN_HEADROOM
 
 
 def _quietest(mono: np.ndarray, lo: int, hi: int, frame: int) -> int:
@@ -57,11 +58,11 @@ def plan_chunks(mono: np.ndarray, sample_rate: int, chunk_seconds: float | None)
     frame = max(1, int(FRAME_SECONDS * sample_rate))
     cuts = [0]
     for k in range(1, pieces):
-        ideal = int(round(k * length))
+        ideal = round(k * length)
         lo, hi = max(cuts[-1] + 1, ideal - slack), min(total - 1, ideal + slack)
         cuts.append(_quietest(mono, lo, hi, frame) if hi - lo >= frame else ideal)
     cuts.append(total)
-    return list(zip(cuts[:-1], cuts[1:]))
+    return list(pairwise(cuts))
 
 
 def _word_key(word: str) -> str:

@@ -91,7 +91,7 @@ def load_audio(path: Path) -> tuple[np.ndarray, int]:
     soundfile = _soundfile()
     try:
         data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except Exception as exc:  # soundfile.LibsndfileError, RuntimeError, TypeError on odd files
+    except Exception as exc:  # noqa: BLE001 - LibsndfileError, RuntimeError, TypeError...: all mean unreadable
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise InputProblem(f"{path} is not a readable audio file ({reason}); pass a wav, flac or ogg file") from None
     if data.shape[0] == 0:
@@ -208,7 +208,7 @@ def resolve_model(model: str, python: str) -> ModelRef:
     hint = f"download them with: hf download {model}"
     try:
         local = Path(snapshot_download(model, local_files_only=True))
-    except Exception as exc:  # LocalEntryNotFoundError, HFValidationError, OSError
+    except (OSError, ValueError) as exc:  # LocalEntryNotFoundError is an OSError, HFValidationError a ValueError
         if type(exc).__name__ == "HFValidationError":
             raise InputProblem(f"--model {model} is not a valid hub id; pass e.g. {DEFAULT_REPO}") from None
         raise InputProblem(f"the weights of {model} are not in the local Hugging Face cache; {hint}") from None

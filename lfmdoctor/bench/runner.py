@@ -14,7 +14,10 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing import Self  # annotations only: Python 3.10 has no typing.Self
 
 MARK = "@@lfmdoctor "
 HERE = Path(__file__).parent
@@ -46,7 +49,7 @@ class Child:
 
     def __init__(self, python: str, script: Path, env: Mapping[str, str] | None = None,
                  args: tuple[str, ...] = ()) -> None:
-        self._stderr = tempfile.TemporaryFile(mode="w+b")
+        self._stderr = tempfile.TemporaryFile(mode="w+b")  # noqa: SIM115 - lives as long as the child; close()
         try:
             self.proc = subprocess.Popen(
                 [python, str(script), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -57,7 +60,7 @@ class Child:
             self._stderr.close()
             raise ChildDied(f"cannot start {python}: {exc}") from None
 
-    def __enter__(self) -> Child:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

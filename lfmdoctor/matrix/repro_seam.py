@@ -1,28 +1,9 @@
-"""SEAM: where the matrix runs the reproductions against one release (issue 7, second half).
+"""Run the reproductions against one release laid over the target interpreter.
 
-``engine_available`` and ``reproduce_release`` are the only code to fill in once
-``lfmdoctor.repro``'s engine is settled. Everything around them is ready: when ``engine_available()``
-is true, ``build_matrix`` skips its own (slow: torch is imported) import check, so a release costs one
-worker run, and calls ``reproduce_release`` once per release whose overlay resolves, with the overlay
-path (release first, then any --provision folder). ``aggregate`` turns the engine's ``ReproOutcome``
-list (several cases per bug, e.g. the audio-format variants) into one table cell per bug.
-
-Sketch, against the engine as it stood when this was written (repro/engine.py)::
-
-    from lfmdoctor.repro.cases import select
-    from lfmdoctor.repro.engine import run_cases
-    from lfmdoctor.repro.models import resolve_model
-
-    model = resolve_model("fixture", python)   # built once, shared by every release
-    outcomes = run_cases(python, select(list(bug_ids)), model, extra_pythonpath=[str(p) for p in overlay])
-    # the engine marks every case ERROR with reason "liquid-audio does not import: <Type>: <message>"
-    import_error = import_error_of(outcomes)
-    return ReleaseRepro(import_error, {} if import_error else aggregate(outcomes))
-
-Note for that step: the fixture's tokenizer_config.json, written by transformers 5, names
-``"tokenizer_class": "TokenizersBackend"``, which transformers 4.57 cannot load, so every
-processor-based case fails on provisioned releases (<= 1.1.0) until the builder writes
-``PreTrainedTokenizerFast`` (both versions load that).
+``build_matrix`` calls ``reproduce_release`` once per release whose overlay resolves, with the overlay
+path (release first, then any --provision folder); one worker run per release. ``aggregate`` turns
+the engine's ``ReproOutcome`` list (several cases per bug, e.g. the audio-format variants) into one
+table cell per bug.
 """
 
 from __future__ import annotations
@@ -37,7 +18,7 @@ from lfmdoctor.results import Outcome, ReproOutcome
 # (outcome label, reason) per bug id.
 BugOutcomes = dict[str, tuple[str, str | None]]
 
-NOT_WIRED = "not run: the reproduction engine is not wired into the matrix yet"
+NOT_WIRED = "not run: the reproduction engine is unavailable"
 
 
 IMPORT_FAILURE = "liquid-audio does not import: "
@@ -50,13 +31,19 @@ class ReleaseRepro:
 
 
 def engine_available() -> bool:
-    """SEAM: True once ``reproduce_release`` runs the engine."""
-    return False
+    return True
 
 
 def reproduce_release(python: str, overlay: Sequence[Path], bug_ids: Sequence[str]) -> ReleaseRepro:
-    """SEAM: run every reproduction case of ``bug_ids`` with ``overlay`` prepended to PYTHONPATH."""
-    raise NotImplementedError("the reproduction engine is not wired into the matrix yet")
+    """Run every reproduction case of ``bug_ids`` with ``overlay`` prepended to PYTHONPATH."""
+    from lfmdoctor.repro.cases import select
+    from lfmdoctor.repro.engine import run_cases
+    from lfmdoctor.repro.models import resolve_model
+
+    model = resolve_model("fixture", python)
+    outcomes = run_cases(python, select(list(bug_ids)), model, extra_pythonpath=[str(p) for p in overlay])
+    import_error = import_error_of(outcomes)
+    return ReleaseRepro(import_error, {} if import_error else aggregate(outcomes))
 
 
 def import_error_of(outcomes: Sequence[ReproOutcome]) -> str | None:

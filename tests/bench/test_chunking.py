@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -37,7 +39,7 @@ def test_chunks_cover_everything_and_respect_the_limit(seconds, limit):
     wave, _ = speech_with_pauses(seconds, 2.3)
     chunks = plan_chunks(wave, RATE, limit)
     assert chunks[0][0] == 0 and chunks[-1][1] == len(wave)
-    assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))
+    assert all(a[1] == b[0] for a, b in pairwise(chunks))
     assert all(0 < end - start <= limit * RATE for start, end in chunks)
     even = len(wave) / len(chunks)
     assert min(end - start for start, end in chunks) >= 0.85 * even  # near-equal parts: no tiny tail

@@ -10,8 +10,8 @@ import pytest
 
 sf = pytest.importorskip("soundfile")
 
-from lfmdoctor.bench import inputs  # noqa: E402
-from lfmdoctor.bench.inputs import InputProblem, gather, load_audio, read_reference, resolve_model  # noqa: E402
+from lfmdoctor.bench import inputs
+from lfmdoctor.bench.inputs import InputProblem, gather, load_audio, read_reference, resolve_model
 
 
 def write(path: Path, data: np.ndarray, rate: int, **kw) -> Path:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from lfmdoctor.bench.scoring import compression_ratio, longest_repeat, median, quality_flags, score, score_texts
+from lfmdoctor.bench.scoring import (
+    compression_ratio,
+    longest_repeat,
+    median,
+    quality_flags,
+    score,
+    score_texts,
+)
 
 
 def test_counts_for_one_clip():
@@ -41,9 +48,9 @@ def test_empty_reference_is_refused():
 
 
 def test_longest_repeat():
-    assert longest_repeat("a b a b a b a b c".split()) == 4
-    assert longest_repeat("the the the".split()) == 3
-    assert longest_repeat("no repeats here at all".split()) == 1
+    assert longest_repeat(["a", "b", "a", "b", "a", "b", "a", "b", "c"]) == 4
+    assert longest_repeat(["the", "the", "the"]) == 3
+    assert longest_repeat(["no", "repeats", "here", "at", "all"]) == 1
     assert longest_repeat([]) == 0
 
 

@@ -12,14 +12,14 @@ import pytest
 torch = pytest.importorskip("torch")
 liquid_audio = pytest.importorskip("liquid_audio")
 
-from lfmdoctor.patches import (  # noqa: E402
+from lfmdoctor.patches import (
     load_detokenizer,
     load_model,
     load_processor,
     pick_device,
     to_chat_audio,
 )
-from lfmdoctor.repro.fixture import ensure_fixture  # noqa: E402
+from lfmdoctor.repro.fixture import ensure_fixture
 
 ChatState = liquid_audio.ChatState
 RATE = 16_000
@@ -166,13 +166,17 @@ def test_resamples_to_the_target_rate(loaded):
         (np.zeros((1, 2, 3), np.float32), "1-D .* or 2-D"),
         (np.float32(0.5), "1-D"),
         (np.zeros(10, dtype=bool), "numbers"),
-        ([0.0, 0.1], "numpy array or a torch tensor"),
         (torch.zeros(10, dtype=torch.int64), "int64 is not supported"),
     ],
 )
 def test_unusable_audio_raises_value_error(wave, message):
     with pytest.raises(ValueError, match=message):
         to_chat_audio(wave, RATE)
+
+
+def test_not_an_array_raises_type_error():
+    with pytest.raises(TypeError, match="numpy array or a torch tensor, got list"):
+        to_chat_audio([0.0, 0.1], RATE)
 
 
 def test_bad_sample_rate_raises():
