@@ -128,6 +128,97 @@ def repro(
     raise typer.Exit(report.exit_code)
 
 
+def _write_atomic(path: Path, text: str) -> None:
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _collect_report_data(target: str, model: str, bug: list[str] | None, with_verify: bool, on_step=None):
+    from lfmdoctor import pipeline
+    from lfmdoctor.diagnose.environment import TargetUnusable
+    from lfmdoctor.repro.fixture import FixtureError
+    from lfmdoctor.repro.models import ModelUnavailable, resolve_model
+    from lfmdoctor.report.compose import compose
+
+    step = on_step or (lambda message: None)
+    step("checking the environment")
+    try:
+        check_report = pipeline.run_check(target)
+    except TargetUnusable as exc:
+        raise UsageProblem(f"cannot inspect {target}: {exc}; pass --python with a working interpreter") from None
+    try:
+        model_ref = resolve_model(model, target)
+    except (ModelUnavailable, FixtureError) as exc:
+        raise UsageProblem(str(exc)) from None
+    step("reproducing")
+    repro_results = pipeline.run_repro(target, model_ref, bug)
+    step("verifying the fixes")
+    verify_rows = pipeline.run_verify(target, model_ref, bug) if with_verify else None
+    patch_name, diff = pipeline.stored_diff(check_report)
+    return check_report, repro_results, verify_rows, compose(
+        check_report, repro_results, bug_ids=bug, model=model_ref.spec, verify=verify_rows, diff=diff,
+        patch_name=patch_name, affected=pipeline.affected_from_cache(),
+    )
+
+
+@app.command()
+def report(
+    format_: Annotated[
+        str, typer.Option("--format", click_type=click.Choice(["issue", "pr", "json"]), help="What to write.")
+    ] = "issue",
+    bug: Annotated[list[str] | None, typer.Option("--bug", help="Report only this bug id; repeat.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
+    no_redact: Annotated[bool, typer.Option("--no-redact", help="Keep paths, names and secrets as they are.")] = False,
+    model: Annotated[str, typer.Option(help="'fixture', a hub id or a folder.")] = "fixture",
+    verify: Annotated[bool, typer.Option(help="Re-run the reproductions with each fix for the evidence.")] = True,
+    python: PythonOpt = None,
+) -> None:
+    """Write the GitHub issue (or PR body, or JSON) for liquid-audio's maintainers, with the evidence."""
+    from lfmdoctor.catalog import BUG_IDS
+    from lfmdoctor.report.document import render_document
+    from lfmdoctor.report.handoff import handoff
+    from lfmdoctor.report.redact import Context
+
+    for wanted in bug or []:
+        if wanted not in BUG_IDS:
+            raise UsageProblem(f"unknown bug {wanted!r}; known: {', '.join(BUG_IDS)}")
+    if out is not None and out.is_dir():
+        raise UsageProblem(f"--out {out} is a folder; pass a file name such as {out / 'issue.md'}")
+    target = resolve_python(python)
+    err = render.console(stderr=True)
+    *_, data = _collect_report_data(target, model, bug, verify,
+                                   lambda m: err.print(f"[dim]{m}…[/dim]") if err.is_terminal else None)
+    if not data.bugs:
+        err.print("nothing to report: no known liquid-audio bug is present or reproduces here")
+        return
+    document = render_document(data, format_, None if no_redact else Context.from_machine())
+    body_file = None
+    if out is not None:
+        try:
+            _write_atomic(out, document.text)
+            if format_ != "json":
+                body_file = str(out.with_suffix(".body.md"))
+                _write_atomic(Path(body_file), document.body)
+        except OSError as exc:
+            raise UsageProblem(f"cannot write {out}: {exc.strerror}; pass a writable path") from None
+        err.print(f"wrote {out}")
+    else:
+        sys.stdout.write(document.text)
+    if document.redacted is not None:
+        err.print(f"redacted {document.redacted} item(s); --no-redact keeps them")
+    if format_ == "issue":
+        err.print(handoff(document.title, document.body, body_file), soft_wrap=True)
+
+
 @fixture_app.command("build")
 def fixture_build(
     out: Annotated[Path, typer.Argument(help="Folder to write (new or empty).")],

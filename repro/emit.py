@@ -17,28 +17,30 @@ from lfmdoctor.repro.models import ModelRef
 
 HELPER_NAME = "tiny_checkpoint.py"
 
-FIXTURE_MODEL = '''\
-if len(sys.argv) > 1:
-    MODEL = Path(sys.argv[1])
+FIXTURE_MODEL = """\
+if len(sys.argv) > 1:  # a local folder or a hub id, e.g. LiquidAI/LFM2.5-Audio-1.5B
+    MODEL = Path(sys.argv[1]) if Path(sys.argv[1]).is_dir() else sys.argv[1]
 else:  # a 5 MB randomly initialised checkpoint with the LFM2.5-Audio-1.5B file layout
     MODEL = Path(__file__).resolve().with_name("tiny-checkpoint")
     if not (MODEL / "model.safetensors").exists():
         subprocess.run([sys.executable, str(Path(__file__).with_name("{helper}")), str(MODEL), "--detokenizer"],
                        check=True)
-MODEL_DIR = MODEL
-'''
+"""
 
-HUB_MODEL = '''\
+HUB_MODEL = """\
 MODEL = sys.argv[1] if len(sys.argv) > 1 else "{hub_id}"
-MODEL_DIR = Path(MODEL) if Path(MODEL).is_dir() else Path(snapshot_download(MODEL))
 if Path(MODEL).is_dir():
     MODEL = Path(MODEL)
-'''
+"""
 
-PATH_MODEL = '''\
-MODEL = Path(sys.argv[1] if len(sys.argv) > 1 else {folder!r})
-MODEL_DIR = MODEL
-'''
+PATH_MODEL = """\
+MODEL = Path(sys.argv[1]) if len(sys.argv) > 1 else Path({folder!r})
+"""
+
+# Only the local-path case needs the folder of a hub model: liquid-audio's own resolver finds it.
+MODEL_DIR = """\
+MODEL_DIR = MODEL if isinstance(MODEL, Path) else get_model_dir(MODEL)
+"""
 
 
 def script_name(case: Case) -> str:
@@ -63,7 +65,7 @@ def render_script(case: Case, model: ModelRef) -> str:
         "",
         f"Case {case.id}: {case.summary}.",
         f"Expected: {case.expected_text}.",
-        f"Actual: {bug.symptom}.",
+        f"The bug: {bug.symptom}.",
         "Run: python " + script_name(case) + " [MODEL_FOLDER_OR_HUB_ID]",
         '"""',
         "",
@@ -73,9 +75,13 @@ def render_script(case: Case, model: ModelRef) -> str:
         "import torch",
         "from liquid_audio import ChatState, LFM2AudioModel, LFM2AudioProcessor",
     ]
-    if model.hub_id:
-        lines.append("from huggingface_hub import snapshot_download")
-    lines += ["", model_block(model).rstrip(), ""]
+    uses_dir = "MODEL_DIR" in case.setup + case.trigger
+    if uses_dir:
+        lines.append("from liquid_audio.utils import get_model_dir")
+    lines += ["", model_block(model).rstrip()]
+    if uses_dir:
+        lines.append(MODEL_DIR.rstrip())
+    lines.append("")
     if "cuda_unusable" in case.requires:
         lines.append("print('CUDA available:', torch.cuda.is_available())  # the bug shows where this is False")
     for need in case.needs:

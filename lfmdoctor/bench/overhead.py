@@ -11,7 +11,8 @@ on the built-in clips with the same model, device, dtype, token budgets, runs an
   handing audio over via ``to_chat_audio``, timing, memory probes, one JSON line per chunk);
 - ``process``: whole-command wall time (start-up, model load, reading audio, scoring included).
 
-Prints one JSON object. Timings vary with machine load: run it on a quiet machine.
+Prints one JSON object (``same_text``: both produced the same transcripts). Timings vary with machine
+load: run it on a quiet machine (on a busy small CPU, ``OMP_NUM_THREADS=1`` steadies both sides).
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def main(argv: list[str] | None = None) -> None:
         for name, command in order:
             wall, out = _timed(command, last_line=name == "bare")
             loop = out["loop_s"] if name == "bare" else out["summary"]["loop_s"]
-            row[name] = {"process_s": wall, "loop_s": loop}
+            texts = out["texts"] if name == "bare" else [clip["hypothesis"] for clip in out["clips"]]
+            row[name] = {"process_s": wall, "loop_s": loop, "texts": [" ".join(t.split()) for t in texts]}
         rows.append(row)
         print(f"round {round_number + 1}: bare loop {row['bare']['loop_s']:.3f} s / process "
               f"{row['bare']['process_s']:.2f} s; harness loop {row['harness']['loop_s']:.3f} s / process "
@@ -84,6 +86,7 @@ def main(argv: list[str] | None = None) -> None:
         "audio_s": sum(c.seconds for c in clips), "runs": args.runs, "warmup": args.warmup, "rounds": args.rounds,
         "bare": {"loop_s": med("bare", "loop_s"), "process_s": med("bare", "process_s")},
         "harness": {"loop_s": med("harness", "loop_s"), "process_s": med("harness", "process_s")},
+        "same_text": all(r["bare"]["texts"] == r["harness"]["texts"] for r in rows),
         "ratio": {
             "loop": med("harness", "loop_s") / med("bare", "loop_s"),
             "process": med("harness", "process_s") / med("bare", "process_s"),

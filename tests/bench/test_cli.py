@@ -25,9 +25,14 @@ ASSETS = Path(__file__).resolve().parents[2] / "repro" / "assets"
 CONTRACT = ("wer", "cer", "rtf", "rtfx", "latency_s", "first_token_s", "tokens_per_s", "peak_mem_mb")
 
 
+def quiet_env(**extra: str) -> dict[str, str]:
+    """One torch thread: the tiny model is as fast on one, and a busy 2-core machine slows two down 10x."""
+    return dict(os.environ, OMP_NUM_THREADS="1", **extra)
+
+
 def bench(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "lfmdoctor", "bench", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env, stdin=subprocess.DEVNULL, check=False)
+                          timeout=timeout, env=env or quiet_env(), stdin=subprocess.DEVNULL, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +123,7 @@ def test_hub_model_manifest_stereo_resampling_and_chunks(tmp_path):
         "long.ogg,\"The quick brown fox jumps over the lazy dog. It's 10 past 9, and we're almost done. "
         "Please call Stella and ask her to bring these things.\"\n"
         "short.wav,The quick brown fox jumps over the lazy dog.\n")
-    env = dict(os.environ, HF_HUB_CACHE=str(tmp_path / "hub"), HF_HUB_OFFLINE="1")
+    env = quiet_env(HF_HUB_CACHE=str(tmp_path / "hub"), HF_HUB_OFFLINE="1")
     done = bench("--manifest", str(tmp_path / "m.csv"), "--model", "lfmdoctor-test/tiny", "--device", "cpu",
                  "--chunk-seconds", "4", "--runs", "2", "--warmup", "0", "--no-baselines", "--json", env=env)
     assert done.returncode == 0, done.stderr
@@ -181,7 +186,7 @@ def tagged_children(tag: str) -> list[int]:
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
 def test_ctrl_c_leaves_no_result_file_and_no_child(tmp_path):
     tag = f"LFMDOCTOR_TEST_TAG={uuid.uuid4().hex}"
-    env = dict(os.environ, TMPDIR=str(tmp_path), LFMDOCTOR_TEST_TAG=tag.split("=", 1)[1])
+    env = quiet_env(TMPDIR=str(tmp_path), LFMDOCTOR_TEST_TAG=tag.split("=", 1)[1])
     out = tmp_path / "result.json"
     proc = subprocess.Popen([sys.executable, "-m", "lfmdoctor", "bench", "--runs", "100000", "--no-baselines",
                              "--out", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -1,0 +1,160 @@
+"""Gather the typed results of check, repro, verify, bench and matrix into the facts a report states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lfmdoctor import __version__
+from lfmdoctor.catalog import Bug, get_bug
+from lfmdoctor.repro.cases import CASES, Case
+from lfmdoctor.repro.emit import render_script
+from lfmdoctor.repro.models import ModelRef
+from lfmdoctor.report.diffs import bug_hunks
+from lfmdoctor.report.trim import trim_traceback
+from lfmdoctor.results import BugFinding, CheckReport, EnvironmentFacts, JsonMixin, Outcome, ReproOutcome
+
+REAL_MODEL = "LiquidAI/LFM2.5-Audio-1.5B"
+
+
+@dataclass
+class VerifyRow(JsonMixin):
+    strategy: str
+    before: str
+    after: str
+
+
+@dataclass
+class CaseEvidence(JsonMixin):
+    id: str
+    summary: str
+    expected: str
+    outcome: str
+    exception: str | None  # "Type: message"
+    reason: str
+    traceback: str | None  # trimmed
+    where: str | None  # innermost liquid-audio frame
+    script: str  # the standalone reproducer, defaulting to the real model
+    verify: list[VerifyRow] = field(default_factory=list)
+
+
+@dataclass
+class BugSection(JsonMixin):
+    id: str
+    title: str
+    trigger: str
+    symptom: str
+    root_cause: str
+    workaround: str
+    fix: str
+    present: bool | None
+    evidence: str | None  # installed "path:line"
+    upstream_location: str  # "src/liquid_audio/processor.py:61"
+    affected_releases: str | None
+    upstream_refs: list[str]
+    diff: str  # the hunks of the suggested fix
+    cases: list[CaseEvidence]
+
+    @property
+    def reproduced(self) -> bool:
+        return any(c.outcome == Outcome.REPRODUCED.value for c in self.cases)
+
+
+@dataclass
+class ReportData(JsonMixin):
+    tool_version: str
+    liquid_audio_version: str | None
+    model: str  # the model the reproductions ran on
+    environment: EnvironmentFacts
+    bugs: list[BugSection]
+    bench_before: dict[str, Any] | None = None
+    bench_after: dict[str, Any] | None = None
+    patch_name: str | None = None
+    full_diff: str | None = None
+    ruff: str | None = None  # result of ruff on the patched files, for the PR body
+
+
+def _upstream_location(bug: Bug, finding: BugFinding | None) -> str:
+    line = finding.evidence.rsplit(":", 1)[1] if finding and finding.evidence else None
+    return f"{bug.upstream_path}:{line}" if line else bug.upstream_path
+
+
+def _case_evidence(case: Case, outcome: ReproOutcome | None, verify: list[dict]) -> CaseEvidence:
+    real = ModelRef(REAL_MODEL, Path("."), hub_id=REAL_MODEL)
+    exc = None
+    if outcome and outcome.exception:
+        exc = f"{outcome.exception.type}: {outcome.exception.message}" if outcome.exception.message \
+            else f"{outcome.exception.type} (empty message)"
+    rows = [VerifyRow(v["strategy"], v["before"], v["after"]) for v in verify if v["id"] == case.id]
+    return CaseEvidence(
+        id=case.id,
+        summary=case.summary,
+        expected=case.expected_text,
+        outcome=outcome.outcome.value if outcome else "not run",
+        exception=exc,
+        reason=outcome.reason if outcome else "not run",
+        traceback=trim_traceback(outcome.traceback, {f"<repro {case.id} trigger>": case.trigger,
+                                                     f"<repro {case.id} setup>": case.setup})
+        if outcome and outcome.traceback else None,
+        where=outcome.frames[-1] if outcome and outcome.frames else None,
+        script=render_script(case, real),
+        verify=rows,
+    )
+
+
+def _diff_for(bug: Bug, finding: BugFinding | None, diff: str | None, package_dir: str | None) -> str:
+    if not (diff and finding and finding.evidence and package_dir):
+        return ""
+    path, line = finding.evidence.rsplit(":", 1)
+    return bug_hunks(diff, bug.upstream_path, Path(path), int(line))
+
+
+def compose(
+    check: CheckReport,
+    repro: list[ReproOutcome],
+    *,
+    bug_ids: list[str] | None = None,
+    model: str = "fixture",
+    verify: list[dict] | None = None,
+    diff: str | None = None,
+    patch_name: str | None = None,
+    affected: dict[str, str] | None = None,
+    bench_before: dict | None = None,
+    bench_after: dict | None = None,
+    ruff: str | None = None,
+) -> ReportData:
+    """Bugs to report: those asked for, else every bug present in the code or reproduced here."""
+    findings = {f.id: f for f in check.bugs}
+    outcomes = {o.id: o for o in repro}
+    reproduced = {o.bug for o in repro if o.outcome is Outcome.REPRODUCED}
+    wanted = bug_ids or [f.id for f in check.bugs if f.present or f.id in reproduced]
+    package_dir = check.environment.liquid_audio.location
+    sections = []
+    for bug_id in wanted:
+        bug = get_bug(bug_id)
+        finding = findings.get(bug_id)
+        cases = [c for c in CASES if c.bug == bug_id]
+        sections.append(BugSection(
+            id=bug.id, title=bug.title, trigger=bug.trigger, symptom=bug.symptom, root_cause=bug.root_cause,
+            workaround=bug.workaround, fix=bug.fix,
+            present=finding.present if finding else None,
+            evidence=finding.evidence if finding else None,
+            upstream_location=_upstream_location(bug, finding),
+            affected_releases=(affected or {}).get(bug_id),
+            upstream_refs=list(bug.upstream_refs),
+            diff=_diff_for(bug, finding, diff, package_dir),
+            cases=[_case_evidence(c, outcomes.get(c.id), verify or []) for c in cases],
+        ))
+    return ReportData(
+        tool_version=__version__,
+        liquid_audio_version=check.environment.liquid_audio.version,
+        model=model,
+        environment=check.environment,
+        bugs=sections,
+        bench_before=bench_before,
+        bench_after=bench_after,
+        patch_name=patch_name,
+        full_diff=diff,
+        ruff=ruff,
+    )
