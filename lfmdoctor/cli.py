@@ -219,6 +219,25 @@ def report(
         err.print(handoff(document.title, document.body, body_file), soft_wrap=True)
 
 
+@app.command()
+def run(
+    out: Annotated[Path, typer.Option(help="Folder for report.md, results.json, reproducers and the diff.")] = Path(
+        "lfmdoctor-run"),
+    model: Annotated[str, typer.Option(help="'fixture' (built-in tiny checkpoint), a hub id or a folder.")] = "fixture",
+    bench: Annotated[bool, typer.Option(help="Run the short before/after ASR benchmark.")] = True,
+    python: PythonOpt = None,
+) -> None:
+    """The main job: check, reproduce, verify the fixes, benchmark, and write the upstream report."""
+    from lfmdoctor.mainjob import RunProblem, main_job
+
+    target = resolve_python(python)
+    try:
+        summary = main_job(target, out, model=model, with_bench=bench, console=render.console(stderr=True))
+    except RunProblem as exc:
+        raise UsageProblem(str(exc)) from None
+    render.run_summary(summary)
+
+
 @fixture_app.command("build")
 def fixture_build(
     out: Annotated[Path, typer.Argument(help="Folder to write (new or empty).")],
@@ -249,28 +268,6 @@ def fixture_path(
         print(ensure_fixture(python=resolve_python(python), detokenizer=detokenizer))
     except FixtureError as exc:
         raise UsageProblem(str(exc)) from None
-
-
-@app.command()
-def demo(python: PythonOpt = None) -> None:
-    """Check this environment, then load and run the built-in tiny checkpoint with liquid-audio."""
-    from lfmdoctor.repro.fixture import FixtureError, ensure_fixture
-    from lfmdoctor.repro.smoke import SmokeError, run_smoke
-
-    target = resolve_python(python)
-    try:
-        check.callback(python=target, json_out=False, timeout=60.0, fresh=False)  # type: ignore[misc]
-    except typer.Exit as done:
-        if done.exit_code not in (0, 1):
-            raise
-    try:
-        result = run_smoke(target, ensure_fixture(python=target))
-    except (FixtureError, SmokeError) as exc:
-        raise UsageProblem(str(exc)) from None
-    render.console().print(
-        f"\n[bold]smoke run[/bold] tiny checkpoint loaded in {result['load_s']:.2f} s, "
-        f"{result['tokens']} tokens generated in {result['generate_s']:.2f} s on {result['device']}"
-    )
 
 
 @app.command()

@@ -95,3 +95,15 @@ def repro_report(report, emitted=None, out: Console | None = None) -> None:
     out.print("[bold]• " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()) + "[/bold]")
     if emitted is not None:
         out.print(f"reproducer scripts written to {emitted}")
+
+
+def run_summary(summary, out: Console | None = None) -> None:
+    out = out or console()
+    out.print(f"\n[bold]lfmdoctor run[/bold] finished in {summary.total_s:.1f} s → {summary.out}/")
+    out.print(f"• reproduced {len(summary.reproduced)} case(s): {', '.join(summary.reproduced) or 'none'}")
+    for strategy, ids in sorted(summary.fixed.items()):
+        out.print(f"• {strategy} fix makes {len(ids)} of them pass")
+    scripts = [f for f in summary.files if f.startswith("reproducers/")]
+    others = [f for f in summary.files if not f.startswith("reproducers/")]
+    out.print("• files: " + ", ".join(others + [f"reproducers/ ({len(scripts)} files)"]))
+    out.print(f"• {summary.handoff}", soft_wrap=True)

@@ -183,3 +183,59 @@ class ReproReport(JsonMixin):
     @property
     def exit_code(self) -> int:
         return 1 if any(r.outcome is Outcome.REPRODUCED for r in self.results) else 0
+
+
+@dataclass
+class PatchFile(JsonMixin):
+    """One liquid-audio file a stored source patch changes, as found on disk."""
+
+    path: str  # inside the liquid_audio package, e.g. "processor.py"
+    state: str  # "original" (the release's bytes), "patched", "differs" or "missing"
+    sha256: str | None
+
+
+@dataclass
+class PatchResult(JsonMixin):
+    """What ``lfmdoctor patch status|apply|revert`` found or did to one installed liquid_audio."""
+
+    action: str  # "status", "apply", "revert"
+    outcome: str  # "applicable", "applied", "already applied", "partly applied", "not needed", "conflict",
+    # "reverted", "not applied", "dry run"
+    package_dir: str | None
+    version: str | None  # what the distribution metadata says (shown, never trusted)
+    release: str | None  # the release the files were recognised as, by sha256
+    patch: str | None  # stored patch file name
+    files: list[PatchFile]
+    fixes: list[str]  # bug ids the patch fixes in that release
+    detail: str
+    backup_dir: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.outcome == "conflict" else 0
+
+
+@dataclass
+class VerifyResult(JsonMixin):
+    """One reproduction case without a fix (before) and with one strategy active (after)."""
+
+    id: str  # case id
+    bug: str
+    strategy: str  # "callsite", "runtime" or "source"
+    before: Outcome
+    after: Outcome
+    reason: str  # why ``after`` is what it is
+
+
+@dataclass
+class VerifyReport(JsonMixin):
+    model: str
+    python: str
+    simulate: list[str]
+    strategies: list[str]
+    results: list[VerifyResult]
+
+    @property
+    def exit_code(self) -> int:
+        bad = (Outcome.REPRODUCED, Outcome.ERROR)
+        return 1 if any(r.after in bad for r in self.results) else 0

@@ -203,3 +203,56 @@ def load_detokenizer(processor: Any) -> Any:
     detokenizer = detokenizer.to(processor.device).eval()
     processor._audio_detokenizer = detokenizer
     return detokenizer
+
+
+# --- helpers added for the remaining bugs (appended; see lfmdoctor.patches.runtime / source) --------
+
+END_OF_AUDIO = 2048  # the code generate_sequential / generate_interleaved give every codebook to end audio
+
+
+def drop_end_of_audio(codes: Any) -> Any:
+    """``codes`` (shape (..., 8, T)) without its end-of-audio frames, for ``processor.decode`` (``eoa-code``).
+
+    A frame whose codes are all 2048 is the end-of-audio marker the generation loop yields; liquid-audio's
+    ``decode`` rejects it. Other out-of-range codes are left for ``decode`` to reject.
+    """
+    if codes.ndim < 2:
+        raise ValueError(f"expected audio codes shaped (1, 8, T) or (8, T), got shape {tuple(codes.shape)}")
+    end_of_audio = (codes == END_OF_AUDIO).all(dim=-2).reshape(-1, codes.shape[-1]).all(dim=0)
+    return codes[..., ~end_of_audio]
+
+
+def chat_state(processor: Any, model: Any = None, **kw: Any) -> Any:
+    """``ChatState(processor)`` whose features match ``model``'s dtype (``dtype-mismatch``).
+
+    ChatState defaults to bfloat16; releases before 1.2.0 feed that to a float32 model's conformer as
+    is. ``kw`` goes to ``ChatState`` (``codebooks=``); an explicit ``dtype=`` wins.
+    """
+    from liquid_audio import ChatState
+
+    if model is not None and "dtype" not in kw:
+        kw["dtype"] = next(model.parameters()).dtype
+    return ChatState(processor, **kw)
+
+
+class without_flash_attn:  # a class used like a function: ``with without_flash_attn(): ...``
+    """Hide ``flash_attn`` while loading, so ``from_pretrained`` picks sdpa (``flash-attn``).
+
+    liquid-audio switches to flash_attention_2 whenever ``flash_attn`` is importable, whatever the device
+    and dtype; flash attention runs only on CUDA in half precision. Use this around
+    ``load_model(..., device="cpu")`` (or "mps", or float32) on a machine that has flash_attn installed.
+    """
+
+    def __enter__(self) -> None:
+        import sys
+
+        self._saved = sys.modules.get("flash_attn", False)
+        sys.modules["flash_attn"] = None  # type: ignore[assignment] - find_spec answers None, import fails
+
+    def __exit__(self, *exc: object) -> None:
+        import sys
+
+        if self._saved is False:
+            sys.modules.pop("flash_attn", None)
+        else:
+            sys.modules["flash_attn"] = self._saved

@@ -44,7 +44,7 @@ class FileDiff:
 
 def _strip_prefix(name: str, prefix: str) -> str:
     name = name.split("\t", 1)[0].strip()
-    return name[len(prefix):] if name.startswith(prefix) else name
+    return name.removeprefix(prefix)
 
 
 def parse(text: str) -> list[FileDiff]:

@@ -194,7 +194,7 @@ def pr_body(data: ReportData) -> str:
     testing = [f"- {data.ruff}" if data.ruff else "- ruff: not run",
                "- Each bug's reproducer, before → after this change, on CPU (`lfmdoctor patch verify --strategy source`):"]
     if rows:
-        testing.append("\n| case | before | after |\n|---|---|---|\n" + "\n".join(rows))
+        testing.append("\n| case | before | after |\n|---|---|---|\n" + "\n".join(rows) + "\n")
     testing.append("- CUDA behaviour is unchanged by construction: `device=None` resolves to `cuda` first whenever "
                    "`torch.cuda.is_available()`, the code path CUDA users run today"
                    + (" (checked on " + ", ".join(data.environment.torch.cuda_devices) + ")."

@@ -117,28 +117,27 @@ def _job(config: BenchConfig, setup: ChildSetup, model: inputs.ModelRef, plans: 
 def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchResult:
     validate(config)
     try:
-        inputs.chunk_seconds_ok(config.chunk_seconds)
-        scoring._jiwer()
         setup = child_setup(config.strategy, config.python)
-        model = inputs.resolve_model(config.model, config.python)
-    except (inputs.InputProblem, StrategyUnavailable, scoring.ScoringUnavailable) as exc:
+    except StrategyUnavailable as exc:
         raise BenchInputError(str(exc)) from None
-
-    summary = BenchSummary(model=model.label, device=None, dtype=None, strategy=config.strategy,
-                           runs=config.runs, warmup=config.warmup, random_weights=model.random_weights)
-    result = BenchResult(summary)
     with tempfile.TemporaryDirectory(prefix="lfmdoctor-bench-") as tmp:
-        # Start the child first: it imports torch and liquid-audio while the audio is read here.
+        # Start the child first: it imports torch while the model and the audio are resolved here.
         try:
             child = runner.Child(config.python, runner.ASR_CHILD, setup.environment())
         except runner.ChildDied as exc:
             raise BenchInputError(f"{exc}; pass --python with a working interpreter") from None
         with child:
             try:
+                inputs.chunk_seconds_ok(config.chunk_seconds)
+                scoring._jiwer()
+                model = inputs.resolve_model(config.model, config.python)
                 specs, builtin = inputs.gather(config.audio, config.refs, config.manifest)
                 clips = inputs.load_clips(specs)
-            except inputs.InputProblem as exc:
+            except (inputs.InputProblem, scoring.ScoringUnavailable) as exc:
                 raise BenchInputError(str(exc)) from None
+            summary = BenchSummary(model=model.label, device=None, dtype=None, strategy=config.strategy,
+                                   runs=config.runs, warmup=config.warmup, random_weights=model.random_weights)
+            result = BenchResult(summary)
             plans = plan(clips, config.chunk_seconds, config.max_new_tokens)
             files = []
             for index, clip in enumerate(clips):

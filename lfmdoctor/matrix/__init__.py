@@ -2,6 +2,9 @@
 
 Each release's wheel is fetched once into the lfmdoctor cache and unpacked into an overlay folder
 that is prepended to ``PYTHONPATH`` in child processes, so the user's install is never touched.
+Each cell holds ``present`` (read from the release's source) and ``outcome``, what running the
+release here showed: "reproduced", "not reproduced", "cannot run" or "not run". The JSON contract and
+what each outcome means are in ``lfmdoctor.matrix.results``.
 """
 
 from lfmdoctor.matrix.build import MatrixError, build_matrix
@@ -10,7 +13,9 @@ from lfmdoctor.matrix.results import (
     ReleaseBug,
     ReleaseResult,
     affected_releases,
+    describe_affected,
     describe_releases,
+    releases_with_outcome,
 )
 
 __all__ = [
@@ -20,5 +25,7 @@ __all__ = [
     "ReleaseResult",
     "affected_releases",
     "build_matrix",
+    "describe_affected",
     "describe_releases",
+    "releases_with_outcome",
 ]

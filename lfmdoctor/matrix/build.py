@@ -18,6 +18,7 @@ from lfmdoctor.matrix.overlay import (
     Provision,
     cannot_import_reason,
     check_import,
+    ensure_bytecode,
     ensure_provision,
     removed_cache_import,
     resolves_inside,
@@ -33,7 +34,7 @@ from lfmdoctor.matrix.releases import (
     unpack,
     wheel_cache,
 )
-from lfmdoctor.matrix.results import CANNOT_RUN, MatrixResult, ReleaseBug, ReleaseResult
+from lfmdoctor.matrix.results import CANNOT_RUN, NOT_RUN, MatrixResult, ReleaseBug, ReleaseResult
 from lfmdoctor.results import BugFinding
 
 __all__ = ["MatrixError", "build_matrix"]
@@ -93,6 +94,11 @@ class _Prepared:
     removed_line: int | None  # the release imports a class the target's transformers lacks
     findings: list[BugFinding]
 
+    @property
+    def blocked(self) -> bool:
+        """The source says this release cannot import here (and --provision did not add what it needs)."""
+        return self.removed_line is not None and self.provision is None
+
 
 def _import_problem(prepared: _Prepared, facts: ImportFacts) -> str | None:
     if facts.location is None and facts.error is None:
@@ -101,8 +107,8 @@ def _import_problem(prepared: _Prepared, facts: ImportFacts) -> str | None:
         return f"import liquid_audio resolves to {facts.location}, not to the overlay {prepared.overlay}"
     if facts.error is None:
         return None
-    if prepared.removed_line is not None and prepared.provision is None and "Lfm2HybridConvCache" in facts.error:
-        return cannot_import_reason(prepared.version, prepared.removed_line)
+    if prepared.blocked and "Lfm2HybridConvCache" in facts.error:
+        return cannot_import_reason(prepared.version, prepared.removed_line or 0)
     return facts.error
 
 
@@ -116,7 +122,11 @@ def build_matrix(
     progress: Progress | None = None,
     runner: Runner = run,
 ) -> MatrixResult:
-    """Bug x release matrix for the target interpreter. MatrixError (one line) on bad input or no index."""
+    """Bug x release matrix for the target interpreter. MatrixError (one line) on bad input or no index.
+
+    Once the wheels are cached, nothing asks the index or runs pip, and a release costs one reproduction
+    worker run (the overlay check runs beside it), i.e. about one ``lfmdoctor repro --all``.
+    """
     say = progress or (lambda message: None)
     cache = cache or wheel_cache()
     target = inspect_target(python, runner)
@@ -132,49 +142,59 @@ def build_matrix(
     for version in chosen:
         say(f"liquid-audio {version}: wheel")
         overlay = unpack(fetch_wheel(version, pip_for, cache, runner=runner), version, cache)
+        ensure_bytecode(python, overlay, target.version, runner=runner)
         package = overlay / "liquid_audio"
         removed_line = removed_cache_import(package, target.transformers)
         extra = None
         if removed_line is not None and provision:
             say(f"liquid-audio {version}: provisioning transformers 4.57 (once)")
-            extra = ensure_provision(python, pip_for(), cache, runner=runner)
+            extra = ensure_provision(python, pip_for, cache, runner=runner)
         paths = [overlay] + ([extra.path] if extra else [])
         prepared.append(_Prepared(version, overlay, paths, extra, removed_line, detect_all(package)))
 
     engine = repro and repro_seam.engine_available()
-    # Without the engine, importing is how we learn whether a release runs here; with it, the engine's
-    # worker imports liquid-audio anyway, so only the (fast) overlay resolution is checked here.
-    say("locating and importing each release in the target interpreter")
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        imports = list(pool.map(lambda p: check_import(python, p.paths, import_it=not engine), prepared))
-
+    not_run = "--no-repro" if not repro else repro_seam.NOT_WIRED
     ran = False
     releases = []
-    for item, facts in zip(prepared, imports):
-        cells: repro_seam.BugOutcomes = {}
-        if engine and _import_problem(item, facts) is None:
-            say(f"liquid-audio {item.version}: reproductions")
-            outcome = repro_seam.reproduce_release(python, item.paths, BUG_IDS)
-            facts = replace(facts, error=outcome.import_error)
-            cells = outcome.cells
-            ran = ran or outcome.import_error is None
-        problem = _import_problem(item, facts)
-        bugs = release_bugs(item.findings, item.overlay)
-        for bug in bugs:
-            if problem is not None:
-                bug.outcome, bug.reason = CANNOT_RUN, problem
-            elif bug.id in cells:
-                bug.outcome, bug.reason = cells[bug.id]
-        releases.append(ReleaseResult(
-            version=item.version,
-            importable=problem is None,
-            import_problem=problem,
-            bugs=bugs,
-            location=facts.location,
-            transformers=facts.transformers,
-            overlay=[str(p) for p in item.paths],
-            provisioned=list(item.provision.pins) if item.provision else [],
-        ))
+    # Without the engine, importing is how we learn whether a release runs here. With it, the engine's
+    # worker imports liquid-audio anyway: only the (fast, no torch) overlay resolution is checked, in the
+    # background while the worker runs. A release whose source says it cannot import with the target's
+    # transformers gets a real import instead of a worker run (the worker would only fail to import).
+    say("locating and importing each release in the target interpreter")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        checks = [pool.submit(check_import, python, p.paths, import_it=not engine or p.blocked) for p in prepared]
+        for item, check in zip(prepared, checks):
+            outcome = None
+            if engine and not item.blocked:
+                say(f"liquid-audio {item.version}: reproductions")
+                outcome = repro_seam.reproduce_release(python, item.paths, BUG_IDS)
+            facts = check.result()
+            if engine and item.blocked and _import_problem(item, facts) is None:  # it imports after all
+                say(f"liquid-audio {item.version}: reproductions")
+                outcome = repro_seam.reproduce_release(python, item.paths, BUG_IDS)
+            if outcome is not None:
+                facts = replace(facts, error=outcome.import_error or facts.error)
+            problem = _import_problem(item, facts)
+            cells = outcome.cells if outcome is not None and problem is None else {}
+            ran = ran or bool(cells)
+            bugs = release_bugs(item.findings, item.overlay)
+            for bug in bugs:
+                if problem is not None:
+                    bug.outcome, bug.reason = CANNOT_RUN, problem
+                elif bug.id in cells:
+                    bug.outcome, bug.reason = cells[bug.id]
+                else:
+                    bug.outcome, bug.reason = NOT_RUN, not_run if not engine else "no reproduction case for this bug"
+            releases.append(ReleaseResult(
+                version=item.version,
+                importable=problem is None,
+                import_problem=problem,
+                bugs=bugs,
+                location=facts.location,
+                transformers=facts.transformers,
+                overlay=[str(p) for p in item.paths],
+                provisioned=list(item.provision.pins) if item.provision else [],
+            ))
     if not repro:
         repro_state = "skipped (--no-repro)"
     elif not engine:

@@ -16,7 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +87,26 @@ def check_import(python: str, paths: Sequence[Path], *, import_it: bool = True,
                        facts.get("transformers_location"), facts.get("error"))
 
 
+def ensure_bytecode(python: str, overlay: Path, python_version: str, *, runner: Runner = run) -> bool:
+    """Byte-compile the release in the overlay with the target interpreter, once per Python version.
+
+    pip compiles a wheel when it installs it; an unpacked overlay has no ``__pycache__``, and where the
+    interpreter may not write one (``PYTHONDONTWRITEBYTECODE``, a read-only cache) every run would
+    compile liquid-audio's sources again. True when the bytecode is (now) there; a failure only costs speed.
+    """
+    marker = overlay / f".lfmdoctor-bytecode-{python_version}"
+    if marker.is_file():
+        return True
+    code, _, _ = runner([python, "-m", "compileall", "-q", str(overlay / "liquid_audio")], 300)
+    if code != 0:
+        return False
+    try:
+        marker.touch()
+    except OSError:
+        return False
+    return True
+
+
 def resolves_inside(location: str | None, overlay: Path) -> bool:
     if not location:
         return False
@@ -143,10 +163,12 @@ def _resolve_pins(pip: list[str], runner: Runner, scratch: Path) -> list[str]:
     return pins
 
 
-def ensure_provision(python: str, pip: list[str], cache: Path, *, runner: Runner = run) -> Provision:
+def ensure_provision(python: str, pip_for: Callable[[], list[str]], cache: Path, *,
+                     runner: Runner = run) -> Provision:
     """transformers 4.57 and what it needs beyond the target's packages, installed once into the cache.
 
-    The resolution is remembered per target interpreter, so a second run does not ask the index.
+    The resolution is remembered per target interpreter, so a second run neither asks the index nor
+    runs pip at all (``pip_for`` is only called when pip is needed).
     """
     root = cache / "provision"
     root.mkdir(parents=True, exist_ok=True)
@@ -155,6 +177,7 @@ def ensure_provision(python: str, pip: list[str], cache: Path, *, runner: Runner
     record = _read_json(record_path)
     if record and (root / str(record.get("dir")) / MANIFEST).is_file():
         return Provision(root / record["dir"], list(record["pins"]))
+    pip = pip_for()
     scratch = Path(tempfile.mkdtemp(prefix=".provision-", dir=root))
     try:
         pins = _resolve_pins(pip, runner, scratch)

@@ -11,10 +11,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from lfmdoctor.matrix.results import CANNOT_RUN, NOT_REPRODUCED, REPRODUCED, MatrixResult, ReleaseBug
+from lfmdoctor.matrix.results import CANNOT_RUN, NOT_REPRODUCED, NOT_RUN, REPRODUCED, MatrixResult, ReleaseBug
 
 PRESENCE = {True: "present", False: "absent", None: "unknown"}
-NOT_RUN = "not run"
 PROVISIONED_MARK = "†"
 STYLES = {
     "present": "red", "absent": "green", "unknown": "yellow",
@@ -31,7 +30,7 @@ class MatrixTable:
 
 
 def bug_cell(bug: ReleaseBug) -> list[str]:
-    return [PRESENCE[bug.present], bug.outcome or NOT_RUN]
+    return [PRESENCE[bug.present], bug.outcome]
 
 
 def matrix_table(result: MatrixResult) -> MatrixTable:

@@ -1,4 +1,37 @@
-"""Result objects of ``lfmdoctor matrix``: one column per release, one row per known bug. No I/O."""
+"""Result objects of ``lfmdoctor matrix``: one column per release, one row per known bug. No I/O.
+
+JSON contract (``MatrixResult.to_json()``, what ``lfmdoctor matrix --json`` prints)::
+
+    {
+      "python": "/path/to/python",          # the target interpreter
+      "transformers": "5.23.0" | null,      # the target's own transformers
+      "listing": "...",                     # where the release list came from
+      "provision": false,                   # --provision given
+      "repro": "ran" | "skipped (--no-repro)" | "not run: ...",
+      "versions": [                         # oldest first
+        {
+          "version": "1.3.0",
+          "importable": true,
+          "import_problem": null | "one line",
+          "location": ..., "transformers": ..., "overlay": [...], "provisioned": [...],
+          "bugs": [                         # one per known bug id, in lfmdoctor's catalog order
+            {"id": "processor-device", "present": true | false | null, "evidence": "liquid_audio/processor.py:61" | null,
+             "outcome": "reproduced", "reason": "..." | null, "detail": "..."}
+          ]
+        }
+      ]
+    }
+
+``present`` is static: read from the release's source by lfmdoctor's detectors (null: cannot tell).
+``outcome`` is what running the real release here showed, always one of these strings:
+
+- ``"reproduced"``: a reproduction case of the bug raised the expected error with this release;
+- ``"not reproduced"``: every case that could run ran and the bug did not show, here (``reason`` says
+  why: e.g. fixed in this release, or CUDA works on this machine);
+- ``"cannot run"``: no case could run here, e.g. the release does not import, or the case needs an
+  Apple Silicon Mac (``reason`` says which);
+- ``"not run"``: reproductions were not attempted (``--no-repro``, or the engine is unavailable).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +41,12 @@ from typing import Any
 
 from lfmdoctor.results import JsonMixin
 
-# What ``ReleaseBug.outcome`` holds; None means the reproduction was not run.
+# What ``ReleaseBug.outcome`` holds (stable strings: they are part of the JSON output).
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
 CANNOT_RUN = "cannot run"
-OUTCOMES = (REPRODUCED, NOT_REPRODUCED, CANNOT_RUN)
+NOT_RUN = "not run"
+OUTCOMES = (REPRODUCED, NOT_REPRODUCED, CANNOT_RUN, NOT_RUN)
 
 
 @dataclass
@@ -20,8 +54,8 @@ class ReleaseBug(JsonMixin):
     id: str
     present: bool | None  # from the release's source (detectors); None: cannot tell
     evidence: str | None  # "liquid_audio/processor.py:151", relative to the overlay
-    outcome: str | None = None  # one of OUTCOMES, or None: not run
-    reason: str | None = None  # why it cannot run / was not run, or what the reproduction saw
+    outcome: str = NOT_RUN  # one of OUTCOMES
+    reason: str | None = None  # what the reproduction saw, or why it cannot run / was not run
     detail: str = ""  # the detector's sentence
 
 
@@ -70,8 +104,43 @@ class MatrixResult(JsonMixin):
 
 
 def affected_releases(result: MatrixResult, bug_id: str) -> list[str]:
-    """Releases whose source contains the bug, oldest first (for the report's "affected releases")."""
-    return [r.version for r in result.versions if r.bug(bug_id).present]
+    """Releases affected by the bug, oldest first (for the report's "affected releases").
+
+    A release is affected when its source contains the bug (``present``) or when running it here
+    reproduced the bug. A "not reproduced" outcome does not clear a release whose source has the bug:
+    the reproduction may need conditions this machine lacks (e.g. no usable CUDA).
+    """
+    return [r.version for r in result.versions if r.bug(bug_id).present or r.bug(bug_id).outcome == REPRODUCED]
+
+
+def releases_with_outcome(result: MatrixResult, bug_id: str, outcome: str) -> list[str]:
+    """Releases whose reproduction of ``bug_id`` ended in ``outcome`` (one of OUTCOMES), oldest first."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}; one of {', '.join(OUTCOMES)}")
+    return [r.version for r in result.versions if r.bug(bug_id).outcome == outcome]
+
+
+def describe_affected(result: MatrixResult, bug_id: str) -> str:
+    """One line for the report: the affected releases, then what running them here showed.
+
+    E.g. "1.1.0–1.3.0 (reproduced here)": every affected release reproduced it; or
+    "0.0.0a1–1.1.0 (from the source; reproduced here with 0.0.0a1, 1.0.0; could not run with 1.1.0)".
+    """
+    among = [r.version for r in result.versions]
+    affected = affected_releases(result, bug_id)
+    text = describe_releases(affected, among)
+    reproduced = releases_with_outcome(result, bug_id, REPRODUCED)
+    if not affected:
+        return text
+    if reproduced == affected:
+        return f"{text} (reproduced here)"
+    notes = ["from the source"]
+    for label, outcome in (("reproduced here with", REPRODUCED), ("not reproduced here with", NOT_REPRODUCED),
+                           ("could not run with", CANNOT_RUN)):
+        versions = [v for v in releases_with_outcome(result, bug_id, outcome) if v in affected]
+        if versions:
+            notes.append(f"{label} {describe_releases(versions, among)}")
+    return f"{text} ({'; '.join(notes)})"
 
 
 def describe_releases(chosen: Sequence[str], among: Sequence[str]) -> str:

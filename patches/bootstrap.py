@@ -1,0 +1,146 @@
+"""Environments in which another interpreter runs liquid-audio patched: ``lfmdoctor exec``, verify, bench.
+
+- runtime: a folder holding a generated ``sitecustomize.py`` goes first on PYTHONPATH. At start-up it
+  loads ``runtime.py`` by path (lfmdoctor need not be installed in that interpreter), arms its
+  post-import hook (the fixes go in when ``liquid_audio`` is imported: nothing else is imported
+  early), then runs the ``sitecustomize`` it shadows, if there is one.
+- source: a copy of the interpreter's ``liquid_audio`` with the stored diff applied, first on
+  PYTHONPATH; cached by the content of the copied package. The install itself is only read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+RUNTIME_FILE = Path(__file__).resolve().with_name("runtime.py")
+
+SITECUSTOMIZE = '''\
+"""Written by lfmdoctor (lfmdoctor exec): fix liquid-audio at runtime when it is imported."""
+
+
+def _lfmdoctor_runtime_patch():
+    import importlib.util
+    import sys
+
+    name = "_lfmdoctor_runtime_patch"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, {runtime!r})
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    module.install_import_hook()
+
+
+def _lfmdoctor_chain():
+    """Run the sitecustomize this file shadows, as Python would have."""
+    import importlib.machinery
+    import importlib.util
+    import os
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    rest = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+
+try:
+    _lfmdoctor_runtime_patch()
+except Exception as exc:  # never stop the interpreter from starting
+    import warnings
+
+    warnings.warn(f"lfmdoctor runtime patch not installed: {{type(exc).__name__}}: {{exc}}")
+_lfmdoctor_chain()
+'''
+
+
+def _cache() -> Path:
+    from lfmdoctor.repro.fixture import cache_root
+
+    return cache_root()
+
+
+def runtime_bootstrap() -> Path:
+    """The folder to put first on PYTHONPATH (written once per lfmdoctor location, atomically)."""
+    text = SITECUSTOMIZE.format(runtime=str(RUNTIME_FILE))
+    folder = _cache() / "runtime" / hashlib.sha256(text.encode()).hexdigest()[:16]
+    target = folder / "sitecustomize.py"
+    if target.is_file() and target.read_text() == text:
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".sitecustomize.", dir=folder)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(tmp, target)
+    return folder
+
+
+def _tree_digest(package_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(package_dir.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+class NoSourcePatch(LookupError):
+    """The source strategy cannot run here (one line)."""
+
+
+def source_overlay(package_dir: Path, version: str | None = None) -> Path:
+    """A folder holding a patched copy of ``package_dir`` as ``liquid_audio`` (PYTHONPATH entry)."""
+    from lfmdoctor.patches import source, stored
+
+    key = hashlib.sha256(_tree_digest(package_dir).encode())
+    for patch in stored.stored_patches():
+        key.update(patch.text.encode())
+    root = _cache() / "source-overlays" / key.hexdigest()[:16]
+    if (root / "liquid_audio" / "__init__.py").is_file():
+        return root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".overlay-", dir=root.parent))
+    try:
+        _, copy_plan = source.patched_copy(package_dir, staging, version)
+        if copy_plan.state == source.CONFLICT:
+            raise NoSourcePatch(copy_plan.detail)
+        if root.exists():
+            shutil.rmtree(root)
+        os.rename(staging, root)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return root
+
+
+def locate(python: str) -> tuple[Path, str | None]:
+    """The ``liquid_audio`` folder ``python`` imports, and the version its metadata states."""
+    from lfmdoctor.matrix.overlay import check_import
+
+    facts = check_import(python, [], import_it=False, timeout=120)
+    if facts.location is None:
+        why = facts.error or "no liquid_audio package on its path"
+        raise NoSourcePatch(f"{python} cannot import liquid_audio ({why}); install liquid-audio there")
+    return Path(facts.location), facts.liquid_audio
+
+
+def strategy_environment(strategy: str, python: str) -> Mapping[str, str]:
+    """Extra environment for a child of ``python`` that should run with ``strategy`` active.
+
+    PYTHONPATH is meant to go *before* the inherited one. LookupError when it cannot be provided
+    (unknown strategy; source: no stored patch fits the installed files).
+    """
+    if strategy == "runtime":
+        return {"PYTHONPATH": str(runtime_bootstrap())}
+    if strategy == "source":
+        package_dir, version = locate(python)
+        return {"PYTHONPATH": str(source_overlay(package_dir, version))}
+    raise LookupError(f"no environment for strategy {strategy!r}; lfmdoctor.patches provides runtime and source")

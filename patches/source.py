@@ -1,0 +1,279 @@
+"""The source strategy: apply / revert the stored diff to an installed ``liquid_audio``.
+
+``plan`` reads the files and decides, without writing: which release they are (sha256 of the
+originals the stored patch records, never the version string), and whether the patch is applicable,
+already applied, partly applied, not needed (no stored patch fits and the static detectors find no
+known bug) or in conflict (files that are neither the release's nor the patched ones: nothing is
+written). ``execute`` then writes: a backup of every file it replaces (in the lfmdoctor cache, keyed by
+path and sha256), each file atomically (temporary file + rename, mode and owner kept), rolling back
+the files already written if one fails, and checks each result's sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lfmdoctor.patches.stored import StoredPatch, sha256, stored_patches
+from lfmdoctor.patches.unidiff import PatchMismatch, apply
+from lfmdoctor.results import PatchFile, PatchResult
+
+APPLICABLE = "applicable"
+APPLIED = "already applied"
+PARTIAL = "partly applied"
+NOT_NEEDED = "not needed"
+CONFLICT = "conflict"
+
+
+class NotWritable(Exception):
+    """A file or folder the patch must write is read-only (one line)."""
+
+
+class SourcePatchError(Exception):
+    """Writing failed part-way (everything written was rolled back) or a result did not verify."""
+
+
+@dataclass
+class Plan:
+    package_dir: Path
+    version: str | None  # what the distribution metadata says, shown only
+    state: str  # APPLICABLE, APPLIED, PARTIAL, NOT_NEEDED or CONFLICT
+    patch: StoredPatch | None
+    files: list[PatchFile]
+    detail: str
+    current: dict[str, bytes] = field(default_factory=dict)  # package path -> bytes on disk
+
+    def result(self, action: str, outcome: str, detail: str | None = None, backup: Path | None = None) -> PatchResult:
+        return PatchResult(
+            action=action, outcome=outcome, package_dir=str(self.package_dir), version=self.version,
+            release=self.patch.release if self.patch else None, patch=self.patch.name if self.patch else None,
+            files=self.files, fixes=list(self.patch.fixes) if self.patch else [],
+            detail=detail or self.detail, backup_dir=str(backup) if backup else None,
+        )
+
+
+def file_state(data: bytes | None, patch: StoredPatch, path: str) -> str:
+    """"original", "patched", "differs" or "missing", for one file against one stored patch."""
+    if data is None:
+        return "missing"
+    if sha256(data) == patch.originals[path]:
+        return "original"
+    try:
+        unpatched = apply(data.decode("utf-8"), patch.diffs[path], reverse=True)
+    except (PatchMismatch, UnicodeDecodeError):
+        return "differs"
+    return "patched" if sha256(unpatched.encode("utf-8")) == patch.originals[path] else "differs"
+
+
+def _read(package_dir: Path, paths: set[str]) -> dict[str, bytes]:
+    found = {}
+    for path in sorted(paths):
+        try:
+            found[path] = (package_dir / path).read_bytes()
+        except FileNotFoundError:
+            continue
+    return found
+
+
+def _states(patch: StoredPatch, current: dict[str, bytes]) -> dict[str, str]:
+    return {path: file_state(current.get(path), patch, path) for path in patch.paths}
+
+
+def _files(patch: StoredPatch, states: dict[str, str], current: dict[str, bytes]) -> list[PatchFile]:
+    return [PatchFile(path, states[path], sha256(current[path]) if path in current else None) for path in patch.paths]
+
+
+def _body(patch: StoredPatch) -> str:
+    return patch.text.split("\ndiff --git", 1)[1]
+
+
+def _choose(candidates: list[StoredPatch], version: str | None) -> StoredPatch:
+    """Releases with byte-identical files share one patch text; prefer the one the metadata names."""
+    return next((p for p in candidates if p.release == version), candidates[-1])
+
+
+def plan(package_dir: Path, version: str | None = None) -> Plan:
+    package_dir = Path(package_dir)
+    patches = stored_patches()
+    current = _read(package_dir, {path for p in patches for path in p.paths})
+    states = {p.release: _states(p, current) for p in patches}
+    candidates = [p for p in patches if all(s in ("original", "patched") for s in states[p.release].values())]
+    if candidates:
+        patch = _choose(candidates, version)
+        st = states[patch.release]
+        named = " / ".join(p.release for p in candidates if _body(p) == _body(patch))
+        kinds = set(st.values())
+        if kinds == {"original"}:
+            return Plan(package_dir, version, APPLICABLE, patch, _files(patch, st, current),
+                        f"files are liquid-audio {named}'s; the patch fixes {', '.join(patch.fixes)}", current)
+        if kinds == {"patched"}:
+            return Plan(package_dir, version, APPLIED, patch, _files(patch, st, current),
+                        f"liquid-audio {named} with lfmdoctor's source patch already applied", current)
+        return Plan(package_dir, version, PARTIAL, patch, _files(patch, st, current),
+                    f"liquid-audio {named} with the patch applied to some files only", current)
+    return _without_patch(package_dir, version, patches, states, current)
+
+
+def _without_patch(package_dir: Path, version: str | None, patches: tuple[StoredPatch, ...],
+                   states: dict[str, dict[str, str]], current: dict[str, bytes]) -> Plan:
+    from lfmdoctor.diagnose.detectors import detect_all
+
+    present = [finding.id for finding in detect_all(package_dir) if finding.present]
+    closest = next((p for p in patches if p.release == version), None) or max(
+        patches, key=lambda p: sum(s in ("original", "patched") for s in states[p.release].values())
+    )
+    st = states[closest.release]
+    files = _files(closest, st, current)
+    if not present:
+        return Plan(package_dir, version, NOT_NEEDED, None, files,
+                    "no stored patch fits these files and the source checks find none of the known bugs in them")
+    odd = [f"{path} ({state})" for path, state in st.items() if state in ("differs", "missing")]
+    return Plan(
+        package_dir, version, CONFLICT, closest, files,
+        f"the installed files differ from liquid-audio {closest.release}'s and from the patched ones: "
+        f"{', '.join(odd)}; they still have {', '.join(present)}; nothing written (use the runtime patch: "
+        "lfmdoctor exec -- python your_script.py)",
+    )
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _read_only(path: Path) -> bool:
+    """No write permission, or no write bit at all (honoured even for root, who ignores permissions)."""
+    mode = path.stat().st_mode
+    return not os.access(path, os.W_OK) or not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+
+
+def check_writable(package_dir: Path, paths: list[str]) -> None:
+    for target in [*(package_dir / p for p in paths), *{(package_dir / p).parent for p in paths}]:
+        if _read_only(target):
+            kind = "folder" if target.is_dir() else "file"
+            raise NotWritable(f"{kind} {target} is read-only; run as a user who may write the environment, "
+                              "or use the runtime patch (lfmdoctor exec -- python your_script.py)")
+
+
+def backup_root() -> Path:
+    from lfmdoctor.repro.fixture import cache_root
+
+    return cache_root() / "backups"
+
+
+def backup_path(file: Path, digest: str) -> Path:
+    """Where the file's bytes with sha256 ``digest`` are kept: keyed by absolute path and content."""
+    key = hashlib.sha256(str(file.resolve()).encode()).hexdigest()[:16]
+    return backup_root() / key / f"{digest[:16]}-{file.name}"
+
+
+def _write_atomic(path: Path, data: bytes, like: os.stat_result | None = None) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".lfmdoctor-tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if like is not None:
+            os.chmod(tmp, stat.S_IMODE(like.st_mode))
+            if hasattr(os, "chown") and (like.st_uid, like.st_gid) != (os.getuid(), os.getgid()):
+                try:
+                    os.chown(tmp, like.st_uid, like.st_gid)
+                except PermissionError:
+                    pass
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _keep_backup(file: Path, data: bytes) -> Path:
+    target = backup_path(file, sha256(data))
+    if target.is_file() and sha256(target.read_bytes()) == sha256(data):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    (target.parent / "path.txt").write_text(str(file.resolve()) + "\n")
+    _write_atomic(target, data)
+    return target
+
+
+def _write_all(package_dir: Path, new: dict[str, bytes], old: dict[str, bytes]) -> None:
+    """Write every file or none: on a failure, the files already replaced get their old bytes back."""
+    done: list[str] = []
+    try:
+        for path, data in new.items():
+            file = package_dir / path
+            _write_atomic(file, data, file.stat())
+            done.append(path)
+            if sha256(file.read_bytes()) != sha256(data):
+                raise SourcePatchError(f"{file} does not read back as written")
+    except (OSError, SourcePatchError) as exc:
+        for path in done:
+            _write_atomic(package_dir / path, old[path], (package_dir / path).stat())
+        if isinstance(exc, SourcePatchError):
+            raise
+        raise SourcePatchError(f"writing {package_dir} failed ({exc}); nothing was changed") from None
+
+
+def apply_plan(p: Plan, *, backup: bool = True) -> PatchResult:
+    """Write the patch as planned; ``backup``: keep the replaced files in the lfmdoctor cache."""
+    if p.state == APPLIED:
+        return p.result("apply", APPLIED)
+    if p.state in (NOT_NEEDED, CONFLICT):
+        return p.result("apply", p.state)
+    assert p.patch is not None
+    todo = [f.path for f in p.files if f.state == "original"]
+    check_writable(p.package_dir, todo)
+    new = {path: apply(p.current[path].decode("utf-8"), p.patch.diffs[path]).encode("utf-8") for path in todo}
+    backups = [_keep_backup(p.package_dir / path, p.current[path]) for path in todo] if backup else []
+    _write_all(p.package_dir, new, p.current)
+    after = plan(p.package_dir, p.version)
+    if after.state != APPLIED:
+        raise SourcePatchError(f"after writing, {p.package_dir} reads as {after.state}: {after.detail}")
+    return after.result("apply", "applied", f"patched {', '.join(todo)}; fixes {', '.join(p.patch.fixes)}",
+                        backups[0].parent if backups else None)
+
+
+def _original_bytes(file: Path, data: bytes, patch: StoredPatch, path: str) -> bytes:
+    """The release's file: from the backup when there is one, else by undoing the diff; sha256-checked."""
+    wanted = patch.originals[path]
+    kept = backup_path(file, wanted)
+    if kept.is_file() and sha256(kept.read_bytes()) == wanted:
+        return kept.read_bytes()
+    restored = apply(data.decode("utf-8"), patch.diffs[path], reverse=True).encode("utf-8")
+    if sha256(restored) != wanted:
+        raise SourcePatchError(f"cannot restore {file}: neither a backup nor undoing the diff gives the original")
+    return restored
+
+
+def revert_plan(p: Plan) -> PatchResult:
+    if p.state == APPLICABLE:
+        return p.result("revert", "not applied", "the files are the release's own; nothing to revert")
+    if p.state in (NOT_NEEDED, CONFLICT):
+        outcome = "not applied" if p.state == NOT_NEEDED else CONFLICT
+        return p.result("revert", outcome)
+    assert p.patch is not None
+    todo = [f.path for f in p.files if f.state == "patched"]
+    check_writable(p.package_dir, todo)
+    old = {path: _original_bytes(p.package_dir / path, p.current[path], p.patch, path) for path in todo}
+    _write_all(p.package_dir, old, p.current)
+    after = plan(p.package_dir, p.version)
+    if after.state != APPLICABLE:
+        raise SourcePatchError(f"after restoring, {p.package_dir} reads as {after.state}: {after.detail}")
+    return after.result("revert", "reverted", f"restored {', '.join(todo)} byte for byte")
+
+
+def patched_copy(package_dir: Path, dest_root: Path, version: str | None = None) -> tuple[Path, Plan]:
+    """Copy ``package_dir`` to ``dest_root/liquid_audio`` and patch the copy; the install is only read."""
+    dest = Path(dest_root) / "liquid_audio"
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(package_dir, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    copy_plan = plan(dest, version)
+    if copy_plan.state in (APPLICABLE, PARTIAL):
+        apply_plan(copy_plan, backup=False)
+    return dest, copy_plan

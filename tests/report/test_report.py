@@ -1,0 +1,205 @@
+"""Report rendering (golden files on fixed inputs), redaction, hand-off and the end-to-end run."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from lfmdoctor.report.compose import compose
+from lfmdoctor.report.document import render_document
+from lfmdoctor.report.handoff import MAX_URL, handoff
+from lfmdoctor.report.redact import Context, redact
+from lfmdoctor.report.trim import trim_traceback
+from lfmdoctor.results import (
+    BugFinding,
+    CheckReport,
+    EnvironmentFacts,
+    ExceptionInfo,
+    LiquidAudioFacts,
+    Outcome,
+    ReproOutcome,
+    TorchaudioFacts,
+    TorchFacts,
+)
+
+GOLDEN = Path(__file__).with_name("golden")
+TRACEBACK = '''Traceback (most recent call last):
+  File "/home/alice/lfmdoctor/repro/worker.py", line 120, in run_case
+    exec(compile(case[phase] or "pass", f"<repro {case['id']} {phase}>", "exec"), ns)
+  File "<repro processor-device trigger>", line 1, in <module>
+  File "/home/alice/venv/lib/python3.12/site-packages/liquid_audio/processor.py", line 79, in from_pretrained
+    ).to(device)
+  File "/home/alice/venv/lib/python3.12/site-packages/liquid_audio/processor.py", line 82, in to
+    self.audio_processor.to(device=device, dtype=dtype)
+  File "/home/alice/venv/lib/python3.12/site-packages/torch/nn/modules/module.py", line 1371, in to
+    return self._apply(convert)
+  File "/home/alice/venv/lib/python3.12/site-packages/torch/cuda/__init__.py", line 403, in _lazy_init
+    raise AssertionError("Torch not compiled with CUDA enabled")
+AssertionError: Torch not compiled with CUDA enabled
+'''
+DIFF = '''diff --git a/src/liquid_audio/processor.py b/src/liquid_audio/processor.py
+--- a/src/liquid_audio/processor.py
++++ b/src/liquid_audio/processor.py
+@@ -58,7 +58,7 @@ class LFM2AudioProcessor:
+         repo_id: str | Path,
+         *,
+         revision: str | None = None,
+-        device: torch.device | str = "cuda",
++        device: torch.device | str | None = None,
+     ) -> Self:
+         cache_path = get_model_dir(repo_id, revision=revision)
+         with (cache_path / "config.json").open() as f:
+'''
+
+
+def fixed_check(tmp_path: Path) -> CheckReport:
+    package = tmp_path / "site-packages" / "liquid_audio"
+    package.mkdir(parents=True)
+    lines = ["class LFM2AudioProcessor:"] + ["    pass"] * 50 + [
+        "    @classmethod",
+        "    def from_pretrained(",
+        "        cls,",
+        "        repo_id,",
+        "        *,",
+        "        revision=None,",
+        '        device: torch.device | str = "cuda",',
+        "    ):",
+        "        return cls",
+    ]
+    (package / "processor.py").write_text("\n".join(lines) + "\n")
+    env = EnvironmentFacts(
+        python="3.12.1", python_executable="/home/alice/venv/bin/python", os="macOS 15.1", arch="arm64",
+        packages={"liquid-audio": "1.3.0", "transformers": "5.23.0", "accelerate": "1.15.0",
+                  "safetensors": "0.8.0", "huggingface-hub": "2.4.0"},
+        torch=TorchFacts(version="2.11.0", flavour="macOS (MPS)", cuda_available=False,
+                         cuda_unavailable_reason="torch is a CPU-only build", mps_built=True, mps_available=True),
+        torchaudio=TorchaudioFacts(version="2.11.0", imports=True),
+        liquid_audio=LiquidAudioFacts(version="1.3.0", location=str(package)),
+    )
+    finding = BugFinding("processor-device", "LFM2AudioProcessor.from_pretrained defaults to device='cuda'", True,
+                         f"{package}/processor.py:58", "defaults to cuda", affects_here=True)
+    return CheckReport(environment=env, bugs=[finding], items=[])
+
+
+def fixed_repro() -> list[ReproOutcome]:
+    return [ReproOutcome("processor-device", "processor-device", Outcome.REPRODUCED,
+                         ExceptionInfo("AssertionError", "Torch not compiled with CUDA enabled"),
+                         ["liquid_audio/processor.py:82 in to"], 0.02, "AssertionError from processor.py:82",
+                         TRACEBACK)]
+
+
+def fixed_data(tmp_path: Path):
+    verify = [{"id": "processor-device", "strategy": s, "before": "reproduced", "after": "not_reproduced"}
+              for s in ("callsite", "runtime", "source")]
+    return compose(fixed_check(tmp_path), fixed_repro(), verify=verify, diff=DIFF, patch_name="liquid-audio+1.3.0.patch",
+                   affected={"processor-device": "all checked releases (0.0.0a1–1.3.0)"}, ruff="ruff check: passed")
+
+
+def _golden(name: str, text: str, tmp_path: Path) -> None:
+    text = text.replace(str(tmp_path), "<tmp>")
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text()
+
+
+CONTEXT = Context(home="/home/alice", user="alice", host="alice-mbp",
+                  env={"HF_TOKEN_FILE_CONTENT": "s3cr3tvalue42", "CUDA_VISIBLE_DEVICES": "0"})
+
+
+@pytest.mark.parametrize("fmt", ["issue", "pr"])
+def test_golden_markdown(tmp_path, fmt):
+    document = render_document(fixed_data(tmp_path), fmt, CONTEXT)
+    _golden(f"{fmt}.md", document.text, tmp_path)
+
+
+def test_issue_has_what_upstream_26_had_and_more(tmp_path):
+    text = render_document(fixed_data(tmp_path), "issue", CONTEXT).text
+    for heading in ("### Summary", "### Environment", "### Reproducer", "### Actual", "### Expected",
+                    "### Root cause", "### Affected releases", "### Suggested fix", "### Workaround", "### Evidence"):
+        assert heading in text, heading
+    assert "src/liquid_audio/processor.py:58" in text
+    assert "-        device: torch.device | str = \"cuda\"," in text
+    assert "| `processor-device` | source | reproduced | not_reproduced |" in text
+    assert "worker.py" not in text  # lfmdoctor's own frames are not the maintainer's business
+
+
+def test_json_format_is_the_same_facts(tmp_path):
+    document = render_document(fixed_data(tmp_path), "json", CONTEXT)
+    data = json.loads(document.text)
+    assert data["bugs"][0]["id"] == "processor-device"
+    assert data["bugs"][0]["cases"][0]["verify"][0] == {"strategy": "callsite", "before": "reproduced",
+                                                         "after": "not_reproduced"}
+    assert "/home/alice" not in document.text and data["redactions"]
+
+
+def test_redaction_removes_planted_secrets():
+    planted = (
+        "home /home/alice/projects/x and /Users/alice/y, user alice on alice-mbp, mail alice@example.com, "
+        "hf_abcdefghijklmnopqrstuvwxyz012345 ghp_abcdefghijklmnopqrstuvwxyz0123456789 AKIAABCDEFGHIJKLMNOP "
+        "api_key=zzzzzzzzzz value s3cr3tvalue42, cuda 0, root cause stays"
+    )
+    result = redact(planted, CONTEXT)
+    for secret in ("/home/alice", "/Users/alice", "alice", "alice-mbp", "alice@example.com", "hf_abc", "ghp_abc",
+                   "AKIAABCD", "zzzzzzzzzz", "s3cr3tvalue42"):
+        assert secret not in result.text, secret
+    assert "~/projects/x" in result.text and "root cause stays" in result.text and "cuda 0" in result.text
+    assert result.total >= 10
+    assert f"redacted {result.total} items" in result.footer()
+
+
+def test_no_redact_keeps_everything(tmp_path):
+    document = render_document(fixed_data(tmp_path), "issue", None)
+    assert "/home/alice" in document.text and document.redacted is None
+
+
+def test_traceback_trimmed_to_frames_that_matter():
+    text = trim_traceback(TRACEBACK, {"<repro processor-device trigger>": "processor = X.from_pretrained(MODEL)"})
+    assert "worker.py" not in text
+    assert "processor = X.from_pretrained(MODEL)" in text
+    assert "[... 2 frames in torch ...]" in text
+    assert text.endswith("AssertionError: Torch not compiled with CUDA enabled")
+
+
+def test_handoff_url_when_short_gh_command_when_long():
+    short = handoff("Title", "short body", None)
+    assert short.startswith("open this prefilled issue: https://github.com/Liquid4All/liquid-audio/issues/new?")
+    assert len(short) < MAX_URL + 40
+    long = handoff("Title", "x" * 10_000, "/tmp/body.md")
+    assert "gh issue create --repo Liquid4All/liquid-audio --title Title --body-file /tmp/body.md" in long
+
+
+def test_run_end_to_end_on_the_tiny_checkpoint(cli, tmp_path):
+    out = tmp_path / "run"
+    done = cli("run", "--out", str(out))
+    assert done.returncode == 0, done.stderr[-3000:]
+    for name in ("report.md", "pr.md", "results.json", "reproducers/repro_processor_device.py",
+                 "reproducers/tiny_checkpoint.py"):
+        assert (out / name).is_file(), name
+    results = json.loads((out / "results.json").read_text())
+    assert set(results) >= {"check", "repro", "verify", "bench", "report"}
+    reproduced = {r["id"] for r in results["repro"]["results"] if r["outcome"] == "reproduced"}
+    assert {"processor-device", "audio-format:numpy-1d", "local-path"} <= reproduced
+    report = (out / "report.md").read_text()
+    assert report.startswith("# liquid-audio 1.3.0:") and "## `processor-device`" in report
+    assert "gh issue create" in done.stdout or "prefilled" in done.stdout
+    again = cli("run", "--out", str(out))  # a folder written by run is replaced
+    assert again.returncode == 0
+
+
+def test_run_refuses_a_folder_it_did_not_write(cli, tmp_path):
+    (tmp_path / "mine.txt").write_text("keep me")
+    done = cli("run", "--out", str(tmp_path))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert (tmp_path / "mine.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("args, words", [(["--bug", "nope"], "unknown bug"), (["--format", "pdf"], "--format")])
+def test_report_bad_input(cli, args, words):
+    done = cli("report", *args)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0]
