@@ -277,3 +277,9 @@ def patched_copy(package_dir: Path, dest_root: Path, version: str | None = None)
     if copy_plan.state in (APPLICABLE, PARTIAL):
         apply_plan(copy_plan, backup=False)
     return dest, copy_plan
+
+
+def patch_for_package(package_dir: Path) -> StoredPatch | None:
+    """The stored patch whose release these files are (patched or not); None when none fits."""
+    found = plan(Path(package_dir))
+    return found.patch if found.state in (APPLICABLE, APPLIED, PARTIAL) else None

@@ -20,6 +20,11 @@ RESOURCES = {
     "processor": 'processor = LFM2AudioProcessor.from_pretrained(MODEL, device="cpu")',
     "model": 'model = LFM2AudioModel.from_pretrained(MODEL, device="cpu", dtype=torch.float32)',
 }
+# The same resources through the call-site helpers (``lfmdoctor patch verify --strategy callsite``).
+CALLSITE_RESOURCES = {
+    "processor": 'processor = load_processor(MODEL, device="cpu")',
+    "model": 'model = load_model(MODEL, device="cpu", dtype=torch.float32)',
+}
 
 # Conditions a case needs from the machine; the worker checks them before running the case.
 REQUIRES = {
@@ -50,6 +55,9 @@ class Case:
     needs: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
     expected_text: str = ""  # what a user should see instead (for reports)
+    # The call-site variant: the same steps through lfmdoctor.patches' helpers (None: as above).
+    callsite_setup: str | None = None
+    callsite_trigger: str | None = None
 
     @property
     def variant(self) -> str | None:
@@ -66,6 +74,7 @@ def _audio_case(variant: str, wave: str, expect: Expect, summary: str) -> Case:
         expect=expect,
         summary=summary,
         expected_text="add_audio accepts the audio, or raises a ValueError naming the shape it cannot use",
+        callsite_trigger="chat.add_audio(*to_chat_audio(wave, 16_000))",
     )
 
 
@@ -81,6 +90,7 @@ CASES: tuple[Case, ...] = (
         requires=("cuda_unusable",),
         summary="load the processor without device=",
         expected_text="the processor loads on the best available device (cuda, then mps, then cpu)",
+        callsite_trigger="processor = load_processor(MODEL)",
     ),
     Case(
         id="model-device",
@@ -90,6 +100,7 @@ CASES: tuple[Case, ...] = (
         requires=("cuda_unusable",),
         summary="load the model without device=",
         expected_text="the model loads on the best available device (cuda, then mps, then cpu)",
+        callsite_trigger="model = load_model(MODEL)",
     ),
     _audio_case("numpy-1d", SINE, BARE_ASSERT, "add 1-D numpy audio"),
     _audio_case(
@@ -116,6 +127,11 @@ CASES: tuple[Case, ...] = (
             "gap = (chat.audio_in.float() - scaled.audio_in.float()).abs().max().item()\n"
             "assert gap < 0.5, f'int16 PCM accepted without rescaling to [-1, 1]: features differ by {gap:.2f}'"
         ),
+        callsite_trigger=(
+            "chat.add_audio(*to_chat_audio((wave * 32767).to(torch.int16), 16_000))\n"
+            "gap = (chat.audio_in.float() - scaled.audio_in.float()).abs().max().item()\n"
+            "assert gap < 0.5, f'int16 PCM accepted without rescaling to [-1, 1]: features differ by {gap:.2f}'"
+        ),
         expect=Expect(("AssertionError",), "int16 PCM accepted without rescaling", None),
         summary="add int16 PCM audio (silently not rescaled)",
         expected_text="int16 PCM is scaled to [-1, 1], giving the same features as the float input",
@@ -135,6 +151,7 @@ CASES: tuple[Case, ...] = (
         bug="mimi-device",
         setup='processor = LFM2AudioProcessor.from_pretrained(MODEL, device="mps")',
         trigger="mimi = processor.mimi",
+        callsite_setup='processor = load_processor(MODEL, device="mps")',
         expect=Expect(("RuntimeError", "ValueError", "SafetensorError"), r"device|mps", "processor.py"),
         requires=("mps",),
         summary="load the Mimi codec on an MPS processor",
@@ -144,6 +161,7 @@ CASES: tuple[Case, ...] = (
         id="local-path",
         bug="local-path",
         trigger='processor = LFM2AudioProcessor.from_pretrained(str(MODEL_DIR), device="cpu")',
+        callsite_trigger='processor = load_processor(str(MODEL_DIR), device="cpu")',
         expect=Expect(("HFValidationError",), r"Repo id must", "utils.py"),
         summary="load from a local folder given as str",
         expected_text="a str naming an existing folder loads from that folder",
@@ -164,6 +182,13 @@ CASES: tuple[Case, ...] = (
         expect=Expect(("RuntimeError",), r"Input type \(c10::BFloat16\) and bias type \(float\)", "model/"),
         summary="generate from audio with a float32 model and a default (bfloat16) ChatState",
         expected_text="the audio features are cast to the model's dtype",
+        callsite_setup=(
+            "chat = chat_state(processor, model)  # ChatState in the model's dtype\n"
+            "chat.new_turn('user')\n"
+            "chat.add_audio(torch.from_numpy(" + SINE + ")[None, :], 16_000)\n"
+            "chat.end_turn()\n"
+            "chat.new_turn('assistant')"
+        ),
     ),
     Case(
         id="train-mode",
@@ -188,6 +213,7 @@ CASES: tuple[Case, ...] = (
         expect=Expect(("ImportError", "ValueError", "RuntimeError"), r"(?i)flash", "model/lfm2_audio.py"),
         requires=("flash_attn",),
         summary="load the model on the CPU with flash_attn importable",
+        callsite_trigger='with without_flash_attn():\n    model = load_model(MODEL, device="cpu")',
         expected_text="flash_attention_2 is chosen only on CUDA with a half-precision dtype; sdpa otherwise",
     ),
     Case(
@@ -199,6 +225,7 @@ CASES: tuple[Case, ...] = (
             "frames[..., -1] = 2048  # generate_sequential ends audio with an all-2048 frame"
         ),
         trigger="waveform = processor.decode(frames)",
+        callsite_trigger="waveform = processor.decode(drop_end_of_audio(frames))",
         expect=Expect(("RuntimeError",), r"expected audio codes in range", "processor.py"),
         requires=("decode",),
         summary="decode generated frames that end with the end-of-audio code 2048",

@@ -10,12 +10,24 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from lfmdoctor.repro.cases import RESOURCES, SIMULATIONS, Case, WorkerCase
+from lfmdoctor.repro.cases import CALLSITE_RESOURCES, RESOURCES, SIMULATIONS, Case, WorkerCase
 from lfmdoctor.repro.classify import classify
 from lfmdoctor.repro.models import ModelRef
 from lfmdoctor.results import ExceptionInfo, Outcome, ReproOutcome
 
 WORKER = Path(__file__).with_name("worker.py")
+STRATEGIES = ("callsite", "runtime", "source")
+# Names the call-site variants of the cases use; the helpers are loaded by path, so the target
+# interpreter needs no lfmdoctor.
+CALLSITE_NAMES = ("load_processor", "load_model", "load_detokenizer", "to_chat_audio", "drop_end_of_audio",
+                  "chat_state", "without_flash_attn", "pick_device")
+CALLSITE_PRELUDE = """\
+import importlib.util as _util
+_spec = _util.spec_from_file_location("lfmdoctor_callsite", {path!r})
+_callsite = _util.module_from_spec(_spec)
+_spec.loader.exec_module(_callsite)
+globals().update({{_name: getattr(_callsite, _name) for _name in {names!r}}})
+"""
 
 
 class ReproUsageError(Exception):
@@ -35,27 +47,47 @@ def worker_env(simulate: Sequence[str], extra_pythonpath: Sequence[str], base: d
     return env
 
 
-def build_job(cases: Sequence[Case], model: ModelRef, simulate: Sequence[str], timeout: float) -> dict:
+def callsite_prelude() -> str:
+    from lfmdoctor.patches import callsite
+
+    return CALLSITE_PRELUDE.format(path=str(Path(callsite.__file__).resolve()), names=CALLSITE_NAMES)
+
+
+def _code(case: Case, callsite: bool) -> tuple[str, str]:
+    if not callsite:
+        return case.setup, case.trigger
+    setup = case.setup if case.callsite_setup is None else case.callsite_setup
+    return setup, case.trigger if case.callsite_trigger is None else case.callsite_trigger
+
+
+def build_job(cases: Sequence[Case], model: ModelRef, simulate: Sequence[str], timeout: float,
+              strategy: str | None = None) -> dict:
     for name in simulate:
         if name not in SIMULATIONS:
             raise ReproUsageError(f"unknown --simulate {name!r}; choose from {', '.join(SIMULATIONS)}")
+    if strategy is not None and strategy not in STRATEGIES:
+        raise ReproUsageError(f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
+    callsite = strategy == "callsite"
     worker_cases = [
         dataclasses.asdict(WorkerCase(
-            id=c.id, setup=c.setup, trigger=c.trigger, needs=list(c.needs),
+            id=c.id, setup=_code(c, callsite)[0], trigger=_code(c, callsite)[1], needs=list(c.needs),
             requires=[r for r in c.requires if not (r == "flash_attn" and "flash-attn" in simulate)],
             stub_flash_attn=c.bug == "flash-attn" and "flash-attn" in simulate,
         ))
         for c in cases
     ]
-    return {
+    job = {
         "model": model.argument,
         "model_is_path": model.hub_id is None,
         "model_dir": str(model.folder),
-        "resources": RESOURCES,
+        "resources": CALLSITE_RESOURCES if callsite else RESOURCES,
         "cases": worker_cases,
         "timeout": timeout,
         "parallel": max(1, min(4, os.cpu_count() or 1)),
     }
+    if callsite:
+        job["prelude"] = callsite_prelude()
+    return job
 
 
 def _error_all(cases: Sequence[Case], reason: str, exc: ExceptionInfo | None = None) -> list[ReproOutcome]:
@@ -95,11 +127,24 @@ def run_cases(
     timeout: float = 120.0,
     extra_pythonpath: Sequence[str] = (),
     env: dict[str, str] | None = None,
+    strategy: str | None = None,
 ) -> list[ReproOutcome]:
-    """Run the cases in one worker (torch imported once), each isolated in its own child."""
+    """Run the cases in one worker (torch imported once), each isolated in its own child.
+
+    ``strategy``: run them with a fix active: "callsite" (each case's call-site variant),
+    "runtime" or "source" (liquid-audio patched in memory, or a patched copy first on the path).
+    """
     if not cases:
         return []
-    job = build_job(cases, model, simulate, timeout)
+    job = build_job(cases, model, simulate, timeout, strategy)
+    if strategy in ("runtime", "source"):
+        from lfmdoctor.patches import strategy_environment
+
+        try:
+            extra = strategy_environment(strategy, python)
+        except LookupError as exc:
+            return _error_all(cases, f"the {strategy} strategy cannot run here: {exc}")
+        extra_pythonpath = [extra["PYTHONPATH"], *extra_pythonpath]
     overall = 120.0 + timeout * len(cases)
     started = time.perf_counter()
     try:

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 BUILDER = Path(__file__).with_name("fixture_builder.py")
+SMOKE_SCRIPT = Path(__file__).with_name("smoke_script.py")
 DEFAULT_SEED = 0
 
 
@@ -64,6 +65,9 @@ def build_into(out: Path, *, python: str | None = None, seed: int = DEFAULT_SEED
             lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
             last = lines[-1] if lines else f"exit code {done.returncode}"
             raise FixtureError(f"building the tiny checkpoint failed: {last} (is liquid-audio installed in {argv[0]}?)")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)  # mkdtemp made it private
         if out.exists():
             out.rmdir()
         os.replace(staging, out)

@@ -47,7 +47,7 @@ def base_namespace(job):
     from liquid_audio import ChatState, LFM2AudioModel, LFM2AudioProcessor
 
     model = Path(job["model"]) if job["model_is_path"] else job["model"]
-    return {
+    namespace = {
         "np": np,
         "torch": torch,
         "Path": Path,
@@ -57,6 +57,9 @@ def base_namespace(job):
         "MODEL": model,
         "MODEL_DIR": Path(job["model_dir"]),
     }
+    if job.get("prelude"):  # e.g. the call-site helpers, for lfmdoctor patch verify --strategy callsite
+        exec(compile(job["prelude"], "<prelude>", "exec"), namespace)
+    return namespace
 
 
 def machine_facts(stub_flash_attn):

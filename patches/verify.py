@@ -1,0 +1,66 @@
+"""``lfmdoctor patch verify``: every reproduction without a fix (before), then with each strategy (after).
+
+One worker run per strategy plus one for "before", side by side: callsite runs each case's call-site
+variant, runtime runs the cases with the runtime patch armed in the worker, source runs them against a
+patched copy of the target's liquid_audio (the install itself is never written).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from lfmdoctor.repro.models import ModelRef
+from lfmdoctor.results import ReproOutcome, VerifyReport, VerifyResult
+
+STRATEGIES = ("callsite", "runtime", "source")
+
+
+def parse_strategies(choice: str) -> list[str]:
+    """``--strategy``: one of STRATEGIES or "all"; ValueError names the choices."""
+    if choice == "all":
+        return list(STRATEGIES)
+    if choice not in STRATEGIES:
+        raise ValueError(f"unknown strategy {choice!r}; use one of {', '.join(STRATEGIES)} or all")
+    return [choice]
+
+
+def verify_strategies(
+    python: str,
+    model: ModelRef,
+    *,
+    bug_ids: list[str] | None = None,
+    strategies: Sequence[str] = STRATEGIES,
+    simulate: Sequence[str] = (),
+    timeout: float = 120.0,
+) -> list[VerifyResult]:
+    """Before -> after for every case of ``bug_ids`` (all when None) and every strategy, in case order."""
+    from lfmdoctor.repro.cases import select
+    from lfmdoctor.repro.engine import run_cases
+
+    cases = select(bug_ids)
+
+    def run(strategy: str | None) -> list[ReproOutcome]:
+        return run_cases(python, cases, model, simulate=simulate, timeout=timeout, strategy=strategy)
+
+    runs: list[str | None] = [None, *strategies]
+    workers = max(1, min(len(runs), (os.cpu_count() or 2) // 2))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes = dict(zip(runs, pool.map(run, runs)))
+    before = {o.id: o for o in outcomes[None]}
+    results = []
+    for case in cases:
+        for strategy in strategies:
+            after = next(o for o in outcomes[strategy] if o.id == case.id)
+            results.append(VerifyResult(case.id, case.bug, strategy, before[case.id].outcome, after.outcome,
+                                        after.reason))
+    return results
+
+
+def verify_report(python: str, model: ModelRef, *, bug_ids: list[str] | None = None,
+                  strategies: Sequence[str] = STRATEGIES, simulate: Sequence[str] = (),
+                  timeout: float = 120.0) -> VerifyReport:
+    results = verify_strategies(python, model, bug_ids=bug_ids, strategies=strategies, simulate=simulate,
+                                timeout=timeout)
+    return VerifyReport(model.spec, python, list(simulate), list(strategies), results)
