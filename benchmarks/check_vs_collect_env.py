@@ -9,10 +9,9 @@ sys.path and GPU driver are unchanged; `check --fresh` always imports torch agai
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
 import sys
-import time
+
+from alternating import medians
 
 COMMANDS = {
     "lfmdoctor check": [sys.executable, "-m", "lfmdoctor", "check", "--json"],
@@ -21,27 +20,13 @@ COMMANDS = {
 }
 
 
-def timed(argv: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(argv, capture_output=True, check=False)
-    return time.perf_counter() - start
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    for argv in COMMANDS.values():  # warm the page cache
-        timed(argv)
-    samples: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    for _ in range(args.runs):
-        for name, argv in COMMANDS.items():
-            samples[name].append(timed(argv))
-    medians = {name: statistics.median(values) for name, values in samples.items()}
-    for name, value in medians.items():
-        print(f"{name:16} median {value:.3f} s over {args.runs} runs")
+    result = medians(COMMANDS, args.runs)
     for name in ("lfmdoctor check", "check --fresh"):
-        print(f"ratio {name} / collect_env = {medians[name] / medians['collect_env']:.2f} (target <= 0.8)")
+        print(f"ratio {name} / collect_env = {result[name] / result['collect_env']:.2f} (target <= 0.8)")
 
 
 if __name__ == "__main__":

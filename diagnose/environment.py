@@ -174,11 +174,13 @@ def collect(python: str, timeout: float = 30.0, runner: Runner = run_command, ca
     with ThreadPoolExecutor(max_workers=4) as pool:
         driver = pool.submit(nvidia_driver, runner, timeout)
         weights = pool.submit(cached_weights)
+        probe_torch = lambda: runner([python, str(PROBE), "torch"], timeout)  # noqa: E731
+        fresh_run = pool.submit(probe_torch) if fresh else None
         basics = runner([python, str(PROBE), "basics"], timeout)
         fingerprint = (parse_stages(basics[1]).get("basics") or {}).get("fingerprint")
         torch_run = None if fresh else load_cached_torch_stage(cache_dir, fingerprint)
         if torch_run is None:
-            torch_run = runner([python, str(PROBE), "torch"], timeout)
+            torch_run = fresh_run.result() if fresh_run else probe_torch()
             store_torch_stage(cache_dir, fingerprint, torch_run)
         return build_facts(basics, torch_run, driver.result(), weights.result())
 
