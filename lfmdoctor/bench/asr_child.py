@@ -4,12 +4,12 @@ Standalone on purpose: it runs in the *target* interpreter, which has torch and 
 not lfmdoctor. It imports torch first, then reads its job (one JSON object) from stdin, so that the
 parent can prepare the audio meanwhile; it checks the requested device, then imports liquid-audio. Each event is one stdout line, ``@@lfmdoctor `` + JSON:
 
-    ready   {liquid_audio, torch, import_s}
+    ready   {liquid_audio, torch, threads, import_s}
     loaded  {device, dtype, load_s}
     chunk   {clip, run, chunk, text, repeat_run, steps, audio_frames, hit_limit, latency_s,
              first_token_s, rss_peak_mb, cuda_peak_mb, mps_peak_mb}
     error   {stage, clip, error_type, message, frames}     then exit status 3
-    done    {loop_s}
+    done    {loop_s, loop_cpu_s}
 
 Job: {mode: "user"|"callsite", callsite_file, model, device, dtype, prompt, runs, warmup,
       clips: [{audio: .npy path (frames x channels float32), rate, chunks: [[start, end]], budgets}]}
@@ -158,8 +158,8 @@ class Asr:
                     text_ids.append(value)
             else:
                 frames += 1
-        finished = time.perf_counter()
         text = self.processor.text.decode(text_ids, skip_special_tokens=True)
+        finished = time.perf_counter()
         cuda_peak = torch.cuda.max_memory_allocated() / 2**20 if self.kind == "cuda" else None
         mps_peak = None
         if self.kind == "mps":
@@ -189,7 +189,7 @@ def main():
     at = At()
     try:
         run(at)
-    except Exception as exc:  # noqa: BLE001 - every failure goes to the parent as an error event
+    except Exception as exc:
         fail(at.stage, exc, at.clip)
 
 
@@ -209,7 +209,8 @@ def run(at):
         la_version = version("liquid-audio")
     except PackageNotFoundError:
         la_version = None
-    emit("ready", liquid_audio=la_version, torch=torch.__version__, import_s=time.perf_counter() - started)
+    emit("ready", liquid_audio=la_version, torch=torch.__version__, threads=torch.get_num_threads(),
+         import_s=time.perf_counter() - started)
 
     asr = Asr(job, torch, liquid_audio, at)
     emit("loaded", device=str(asr.device), dtype=asr.model_dtype, load_s=asr.load_s)
@@ -223,14 +224,14 @@ def run(at):
         asr.transcribe(first["wave"][start:end], first["rate"], first["budgets"][0])
         emit("warmup")
 
-    loop_started = time.perf_counter()
+    loop_started, loop_cpu = time.perf_counter(), time.process_time()
     for run_number in range(int(job.get("runs", 1))):
         for index, clip in enumerate(clips):
             at.clip = index
             for number, ((start, end), budget) in enumerate(zip(clip["chunks"], clip["budgets"])):
                 figures = asr.transcribe(clip["wave"][start:end], clip["rate"], budget)
                 emit("chunk", clip=index, run=run_number, chunk=number, **figures)
-    emit("done", loop_s=time.perf_counter() - loop_started)
+    emit("done", loop_s=time.perf_counter() - loop_started, loop_cpu_s=time.process_time() - loop_cpu)
 
 
 if __name__ == "__main__":

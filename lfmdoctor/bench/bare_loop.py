@@ -6,8 +6,9 @@
 The README's ASR recipe and nothing else: load processor and model once, then per clip a ChatState
 with "Perform ASR.", the audio as a (1, n) float tensor, ``generate_sequential`` and the text tokens
 decoded. Audio files must be mono (they are read with soundfile; ``add_audio`` resamples). Prints
-one JSON line: ``loop_s`` (wall time of the measured loop, all runs), ``clip_s`` (per clip, last run),
-``texts``. ``python -m lfmdoctor.bench.overhead`` runs it against ``lfmdoctor bench``.
+one JSON line: ``loop_s`` (wall time of the measured loop, all runs), ``loop_cpu_s`` (CPU time of
+the process over it), ``clip_s`` (per clip, one time
+per run), ``texts`` (last run). ``python -m lfmdoctor.bench.overhead`` runs it against ``lfmdoctor bench``.
 """
 
 import argparse
@@ -55,16 +56,16 @@ def main(argv=None):
 
     for _ in range(args.warmup):
         asr(*clips[0], budgets[0])
-    clip_s, texts = [], []
-    started = time.perf_counter()
+    clip_s, texts = [[] for _ in clips], []
+    started, cpu_started = time.perf_counter(), time.process_time()
     for _ in range(args.runs):
-        clip_s, texts = [], []
-        for (wave, rate), budget in zip(clips, budgets):
+        texts = []
+        for index, ((wave, rate), budget) in enumerate(zip(clips, budgets)):
             clip_started = time.perf_counter()
             texts.append(asr(wave, rate, budget))
-            clip_s.append(time.perf_counter() - clip_started)
-    loop_s = time.perf_counter() - started
-    print(json.dumps({"loop_s": loop_s, "clip_s": clip_s, "texts": texts}))
+            clip_s[index].append(time.perf_counter() - clip_started)
+    loop_s, loop_cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
+    print(json.dumps({"loop_s": loop_s, "loop_cpu_s": loop_cpu_s, "clip_s": clip_s, "texts": texts}))
 
 
 if __name__ == "__main__":

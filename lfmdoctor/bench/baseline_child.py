@@ -114,7 +114,7 @@ def run():
             started = time.perf_counter()
             text = transcribe(audio)
             emit("clip", clip=index, text=text.strip(), latency_s=time.perf_counter() - started)
-    except Exception as exc:  # noqa: BLE001 - reported to the parent, which marks the baseline failed
+    except Exception as exc:
         emit("error", stage="baseline", clip=None, error_type=type(exc).__name__, message=str(exc), frames=[])
         sys.exit(3)
     emit("done")

@@ -7,6 +7,7 @@ benchmark: it comes back as ``BenchResult.failure`` with the catalog bug id it m
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from collections.abc import Callable
@@ -30,6 +31,7 @@ RANDOM_WEIGHTS_NOTE = (
     "For real figures: hf download LiquidAI/LFM2.5-Audio-1.5B, then --model LiquidAI/LFM2.5-Audio-1.5B"
 )
 SYNTHETIC_NOTE = "the built-in clips are synthetic speech (espeak-ng): fine for smoke tests, not for accuracy claims"
+BUSY_SHARE = 0.5  # a 1-minute load average above half the CPUs: other work may disturb the timings
 CHILD_DIED_HINT = "run 'lfmdoctor check' to see what is wrong with this environment"
 
 Progress = Callable[[int, int, str], None]  # (done, total, what)
@@ -54,6 +56,13 @@ class BenchConfig:
     python: str = sys.executable
     baselines: bool = True
     max_new_tokens: int | None = None  # None: token_budget(chunk length)
+
+
+def _load_average() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows has none
+        return None
 
 
 def validate(config: BenchConfig) -> None:
@@ -116,6 +125,7 @@ def _job(config: BenchConfig, setup: ChildSetup, model: inputs.ModelRef, plans: 
 
 def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchResult:
     validate(config)
+    load_avg = _load_average()
     try:
         setup = child_setup(config.strategy, config.python)
     except StrategyUnavailable as exc:
@@ -136,7 +146,8 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
             except (inputs.InputProblem, scoring.ScoringUnavailable) as exc:
                 raise BenchInputError(str(exc)) from None
             summary = BenchSummary(model=model.label, device=None, dtype=None, strategy=config.strategy,
-                                   runs=config.runs, warmup=config.warmup, random_weights=model.random_weights)
+                                   runs=config.runs, warmup=config.warmup, random_weights=model.random_weights,
+                                   cpus=os.cpu_count(), load_avg=load_avg)
             result = BenchResult(summary)
             plans = plan(clips, config.chunk_seconds, config.max_new_tokens)
             files = []
@@ -154,9 +165,10 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
                     summary.device, summary.dtype = event.get("device"), event.get("dtype")
                     summary.load_s = event.get("load_s")
                 elif kind == "done":
-                    summary.loop_s = event.get("loop_s")
+                    summary.loop_s, summary.loop_cpu_s = event.get("loop_s"), event.get("loop_cpu_s")
                 elif kind == "ready":
                     summary.liquid_audio, summary.torch = event.get("liquid_audio"), event.get("torch")
+                    summary.torch_threads = event.get("threads")
                 if kind in ("warmup", "chunk"):
                     done += 1
                 if progress is not None and kind in ("loaded", "warmup", "chunk"):
@@ -170,6 +182,10 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
                                                      "message": f"{exc}; {CHILD_DIED_HINT}", "frames": []})
         if outcome.error is not None and outcome.error.get("error_type") == "DeviceUnavailable":
             raise BenchInputError(f"{outcome.error['message']}; use --device auto or cpu")
+        if outcome.error is not None and outcome.error.get("stage") == "import":
+            what = f"{outcome.error.get('error_type')}: {outcome.error.get('message')}"
+            raise BenchInputError(f"torch / liquid-audio do not import in {config.python} ({what}); "
+                                  f"run 'lfmdoctor check --python {config.python}'")
         if outcome.error is not None:
             result.failure = _failure(outcome.error, plans)
         else:
@@ -177,6 +193,13 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
             aggregate.summarize(summary, result.clips)
             if config.baselines:
                 result.baselines = run_baselines(config.python, plans, files)
+    if config.strategy != "callsite" and (config.device != "auto" or config.dtype is not None):
+        result.notes.append(f"strategy {config.strategy} runs the seed report's calls as written: "
+                            "--device and --dtype are not passed to liquid-audio")
+    if load_avg is not None and summary.cpus and load_avg >= BUSY_SHARE * summary.cpus:
+        result.notes.append(
+            f"the machine was busy when the run started (load average {load_avg:.1f} on {summary.cpus} CPUs): "
+            "timings may be inflated; on a small CPU, OMP_NUM_THREADS=1 steadies them")
     if model.random_weights:
         result.notes.append(RANDOM_WEIGHTS_NOTE)
     if builtin:

@@ -76,7 +76,8 @@ def _soundfile():
     try:
         import soundfile
     except (ImportError, OSError) as exc:
-        raise InputProblem(f"soundfile cannot be imported ({exc}); install it with: pip install soundfile") from None
+        raise InputProblem(f"soundfile cannot be imported next to lfmdoctor ({exc}); install it with: "
+                           "pip install soundfile") from None
     return soundfile
 
 
@@ -91,7 +92,7 @@ def load_audio(path: Path) -> tuple[np.ndarray, int]:
     soundfile = _soundfile()
     try:
         data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except Exception as exc:  # noqa: BLE001 - LibsndfileError, RuntimeError, TypeError...: all mean unreadable
+    except Exception as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise InputProblem(f"{path} is not a readable audio file ({reason}); pass a wav, flac or ogg file") from None
     if data.shape[0] == 0:

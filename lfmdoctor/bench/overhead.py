@@ -9,7 +9,11 @@ harness / bare, each as the ratio of the medians over rounds and of the best (le
 
 - ``loop``: wall time of the measured ASR loop inside each process (the harness's per-clip work:
   handing audio over via ``to_chat_audio``, timing, memory probes, one JSON line per chunk);
-- ``process``: whole-command wall time (start-up, model load, reading audio, scoring included).
+- ``process``: whole-command wall time (start-up, model load, reading audio, scoring included);
+
+and two figures that other load on the machine disturbs least: ``loop_cpu``, the CPU time the ASR
+process spent in the measured loop (median over rounds), and ``fastest_clips``, the sum over clips of
+each clip's fastest run (each side timing its own clips, audio hand-over to decoded text).
 
 Prints one JSON object (``same_text``: both produced the same transcripts). Timings vary with machine
 load: run it on a quiet machine (on a busy small CPU, ``OMP_NUM_THREADS=1`` steadies both sides).
@@ -70,9 +74,12 @@ def main(argv: list[str] | None = None) -> None:
         row = {}
         for name, command in order:
             wall, out = _timed(command, last_line=name == "bare")
-            loop = out["loop_s"] if name == "bare" else out["summary"]["loop_s"]
+            figures = out if name == "bare" else out["summary"]
+            loop, loop_cpu = figures["loop_s"], figures["loop_cpu_s"]
+            per_clip = out["clip_s"] if name == "bare" else [clip["latencies_s"] for clip in out["clips"]]
             texts = out["texts"] if name == "bare" else [clip["hypothesis"] for clip in out["clips"]]
-            row[name] = {"process_s": wall, "loop_s": loop, "texts": [" ".join(t.split()) for t in texts]}
+            row[name] = {"process_s": wall, "loop_s": loop, "loop_cpu_s": loop_cpu, "clip_s": per_clip,
+                         "texts": [" ".join(t.split()) for t in texts]}
         rows.append(row)
         print(f"round {round_number + 1}: bare loop {row['bare']['loop_s']:.3f} s / process "
               f"{row['bare']['process_s']:.2f} s; harness loop {row['harness']['loop_s']:.3f} s / process "
@@ -84,16 +91,23 @@ def main(argv: list[str] | None = None) -> None:
     def least(kind: str, field: str) -> float:
         return min(r[kind][field] for r in rows)
 
+    def fastest_clips(kind: str) -> float:
+        """Sum over clips of each clip's fastest run over all rounds: the least disturbed ASR work."""
+        clips = zip(*(r[kind]["clip_s"] for r in rows))
+        return sum(min(t for per_round in clip for t in per_round) for clip in clips)
+
     report = {
         "model": args.model, "device": args.device, "dtype": args.dtype, "clips": len(clips),
         "audio_s": sum(c.seconds for c in clips), "runs": args.runs, "warmup": args.warmup, "rounds": args.rounds,
-        "bare": {"loop_s": med("bare", "loop_s"), "process_s": med("bare", "process_s")},
-        "harness": {"loop_s": med("harness", "loop_s"), "process_s": med("harness", "process_s")},
+        "bare": {key: med("bare", key) for key in ("loop_s", "loop_cpu_s", "process_s")},
+        "harness": {key: med("harness", key) for key in ("loop_s", "loop_cpu_s", "process_s")},
         "same_text": all(r["bare"]["texts"] == r["harness"]["texts"] for r in rows),
         "ratio": {
             "loop": med("harness", "loop_s") / med("bare", "loop_s"),
+            "loop_cpu": med("harness", "loop_cpu_s") / med("bare", "loop_cpu_s"),
             "process": med("harness", "process_s") / med("bare", "process_s"),
             "loop_best": least("harness", "loop_s") / least("bare", "loop_s"),
+            "fastest_clips": fastest_clips("harness") / fastest_clips("bare"),
             "process_best": least("harness", "process_s") / least("bare", "process_s"),
             "loop_per_round": [r["harness"]["loop_s"] / r["bare"]["loop_s"] for r in rows],
         },

@@ -36,7 +36,8 @@ def bench_result(result: BenchResult, out: Console) -> None:
     where = f"{s.device} {s.dtype or ''}".strip() if s.device else "device not reached"
     out.print(f"[bold]lfmdoctor bench[/bold]  model {model} · {where} · strategy {s.strategy} · {runs}")
     if s.liquid_audio or s.torch:
-        out.print(f"[dim]liquid-audio {s.liquid_audio or '?'}, torch {s.torch or '?'}"
+        threads = f" ({s.torch_threads} threads)" if s.torch_threads else ""
+        out.print(f"[dim]liquid-audio {s.liquid_audio or '?'}, torch {s.torch or '?'}{threads}"
                   + (f", model loaded in {s.load_s:.2f} s" if s.load_s is not None else "") + "[/dim]")
     if result.failure is not None:
         _failure(result, out)
@@ -100,9 +101,9 @@ def _failure(result: BenchResult, out: Console) -> None:
     if f.bug_id:
         out.print(Text.assemble("  bug: ", (f.bug_id, "bold"), f" — {f.bug_title}"))
         out.print(Text(f"  workaround: {f.workaround}", style="cyan"))
-        if result.summary.strategy != "callsite":
-            out.print(Text("  the same run with the call-site workarounds: lfmdoctor bench --strategy callsite",
-                           style="cyan"))
+        if result.summary.strategy == "none":
+            out.print(Text("  the same run with the workarounds: lfmdoctor bench --strategy callsite "
+                           "(or runtime, source)", style="cyan"))
     else:
         out.print("  this failure matches no known liquid-audio bug; run 'lfmdoctor check'")
 

@@ -80,12 +80,16 @@ class BenchSummary(JsonMixin):
     tokens: int = 0
     load_s: float | None = None
     loop_s: float | None = None  # wall time of the ASR child's measured loop (all runs, all clips)
+    loop_cpu_s: float | None = None  # CPU time of the ASR process over that loop (all its threads)
     runs: int = 1
     warmup: int = 0
     random_weights: bool = False
     flagged: dict[str, int] = field(default_factory=dict)  # flag -> number of clips
     liquid_audio: str | None = None
     torch: str | None = None
+    torch_threads: int | None = None  # intra-op threads in the ASR process
+    cpus: int | None = None
+    load_avg: float | None = None  # 1-minute load average when the run started (other work on the machine)
 
 
 @dataclass

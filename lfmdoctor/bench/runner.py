@@ -49,7 +49,7 @@ class Child:
 
     def __init__(self, python: str, script: Path, env: Mapping[str, str] | None = None,
                  args: tuple[str, ...] = ()) -> None:
-        self._stderr = tempfile.TemporaryFile(mode="w+b")  # noqa: SIM115 - lives as long as the child; close()
+        self._stderr = tempfile.TemporaryFile(mode="w+b")
         try:
             self.proc = subprocess.Popen(
                 [python, str(script), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,

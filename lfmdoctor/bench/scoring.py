@@ -9,6 +9,7 @@ reference words), as the Open ASR Leaderboard reports them, not averaged per cli
 from __future__ import annotations
 
 import statistics
+import sys
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -47,7 +48,9 @@ def _jiwer():
     try:
         import jiwer
     except ImportError:
-        raise ScoringUnavailable("jiwer is not installed; install it with: pip install 'jiwer>=4,<5'") from None
+        raise ScoringUnavailable(
+            f"jiwer is not installed next to lfmdoctor ({sys.executable}); install it with: pip install 'jiwer>=4,<5'"
+        ) from None
     return jiwer
 
 

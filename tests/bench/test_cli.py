@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -35,11 +36,62 @@ def bench(*args: str, env: dict | None = None, timeout: float = 300) -> subproce
                           timeout=timeout, env=env or quiet_env(), stdin=subprocess.DEVNULL, check=False)
 
 
+def hub_cache(root: Path, repo: str, source: Path) -> Path:
+    """A Hugging Face cache entry for ``repo`` holding ``source``'s files (as `hf download` leaves it)."""
+    folder = root / f"models--{repo.replace('/', '--')}"
+    snapshot = folder / "snapshots" / "c0ffee"
+    shutil.copytree(source, snapshot)
+    (folder / "refs").mkdir()
+    (folder / "refs" / "main").write_text("c0ffee")
+    return snapshot
+
+
+def stereo_manifest(folder: Path) -> Path:
+    """A 44.1 kHz stereo ogg of three clips (9.4 s) and a 16 kHz int16 wav, in a CSV manifest."""
+    parts = [sf.read(str(ASSETS / f"asr-{name}.flac"), dtype="float32")[0] for name in ("fox", "time", "stella")]
+    mono = np.concatenate(parts)
+    rate = 44_100
+    index = np.linspace(0, len(mono) - 1, int(len(mono) * rate / 16_000))
+    stereo = np.stack([np.interp(index, np.arange(len(mono)), gain * mono) for gain in (1.0, 0.5)], axis=1)
+    sf.write(str(folder / "long.ogg"), stereo, rate)
+    sf.write(str(folder / "short.wav"), parts[0], 16_000, subtype="PCM_16")
+    manifest = folder / "m.csv"
+    manifest.write_text(
+        "path,reference\n"
+        "long.ogg,\"The quick brown fox jumps over the lazy dog. It's 10 past 9, and we're almost done. "
+        "Please call Stella and ask her to bring these things.\"\n"
+        "short.wav,The quick brown fox jumps over the lazy dog.\n")
+    return manifest
+
+
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("default") / "result.json"
-    done = bench("--out", str(out))
-    return done, out
+def runs(tmp_path_factory):
+    """The slow end-to-end runs, started together two at a time (each child uses one core)."""
+    from lfmdoctor.repro.fixture import ensure_fixture
+
+    folder = tmp_path_factory.mktemp("runs")
+    hub_cache(folder / "hub", "lfmdoctor-test/tiny", ensure_fixture())
+    manifest = stereo_manifest(folder)
+    fox = ["--audio", str(ASSETS / "asr-fox.flac"), "--ref", "The quick brown fox jumps over the lazy dog.",
+           "--warmup", "0", "--no-baselines", "--json"]
+    jobs = {
+        "default": (["--out", str(folder / "default.json")], None),
+        "none": (["--strategy", "none", "--no-baselines", "--out", str(folder / "none.json")], None),
+        "hub": (["--manifest", str(manifest), "--model", "lfmdoctor-test/tiny", "--device", "cpu", "--chunk-seconds",
+                 "4", "--runs", "2", "--warmup", "0", "--no-baselines", "--json"],
+                quiet_env(HF_HUB_CACHE=str(folder / "hub"), HF_HUB_OFFLINE="1")),
+        "runtime": (["--strategy", "runtime", *fox], None),
+        "source": (["--strategy", "source", *fox], None),
+    }
+    pool = ThreadPoolExecutor(max_workers=2)
+    futures = {name: pool.submit(bench, *args, env=env) for name, (args, env) in jobs.items()}
+    yield {"folder": folder, **futures}
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="module")
+def default_run(runs):
+    return runs["default"].result(), runs["folder"] / "default.json"
 
 
 def test_default_run_works_offline_on_the_builtin_clips(default_run):
@@ -80,11 +132,10 @@ def test_default_run_terminal_output_labels_its_figures(default_run):
         assert f"\n{clip} " in done.stdout
 
 
-def test_strategy_none_reports_the_bug_that_stopped_it(tmp_path):
-    out = tmp_path / "none.json"
-    done = bench("--strategy", "none", "--no-baselines", "--out", str(out))
+def test_strategy_none_reports_the_bug_that_stopped_it(runs):
+    done = runs["none"].result()
     assert done.returncode == 1, done.stderr
-    failure = json.loads(out.read_text())["failure"]
+    failure = json.loads((runs["folder"] / "none.json").read_text())["failure"]
     if torch.cuda.is_available():  # the device defaults work; numpy 1-D audio does not
         assert (failure["bug_id"], failure["stage"]) == ("audio-format", "clip")
     else:  # the seed's situation: no usable CUDA, processor loaded without device=
@@ -96,36 +147,22 @@ def test_strategy_none_reports_the_bug_that_stopped_it(tmp_path):
     assert "Traceback" not in done.stdout + done.stderr
 
 
-def hub_cache(root: Path, repo: str, source: Path) -> Path:
-    """A Hugging Face cache entry for ``repo`` holding ``source``'s files (as `hf download` leaves it)."""
-    folder = root / f"models--{repo.replace('/', '--')}"
-    snapshot = folder / "snapshots" / "c0ffee"
-    shutil.copytree(source, snapshot)
-    (folder / "refs").mkdir()
-    (folder / "refs" / "main").write_text("c0ffee")
-    return snapshot
+@pytest.mark.parametrize("strategy", ["runtime", "source"])
+def test_patched_strategies_run_the_seed_code_to_the_end(runs, strategy):
+    import lfmdoctor.patches
+
+    if not hasattr(lfmdoctor.patches, "strategy_environment"):
+        pytest.skip("lfmdoctor.patches provides no strategy_environment yet")
+    done = runs[strategy].result()
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["failure"] is None
+    assert data["summary"]["strategy"] == strategy and data["clips"][0]["tokens"] > 0
+    assert data["summary"]["dtype"] == "bfloat16"  # the seed's calls: liquid-audio's default dtype
 
 
-def test_hub_model_manifest_stereo_resampling_and_chunks(tmp_path):
-    from lfmdoctor.repro.fixture import ensure_fixture
-
-    hub_cache(tmp_path / "hub", "lfmdoctor-test/tiny", ensure_fixture())
-    parts = [sf.read(str(ASSETS / f"asr-{name}.flac"), dtype="float32")[0] for name in ("fox", "time", "stella")]
-    mono = np.concatenate(parts)
-    stereo = np.stack([mono, 0.5 * mono], axis=1)
-    rate = 44_100
-    index = np.linspace(0, len(mono) - 1, int(len(mono) * rate / 16_000))
-    stereo = np.stack([np.interp(index, np.arange(len(mono)), stereo[:, c]) for c in (0, 1)], axis=1)
-    sf.write(str(tmp_path / "long.ogg"), stereo, rate)
-    sf.write(str(tmp_path / "short.wav"), parts[0], 16_000, subtype="PCM_16")
-    (tmp_path / "m.csv").write_text(
-        "path,reference\n"
-        "long.ogg,\"The quick brown fox jumps over the lazy dog. It's 10 past 9, and we're almost done. "
-        "Please call Stella and ask her to bring these things.\"\n"
-        "short.wav,The quick brown fox jumps over the lazy dog.\n")
-    env = quiet_env(HF_HUB_CACHE=str(tmp_path / "hub"), HF_HUB_OFFLINE="1")
-    done = bench("--manifest", str(tmp_path / "m.csv"), "--model", "lfmdoctor-test/tiny", "--device", "cpu",
-                 "--chunk-seconds", "4", "--runs", "2", "--warmup", "0", "--no-baselines", "--json", env=env)
+def test_hub_model_manifest_stereo_resampling_and_chunks(runs):
+    done = runs["hub"].result()
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["summary"]["model"] == "lfmdoctor-test/tiny" and not data["summary"]["random_weights"]
@@ -144,8 +181,6 @@ def test_hub_model_manifest_stereo_resampling_and_chunks(tmp_path):
         (["--audio", str(ASSETS / "asr-fox.flac")], "1 --audio but 0 --ref"),
         (["--audio", str(ASSETS / "asr-fox.flac"), "--ref", "  "], "is empty"),
         (["--audio", str(ASSETS / "asr_clips.jsonl"), "--ref", "x"], "not a readable audio file"),
-        (["--strategy", "runtime"], "strategy runtime is not available yet"),
-        (["--strategy", "source"], "strategy source is not available yet"),
         (["--model", "lfmdoctor-test/not-cached"], "hf download lfmdoctor-test/not-cached"),
         (["--device", "tpu"], "'tpu' is not one of"),
         (["--runs", "0"], "--runs 0 must be at least 1"),
@@ -206,3 +241,14 @@ def test_ctrl_c_leaves_no_result_file_and_no_child(tmp_path):
     assert not out.exists()
     assert list(tmp_path.iterdir()) == [], list(tmp_path.iterdir())  # no partial file, no temp audio
     assert tagged_children(tag) == []
+
+
+def test_target_without_torch_is_a_usage_problem(tmp_path, capsys):
+    broken = tmp_path / "python"
+    broken.write_text(f"#!/bin/sh\nexec {sys.executable} -S \"$@\"\n")  # -S: no site-packages, so no torch
+    broken.chmod(0o755)
+    with pytest.raises(SystemExit) as done:
+        main(["bench", "--no-baselines", "--python", str(broken)])
+    assert done.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "do not import in" in err and "No module named 'torch'" in err and "lfmdoctor check --python" in err
