@@ -590,7 +590,7 @@ def _detect(bug_id: str, package: _Package) -> BugFinding:
         verdict = detector(source)
     except _CannotTell as exc:
         return _unknown(bug_id, str(exc))
-    except Exception as exc:  # noqa: BLE001 - odd source must never stop the other checks
+    except Exception as exc:
         return _unknown(bug_id, f"The source check failed on this code ({type(exc).__name__}: {exc}).")
     evidence = _evidence(source.path, verdict.node)
     return BugFinding(

@@ -21,6 +21,9 @@ app = typer.Typer(
 )
 fixture_app = typer.Typer(help="The built-in tiny checkpoint.", no_args_is_help=True)
 app.add_typer(fixture_app, name="fixture")
+patch_app = typer.Typer(help="Fix the installed liquid-audio source, and verify every fix strategy.",
+                        no_args_is_help=True)
+app.add_typer(patch_app, name="patch")
 
 PythonOpt = Annotated[
     str | None,
@@ -145,9 +148,9 @@ def _write_atomic(path: Path, text: str) -> None:
 def _collect_report_data(target: str, model: str, bug: list[str] | None, with_verify: bool, on_step=None):
     from lfmdoctor import pipeline
     from lfmdoctor.diagnose.environment import TargetUnusable
+    from lfmdoctor.report.compose import compose
     from lfmdoctor.repro.fixture import FixtureError
     from lfmdoctor.repro.models import ModelUnavailable, resolve_model
-    from lfmdoctor.report.compose import compose
 
     step = on_step or (lambda message: None)
     step("checking the environment")
@@ -162,11 +165,12 @@ def _collect_report_data(target: str, model: str, bug: list[str] | None, with_ve
     step("reproducing")
     repro_results = pipeline.run_repro(target, model_ref, bug)
     step("verifying the fixes")
-    verify_rows = pipeline.run_verify(target, model_ref, bug) if with_verify else None
+    verify_rows = pipeline.run_verify(target, model_ref, bug, before=repro_results) if with_verify else None
     patch_name, diff = pipeline.stored_diff(check_report)
     return check_report, repro_results, verify_rows, compose(
         check_report, repro_results, bug_ids=bug, model=model_ref.spec, verify=verify_rows, diff=diff,
         patch_name=patch_name, affected=pipeline.affected_from_cache(),
+        ruff=pipeline.ruff_evidence(target) if diff else None,
     )
 
 
@@ -347,6 +351,168 @@ def bench(
     else:
         bench_result(result, render.console())
     raise typer.Exit(result.exit_code)
+
+
+YesOpt = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do not ask (never asked when stdin is not a terminal).")
+]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")]
+
+
+def _source_plan(python: str | None):
+    from lfmdoctor.patches import source
+
+    try:
+        package_dir, version = source.locate(resolve_python(python))
+    except source.NoPackage as exc:
+        raise UsageProblem(str(exc)) from None
+    return source.plan(package_dir, version)
+
+
+def _write_source(action: str, python: str | None, yes: bool, dry_run: bool, json_out: bool) -> None:
+    from lfmdoctor.patches import source
+    from lfmdoctor.patches.render import patch_result
+
+    plan = _source_plan(python)
+    result, writes = source.preview(plan, action)
+    if writes and not dry_run:
+        if not yes and sys.stdin.isatty():
+            patch_result(result)
+            if not typer.confirm(f"{action.capitalize()}?", default=False):
+                render.console(stderr=True).print("nothing written")
+                raise typer.Exit(1)
+        try:
+            result = source.apply_plan(plan) if action == "apply" else source.revert_plan(plan)
+        except (source.NotWritable, source.SourcePatchError) as exc:
+            raise UsageProblem(str(exc)) from None
+    if json_out:
+        render.print_json(result.to_json())
+    else:
+        patch_result(result)
+    raise typer.Exit(result.exit_code)
+
+
+@patch_app.command("status")
+def patch_status(python: PythonOpt = None, json_out: JsonOpt = False) -> None:
+    """Which release the installed liquid-audio files are, and whether lfmdoctor's source patch is in."""
+    from lfmdoctor.patches import source
+    from lfmdoctor.patches.render import patch_result
+
+    result = source.status(_source_plan(python))
+    if json_out:
+        render.print_json(result.to_json())
+    else:
+        patch_result(result)
+    raise typer.Exit(result.exit_code)
+
+
+@patch_app.command("apply")
+def patch_apply(python: PythonOpt = None, yes: YesOpt = False, dry_run: DryRunOpt = False,
+                json_out: JsonOpt = False) -> None:
+    """Patch the liquid_audio that `import liquid_audio` resolves to (backup, atomic, sha256-checked)."""
+    _write_source("apply", python, yes, dry_run, json_out)
+
+
+@patch_app.command("revert")
+def patch_revert(python: PythonOpt = None, yes: YesOpt = False, dry_run: DryRunOpt = False,
+                 json_out: JsonOpt = False) -> None:
+    """Restore the files lfmdoctor patch apply changed, byte for byte."""
+    _write_source("revert", python, yes, dry_run, json_out)
+
+
+@patch_app.command("diff")
+def patch_diff(
+    python: PythonOpt = None,
+    release: Annotated[str | None, typer.Option(help="Show this release's stored patch instead.")] = None,
+) -> None:
+    """Print the stored diff for the installed release (upstream layout: `git apply` on a checkout)."""
+    from lfmdoctor.patches.stored import patch_for, stored_patches
+
+    if release is not None:
+        found = patch_for(release)
+        if found is None:
+            known = ", ".join(p.release for p in stored_patches())
+            raise UsageProblem(f"no stored patch for liquid-audio {release}; stored: {known}")
+    else:
+        plan = _source_plan(python)
+        found = plan.patch
+        if found is None:
+            raise UsageProblem(f"no stored patch fits {plan.package_dir}: {plan.detail}; pass --release V")
+    sys.stdout.write(found.text)
+
+
+@patch_app.command("verify")
+def patch_verify(
+    strategy: Annotated[str, typer.Option(click_type=click.Choice(["callsite", "runtime", "source", "all"]),
+                                          help="Which fix to verify.")] = "all",
+    bug: Annotated[list[str] | None, typer.Option("--bug", help="Bug id (or case id); repeat.")] = None,
+    model: Annotated[str, typer.Option(help="'fixture' (built-in tiny checkpoint), a hub id or a folder.")] = (
+        "fixture"
+    ),
+    simulate: Annotated[
+        list[str] | None,
+        typer.Option(help="Create a condition: no-cuda (hide GPUs), flash-attn (stub); repeat."),
+    ] = None,
+    python: PythonOpt = None,
+    timeout: Annotated[float, typer.Option(help="Seconds each case may take.", min=1)] = 120.0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Re-run every reproduction with each fix active: before -> after, per case and strategy."""
+    from lfmdoctor.patches.render import verify_report as render_verify
+    from lfmdoctor.patches.verify import parse_strategies, verify_report
+    from lfmdoctor.repro.cases import select
+    from lfmdoctor.repro.engine import ReproUsageError
+    from lfmdoctor.repro.fixture import FixtureError
+    from lfmdoctor.repro.models import ModelUnavailable, resolve_model
+
+    try:
+        select(bug)
+    except KeyError as exc:
+        raise UsageProblem(f"{exc.args[0]} (see 'lfmdoctor repro --list')") from None
+    target = resolve_python(python)
+    try:
+        model_ref = resolve_model(model, target)
+    except (ModelUnavailable, FixtureError) as exc:
+        raise UsageProblem(str(exc)) from None
+    try:
+        report = verify_report(target, model_ref, bug_ids=bug, strategies=parse_strategies(strategy),
+                               simulate=simulate or [], timeout=timeout)
+    except ReproUsageError as exc:
+        raise UsageProblem(str(exc)) from None
+    if json_out:
+        render.print_json(report.to_json())
+    else:
+        render_verify(report)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                                       "allow_interspersed_args": False})
+def exec_(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Say on stderr which fixes went in.")] = False,
+) -> None:
+    """Run a program unmodified with liquid-audio fixed at runtime: lfmdoctor exec -- python your_script.py"""
+    from lfmdoctor.patches.bootstrap import exec_environment
+
+    command = list(ctx.args)
+    if not command:
+        raise UsageProblem("nothing to run; usage: lfmdoctor exec -- python your_script.py")
+    program = shutil.which(command[0])
+    if program is None:
+        raise UsageProblem(f"command {command[0]} not found; pass a program on PATH or its path")
+    try:
+        env = exec_environment(os.environ, verbose=verbose)
+    except OSError as exc:
+        raise UsageProblem(f"cannot write the runtime bootstrap ({exc}); "
+                           "set LFMDOCTOR_CACHE to a writable folder") from None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        os.execve(program, command, env)
+    import subprocess
+
+    raise typer.Exit(subprocess.run([program, *command[1:]], env=env, check=False).returncode)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -68,12 +68,12 @@ def _swap_in(staging: Path, out: Path) -> None:
 def main_job(python: str, out: Path, *, model: str = "fixture", with_bench: bool = True,
              console: Console | None = None) -> RunSummary:
     from lfmdoctor.diagnose.environment import TargetUnusable
-    from lfmdoctor.repro.fixture import FixtureError
-    from lfmdoctor.repro.models import ModelUnavailable, resolve_model
     from lfmdoctor.report.compose import compose
     from lfmdoctor.report.document import render_document
     from lfmdoctor.report.handoff import handoff
     from lfmdoctor.report.redact import Context
+    from lfmdoctor.repro.fixture import FixtureError
+    from lfmdoctor.repro.models import ModelUnavailable, resolve_model
 
     console = console or Console(stderr=True)
     started = time.perf_counter()
@@ -102,8 +102,8 @@ def main_job(python: str, out: Path, *, model: str = "fixture", with_bench: bool
             raise RunProblem(str(exc)) from None
         repro = step("reproduce", lambda: pipeline.run_repro(python, model_ref, emit_dir=staging / "reproducers"),
                      lambda r: f"{sum(1 for o in r if o.outcome is Outcome.REPRODUCED)} of {len(r)} cases reproduced")
-        verify = step("verify fixes", lambda: pipeline.run_verify(python, model_ref),
-                      lambda r: "patch verification unavailable" if r is None else f"{len(r)} before/after runs")
+        verify = step("verify fixes", lambda: pipeline.run_verify(python, model_ref, before=repro),
+                      lambda r: f"{len(r)} (case, fix) pairs re-run")
         before = after = None
         if with_bench:
             before, after, _ = step("benchmark", lambda: pipeline.run_bench_pair(python),
@@ -111,7 +111,8 @@ def main_job(python: str, out: Path, *, model: str = "fixture", with_bench: bool
         fetcher.join(timeout=max(0.0, 45 - (time.perf_counter() - started)))
         patch_name, diff = pipeline.stored_diff(check)
         data = compose(check, repro, model=model_ref.spec, verify=verify, diff=diff, patch_name=patch_name,
-                       affected=pipeline.affected_from_cache(), bench_before=before, bench_after=after)
+                       affected=pipeline.affected_from_cache(), bench_before=before, bench_after=after,
+                       ruff=pipeline.ruff_evidence(python) if diff else None)
         context = Context.from_machine()
         issue = render_document(data, "issue", context)
         pr = render_document(data, "pr", context)

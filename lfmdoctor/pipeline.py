@@ -88,25 +88,45 @@ def run_bench_pair(python: str) -> tuple[dict | None, dict | None, str]:
     return results[0], results[1], "ok"
 
 
-def run_verify(python: str, model, bug_ids: list[str] | None = None) -> list[dict] | None:
-    """Every reproduction re-run with each fix strategy: [{id, strategy, before, after}], or None."""
-    try:
-        from lfmdoctor.patches.verify import verify_strategies
-    except ImportError:
-        return None
-    results = verify_strategies(python, model, bug_ids=bug_ids)
-    return [r.to_json() if hasattr(r, "to_json") else dict(r) for r in results]
+def run_verify(python: str, model, bug_ids: list[str] | None = None,
+               before: list[ReproOutcome] | None = None) -> list[dict]:
+    """Every reproduction re-run with each fix strategy: [{id, bug, strategy, before, after, reason}]."""
+    from lfmdoctor.patches.verify import verify_strategies
+
+    return [r.to_json() for r in verify_strategies(python, model, bug_ids=bug_ids, before=before)]
 
 
 def stored_diff(check: CheckReport) -> tuple[str | None, str | None]:
-    """(file name, unified diff) of the stored source fix for the installed release, or (None, None)."""
-    try:
-        from lfmdoctor.patches.source import patch_for_package
-    except ImportError:
-        return None, None
+    """(file name, unified diff) of the stored source fix for the installed release, or (None, None).
+
+    The release is recognised from the files' sha256, as ``lfmdoctor patch`` does; a copy that is
+    already patched still gets the diff (it is what the maintainers need).
+    """
+    from lfmdoctor.patches.source import plan
+    from lfmdoctor.patches.stored import patch_name
+
     location = check.environment.liquid_audio.location
-    found = patch_for_package(Path(location)) if location else None
-    return (found.name, found.text) if found else (None, None)
+    if not location:
+        return None, None
+    found = plan(Path(location), check.environment.liquid_audio.version).patch
+    return (patch_name(found.release), found.diff) if found else (None, None)
+
+
+def ruff_evidence(python: str) -> str:
+    """The PR's style line: regenerate the stored diffs and check ruff at upstream's settings."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run([sys.executable, "-m", "lfmdoctor.patches.sourcegen", "--check"], capture_output=True,
+                              text=True, timeout=120, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"ruff: not run ({exc})"
+    if done.returncode == 0:
+        return ("`ruff format --check` and `ruff check` at line length 127 pass on the patched files, and the "
+                "stored diffs regenerate identically (`python -m lfmdoctor.patches.sourcegen --check`)")
+    tail = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+    return f"ruff: the style check did not pass here ({tail[-1] if tail else done.returncode})"
 
 
 def fetch_release_wheels(python: str, time_limit: float = 40.0) -> str:

@@ -209,6 +209,7 @@ class PatchResult(JsonMixin):
     fixes: list[str]  # bug ids the patch fixes in that release
     detail: str
     backup_dir: str | None = None
+    present: list[str] = field(default_factory=list)  # bugs the source checks find in the files now
 
     @property
     def exit_code(self) -> int:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 RUNTIME_FILE = Path(__file__).resolve().with_name("runtime.py")
+VERBOSE_ENV = "LFMDOCTOR_RUNTIME_VERBOSE"  # the same name in runtime.py
 
 SITECUSTOMIZE = '''\
 """Written by lfmdoctor (lfmdoctor exec): fix liquid-audio at runtime when it is imported."""
@@ -121,15 +122,14 @@ def source_overlay(package_dir: Path, version: str | None = None) -> Path:
     return root
 
 
-def locate(python: str) -> tuple[Path, str | None]:
-    """The ``liquid_audio`` folder ``python`` imports, and the version its metadata states."""
-    from lfmdoctor.matrix.overlay import check_import
-
-    facts = check_import(python, [], import_it=False, timeout=120)
-    if facts.location is None:
-        why = facts.error or "no liquid_audio package on its path"
-        raise NoSourcePatch(f"{python} cannot import liquid_audio ({why}); install liquid-audio there")
-    return Path(facts.location), facts.liquid_audio
+def exec_environment(base: Mapping[str, str], *, verbose: bool = False) -> dict[str, str]:
+    """``base`` with the runtime bootstrap first on PYTHONPATH (``lfmdoctor exec``)."""
+    env = dict(base)
+    folder = str(runtime_bootstrap())
+    env["PYTHONPATH"] = os.pathsep.join([folder, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
+    if verbose:
+        env[VERBOSE_ENV] = "1"
+    return env
 
 
 def strategy_environment(strategy: str, python: str) -> Mapping[str, str]:
@@ -138,9 +138,16 @@ def strategy_environment(strategy: str, python: str) -> Mapping[str, str]:
     PYTHONPATH is meant to go *before* the inherited one. LookupError when it cannot be provided
     (unknown strategy; source: no stored patch fits the installed files).
     """
-    if strategy == "runtime":
-        return {"PYTHONPATH": str(runtime_bootstrap())}
-    if strategy == "source":
-        package_dir, version = locate(python)
-        return {"PYTHONPATH": str(source_overlay(package_dir, version))}
-    raise LookupError(f"no environment for strategy {strategy!r}; lfmdoctor.patches provides runtime and source")
+    try:
+        if strategy == "runtime":
+            return {"PYTHONPATH": str(runtime_bootstrap())}
+        if strategy == "source":
+            from lfmdoctor.patches.source import locate
+
+            package_dir, version = locate(python)
+            return {"PYTHONPATH": str(source_overlay(package_dir, version))}
+    except OSError as exc:
+        raise LookupError(f"cannot prepare it in {_cache()} ({exc})") from None
+    raise LookupError(
+        f"no environment for strategy {strategy!r}; lfmdoctor.patches provides runtime and source"
+    )

@@ -86,11 +86,17 @@ def load_model(repo_or_path: Any, device: str | None = None, dtype: Any = None, 
     """
     from liquid_audio import LFM2AudioModel
 
+    import contextlib
+
     source = _source(repo_or_path)
     target = pick_device(device)
     if dtype is not None:
         kw["dtype"] = _torch_dtype(dtype)
-    return LFM2AudioModel.from_pretrained(source, device=target, **kw).eval()
+    # flash attention serves only CUDA in half precision (bfloat16 is liquid-audio's default dtype)
+    half = dtype is None or str(kw["dtype"]) in ("torch.bfloat16", "torch.float16")
+    guard = contextlib.nullcontext() if str(target).startswith("cuda") and half else without_flash_attn()
+    with guard:
+        return LFM2AudioModel.from_pretrained(source, device=target, **kw).eval()
 
 
 def _torch_dtype(dtype: Any) -> Any:
@@ -133,6 +139,8 @@ def to_chat_audio(wave: Any, sample_rate: int, *, target_rate: int | None = None
             wave = np.asarray(wave)
             if wave.dtype.kind not in "iuf":
                 raise ValueError(f"audio must hold numbers, got numpy dtype {wave.dtype}")
+            if not wave.dtype.isnative:  # big-endian PCM from some readers; torch wants native order
+                wave = wave.astype(wave.dtype.newbyteorder("="))
             tensor = torch.from_numpy(np.ascontiguousarray(wave)) if wave.ndim else torch.from_numpy(wave.copy())
         else:
             raise TypeError(f"audio must be a numpy array or a torch tensor, got {type(wave).__name__}")

@@ -30,6 +30,23 @@ NOT_NEEDED = "not needed"
 CONFLICT = "conflict"
 
 
+class NoPackage(LookupError):
+    """The interpreter imports no liquid_audio (one line)."""
+
+
+def locate(python: str) -> tuple[Path, str | None]:
+    """The ``liquid_audio`` folder ``python`` imports (PYTHONPATH respected) and its metadata's version."""
+    from lfmdoctor.matrix.overlay import check_import
+
+    facts = check_import(python, [], import_it=False, timeout=120)
+    if facts.location is None:
+        why = facts.error or "no liquid_audio package on its path"
+        raise NoPackage(
+            f"{python} cannot import liquid_audio ({why}); install liquid-audio there or pass --python"
+        )
+    return Path(facts.location), facts.liquid_audio
+
+
 class NotWritable(Exception):
     """A file or folder the patch must write is read-only (one line)."""
 
@@ -48,17 +65,28 @@ class Plan:
     detail: str
     current: dict[str, bytes] = field(default_factory=dict)  # package path -> bytes on disk
 
-    def result(self, action: str, outcome: str, detail: str | None = None, backup: Path | None = None) -> PatchResult:
+    def result(
+        self, action: str, outcome: str, detail: str | None = None, backup: Path | None = None
+    ) -> PatchResult:
+        from lfmdoctor.diagnose.detectors import detect_all
+
         return PatchResult(
-            action=action, outcome=outcome, package_dir=str(self.package_dir), version=self.version,
-            release=self.patch.release if self.patch else None, patch=self.patch.name if self.patch else None,
-            files=self.files, fixes=list(self.patch.fixes) if self.patch else [],
-            detail=detail or self.detail, backup_dir=str(backup) if backup else None,
+            action=action,
+            outcome=outcome,
+            package_dir=str(self.package_dir),
+            version=self.version,
+            release=self.patch.release if self.patch else None,
+            patch=self.patch.name if self.patch else None,
+            files=self.files,
+            fixes=list(self.patch.fixes) if self.patch else [],
+            detail=detail or self.detail,
+            backup_dir=str(backup) if backup else None,
+            present=[finding.id for finding in detect_all(self.package_dir) if finding.present],
         )
 
 
 def file_state(data: bytes | None, patch: StoredPatch, path: str) -> str:
-    """"original", "patched", "differs" or "missing", for one file against one stored patch."""
+    """ "original", "patched", "differs" or "missing", for one file against one stored patch."""
     if data is None:
         return "missing"
     if sha256(data) == patch.originals[path]:
@@ -85,7 +113,10 @@ def _states(patch: StoredPatch, current: dict[str, bytes]) -> dict[str, str]:
 
 
 def _files(patch: StoredPatch, states: dict[str, str], current: dict[str, bytes]) -> list[PatchFile]:
-    return [PatchFile(path, states[path], sha256(current[path]) if path in current else None) for path in patch.paths]
+    return [
+        PatchFile(path, states[path], sha256(current[path]) if path in current else None)
+        for path in patch.paths
+    ]
 
 
 def _body(patch: StoredPatch) -> str:
@@ -109,32 +140,71 @@ def plan(package_dir: Path, version: str | None = None) -> Plan:
         named = " / ".join(p.release for p in candidates if _body(p) == _body(patch))
         kinds = set(st.values())
         if kinds == {"original"}:
-            return Plan(package_dir, version, APPLICABLE, patch, _files(patch, st, current),
-                        f"files are liquid-audio {named}'s; the patch fixes {', '.join(patch.fixes)}", current)
+            return Plan(
+                package_dir,
+                version,
+                APPLICABLE,
+                patch,
+                _files(patch, st, current),
+                f"files are liquid-audio {named}'s; the patch fixes {', '.join(patch.fixes)}",
+                current,
+            )
         if kinds == {"patched"}:
-            return Plan(package_dir, version, APPLIED, patch, _files(patch, st, current),
-                        f"liquid-audio {named} with lfmdoctor's source patch already applied", current)
-        return Plan(package_dir, version, PARTIAL, patch, _files(patch, st, current),
-                    f"liquid-audio {named} with the patch applied to some files only", current)
+            return Plan(
+                package_dir,
+                version,
+                APPLIED,
+                patch,
+                _files(patch, st, current),
+                f"liquid-audio {named} with lfmdoctor's source patch already applied",
+                current,
+            )
+        return Plan(
+            package_dir,
+            version,
+            PARTIAL,
+            patch,
+            _files(patch, st, current),
+            f"liquid-audio {named} with the patch applied to some files only",
+            current,
+        )
     return _without_patch(package_dir, version, patches, states, current)
 
 
-def _without_patch(package_dir: Path, version: str | None, patches: tuple[StoredPatch, ...],
-                   states: dict[str, dict[str, str]], current: dict[str, bytes]) -> Plan:
+def _without_patch(
+    package_dir: Path,
+    version: str | None,
+    patches: tuple[StoredPatch, ...],
+    states: dict[str, dict[str, str]],
+    current: dict[str, bytes],
+) -> Plan:
     from lfmdoctor.diagnose.detectors import detect_all
 
-    present = [finding.id for finding in detect_all(package_dir) if finding.present]
+    findings = detect_all(package_dir)
+    present = [finding.id for finding in findings if finding.present]
+    if not present and all(finding.present is None for finding in findings):
+        present = ["(none recognisable: the source checks cannot read these files)"]
     closest = next((p for p in patches if p.release == version), None) or max(
         patches, key=lambda p: sum(s in ("original", "patched") for s in states[p.release].values())
     )
     st = states[closest.release]
     files = _files(closest, st, current)
     if not present:
-        return Plan(package_dir, version, NOT_NEEDED, None, files,
-                    "no stored patch fits these files and the source checks find none of the known bugs in them")
+        return Plan(
+            package_dir,
+            version,
+            NOT_NEEDED,
+            None,
+            files,
+            "no stored patch fits these files and the source checks find none of the known bugs in them",
+        )
     odd = [f"{path} ({state})" for path, state in st.items() if state in ("differs", "missing")]
     return Plan(
-        package_dir, version, CONFLICT, closest, files,
+        package_dir,
+        version,
+        CONFLICT,
+        closest,
+        files,
         f"the installed files differ from liquid-audio {closest.release}'s and from the patched ones: "
         f"{', '.join(odd)}; they still have {', '.join(present)}; nothing written (use the runtime patch: "
         "lfmdoctor exec -- python your_script.py)",
@@ -154,8 +224,10 @@ def check_writable(package_dir: Path, paths: list[str]) -> None:
     for target in [*(package_dir / p for p in paths), *{(package_dir / p).parent for p in paths}]:
         if _read_only(target):
             kind = "folder" if target.is_dir() else "file"
-            raise NotWritable(f"{kind} {target} is read-only; run as a user who may write the environment, "
-                              "or use the runtime patch (lfmdoctor exec -- python your_script.py)")
+            raise NotWritable(
+                f"{kind} {target} is read-only; run as a user who may write the environment, "
+                "or use the runtime patch (lfmdoctor exec -- python your_script.py)"
+            )
 
 
 def backup_root() -> Path:
@@ -229,13 +301,20 @@ def apply_plan(p: Plan, *, backup: bool = True) -> PatchResult:
     todo = [f.path for f in p.files if f.state == "original"]
     check_writable(p.package_dir, todo)
     new = {path: apply(p.current[path].decode("utf-8"), p.patch.diffs[path]).encode("utf-8") for path in todo}
-    backups = [_keep_backup(p.package_dir / path, p.current[path]) for path in todo] if backup else []
+    try:
+        backups = [_keep_backup(p.package_dir / path, p.current[path]) for path in todo] if backup else []
+    except OSError as exc:
+        raise SourcePatchError(f"cannot keep a backup in {backup_root()} ({exc}); nothing written") from None
     _write_all(p.package_dir, new, p.current)
     after = plan(p.package_dir, p.version)
     if after.state != APPLIED:
         raise SourcePatchError(f"after writing, {p.package_dir} reads as {after.state}: {after.detail}")
-    return after.result("apply", "applied", f"patched {', '.join(todo)}; fixes {', '.join(p.patch.fixes)}",
-                        backups[0].parent if backups else None)
+    return after.result(
+        "apply",
+        "applied",
+        f"patched {', '.join(todo)}; fixes {', '.join(p.patch.fixes)}",
+        backups[0].parent if backups else None,
+    )
 
 
 def _original_bytes(file: Path, data: bytes, patch: StoredPatch, path: str) -> bytes:
@@ -246,7 +325,9 @@ def _original_bytes(file: Path, data: bytes, patch: StoredPatch, path: str) -> b
         return kept.read_bytes()
     restored = apply(data.decode("utf-8"), patch.diffs[path], reverse=True).encode("utf-8")
     if sha256(restored) != wanted:
-        raise SourcePatchError(f"cannot restore {file}: neither a backup nor undoing the diff gives the original")
+        raise SourcePatchError(
+            f"cannot restore {file}: neither a backup nor undoing the diff gives the original"
+        )
     return restored
 
 
@@ -283,3 +364,31 @@ def patch_for_package(package_dir: Path) -> StoredPatch | None:
     """The stored patch whose release these files are (patched or not); None when none fits."""
     found = plan(Path(package_dir))
     return found.patch if found.state in (APPLICABLE, APPLIED, PARTIAL) else None
+
+
+STATUS_OUTCOME = {
+    APPLICABLE: "not applied",
+    APPLIED: "applied",
+    PARTIAL: "partly applied",
+    NOT_NEEDED: "not needed",
+    CONFLICT: CONFLICT,
+}
+
+
+def status(p: Plan) -> PatchResult:
+    return p.result("status", STATUS_OUTCOME[p.state])
+
+
+def preview(p: Plan, action: str) -> tuple[PatchResult, bool]:
+    """(what ``action`` would do, whether it would write anything), without writing."""
+    if action == "apply":
+        writes = p.state in (APPLICABLE, PARTIAL)
+        todo = [f.path for f in p.files if f.state == "original"]
+        outcome = {APPLIED: APPLIED, NOT_NEEDED: NOT_NEEDED, CONFLICT: CONFLICT}.get(p.state, "dry run")
+        detail = f"would patch {', '.join(todo)} ({p.detail})" if writes else p.detail
+    else:
+        writes = p.state in (APPLIED, PARTIAL)
+        todo = [f.path for f in p.files if f.state == "patched"]
+        outcome = CONFLICT if p.state == CONFLICT else "dry run" if writes else "not applied"
+        detail = f"would restore {', '.join(todo)} ({p.detail})" if writes else p.detail
+    return p.result(action, outcome, detail), writes

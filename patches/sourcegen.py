@@ -122,8 +122,18 @@ SIGNATURE_NEW = "        device: torch.device | str | None = None,\n"
 
 EDITS: tuple[Edit, ...] = (
     # a device resolver both from_pretrained use
-    Edit("processor-device", UTILS, "    return spec is not None\n", "    return spec is not None\n" + DEFAULT_DEVICE),
-    Edit("processor-device", PROCESSOR, "import torch\nimport torchaudio\n", "import numpy as np\nimport torch\nimport torchaudio\n"),
+    Edit(
+        "processor-device",
+        UTILS,
+        "    return spec is not None\n",
+        "    return spec is not None\n" + DEFAULT_DEVICE,
+    ),
+    Edit(
+        "processor-device",
+        PROCESSOR,
+        "import torch\nimport torchaudio\n",
+        "import numpy as np\nimport torch\nimport torchaudio\n",
+    ),
     Edit(
         "processor-device",
         PROCESSOR,
@@ -159,14 +169,28 @@ EDITS: tuple[Edit, ...] = (
         "        # flash_attention_2 runs only on CUDA, in half precision\n"
         '        if device.type == "cuda" and dtype in (torch.float16, torch.bfloat16) and module_exists("flash_attn"):\n',
     ),
-    Edit("train-mode", MODEL, "        load_checkpoint_in_model(model, cache_path)\n\n        return model\n",
-         "        load_checkpoint_in_model(model, cache_path)\n\n        return model.eval()\n"),
+    Edit(
+        "train-mode",
+        MODEL,
+        "        load_checkpoint_in_model(model, cache_path)\n\n        return model\n",
+        "        load_checkpoint_in_model(model, cache_path)\n\n        return model.eval()\n",
+    ),
     # the fine-tuning entry point relied on from_pretrained leaving the model in training mode
-    Edit("train-mode", TRAINER, "            dtype=torch.bfloat16,\n        )\n",
-         "            dtype=torch.bfloat16,\n        ).train()\n", _since("1.2.0")),
+    Edit(
+        "train-mode",
+        TRAINER,
+        "            dtype=torch.bfloat16,\n        )\n",
+        "            dtype=torch.bfloat16,\n        ).train()\n",
+        _since("1.2.0"),
+    ),
     Edit("audio-format", PROCESSOR, ADD_AUDIO_OLD, ADD_AUDIO_NEW),
-    Edit("detokenizer-device", PROCESSOR, "LFM2AudioDetokenizer(detok_config).eval().cuda()",
-         "LFM2AudioDetokenizer(detok_config).eval().to(self.device)", _since("1.1.0")),
+    Edit(
+        "detokenizer-device",
+        PROCESSOR,
+        "LFM2AudioDetokenizer(detok_config).eval().cuda()",
+        "LFM2AudioDetokenizer(detok_config).eval().to(self.device)",
+        _since("1.1.0"),
+    ),
     Edit(
         "mimi-device",
         PROCESSOR,
@@ -183,8 +207,12 @@ EDITS: tuple[Edit, ...] = (
         '        mimi_weights = load_file(self.mimi_weights_path, device="cpu")\n',
         _before("1.1.0"),
     ),
-    Edit("local-path", UTILS, "    if isinstance(repo_id, str):\n",
-         "    if isinstance(repo_id, str) and not Path(repo_id).is_dir():\n"),
+    Edit(
+        "local-path",
+        UTILS,
+        "    if isinstance(repo_id, str):\n",
+        "    if isinstance(repo_id, str) and not Path(repo_id).is_dir():\n",
+    ),
     Edit("local-path", UTILS, "        cache_path = repo_id\n", "        cache_path = Path(repo_id)\n"),
     Edit("eoa-code", PROCESSOR, DECODE_OLD, DECODE_NEW, _since("1.1.0")),
     Edit(
@@ -213,7 +241,9 @@ def apply_edits(package: Path, release: str) -> dict[str, list[str]]:
         text = path.read_text()
         count = text.count(edit.old)
         if count != 1:
-            raise GenerationError(f"{release}: {edit.bug} edit matches {count} times in {edit.path}: {edit.old!r}")
+            raise GenerationError(
+                f"{release}: {edit.bug} edit matches {count} times in {edit.path}: {edit.old!r}"
+            )
         path.write_text(text.replace(edit.old, edit.new))
         touched.setdefault(edit.path, [])
         if edit.bug not in touched[edit.path]:
@@ -230,18 +260,48 @@ def _run(argv: list[str], cwd: Path) -> str:
 
 def _ruff_findings(ruff: str, files: list[Path]) -> list[str]:
     done = subprocess.run(
-        [ruff, "check", "--isolated", "--no-cache", "--line-length", LINE_LENGTH, "--select", RUFF_RULES,
-         "--target-version", "py312", "--output-format", "concise", *map(str, files)],
-        capture_output=True, text=True, check=False,
+        [
+            ruff,
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--line-length",
+            LINE_LENGTH,
+            "--select",
+            RUFF_RULES,
+            "--target-version",
+            "py312",
+            "--output-format",
+            "concise",
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     # "path:line:col: CODE message" -> "CODE message" so that moved lines compare equal
-    return sorted(line.split(": ", 1)[1] for line in done.stdout.splitlines() if ": " in line and line[0] != " ")
+    return sorted(
+        line.split(": ", 1)[1] for line in done.stdout.splitlines() if ": " in line and line[0] != " "
+    )
 
 
 def check_style(ruff: str, originals: list[Path], edited: list[Path]) -> None:
     """The edited files are ruff-formatted at line length 127 and add no ruff finding."""
-    done = subprocess.run([ruff, "format", "--isolated", "--no-cache", "--line-length", LINE_LENGTH, "--check",
-                           *map(str, edited)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            ruff,
+            "format",
+            "--isolated",
+            "--no-cache",
+            "--line-length",
+            LINE_LENGTH,
+            "--check",
+            *map(str, edited),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise GenerationError(f"ruff format would change the edited files: {done.stdout}{done.stderr}")
     before, after = _ruff_findings(ruff, originals), _ruff_findings(ruff, edited)
@@ -263,7 +323,15 @@ def generate(release: str, wheel: Path, ruff: str) -> str:
         shutil.copytree(Path(tmp) / "wheel" / "liquid_audio", package)
         pristine = Path(tmp) / "pristine"
         shutil.copytree(package, pristine)
-        git = ["git", "-c", "user.name=lfmdoctor", "-c", "user.email=lfmdoctor@invalid", "-c", "core.autocrlf=false"]
+        git = [
+            "git",
+            "-c",
+            "user.name=lfmdoctor",
+            "-c",
+            "user.email=lfmdoctor@invalid",
+            "-c",
+            "core.autocrlf=false",
+        ]
         _run([*git, "init", "--quiet"], repo)
         _run([*git, "add", "-A"], repo)
         _run([*git, "commit", "--quiet", "-m", f"liquid-audio {release}"], repo)

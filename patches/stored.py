@@ -31,8 +31,9 @@ def patch_name(release: str) -> str:
 
 def header(release: str, fixes: list[str], originals: dict[str, str]) -> str:
     """The header lines ``generate`` puts before the diff; ``originals`` maps package paths to sha256."""
+    layout = "against upstream's layout (src/liquid_audio/...)."
     lines = [
-        f"lfmdoctor source patch for liquid-audio {release}, against upstream's layout (src/liquid_audio/...).",
+        f"lfmdoctor source patch for liquid-audio {release}, {layout}",
         f"On a checkout of that release: git apply {patch_name(release)}",
         f"Release: {release}",
         f"Fixes: {', '.join(fixes)}",
@@ -49,7 +50,7 @@ def package_path(upstream_path: str) -> str:
     """``src/liquid_audio/processor.py`` -> ``processor.py`` (the installed layout)."""
     if not upstream_path.startswith(UPSTREAM_PREFIX):
         raise ValueError(f"{upstream_path} is outside {UPSTREAM_PREFIX}")
-    return upstream_path[len(UPSTREAM_PREFIX):]
+    return upstream_path[len(UPSTREAM_PREFIX) :]
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,14 @@ class StoredPatch:
     def paths(self) -> list[str]:
         return sorted(self.diffs)
 
+    @property
+    def diff(self) -> str:
+        """The diff alone, without lfmdoctor's header: what goes into an upstream pull request."""
+        return self.text[self.text.index("diff --git ") :]
+
 
 def _field(lines: list[str], name: str) -> list[str]:
-    return [line[len(name) + 2:].strip() for line in lines if line.startswith(f"{name}: ")]
+    return [line[len(name) + 2 :].strip() for line in lines if line.startswith(f"{name}: ")]
 
 
 def read_patch(path: Path) -> StoredPatch:

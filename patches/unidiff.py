@@ -110,7 +110,7 @@ def apply(text: str, diff: FileDiff, *, reverse: bool = False) -> str:
         start = (hunk.new_start if reverse else hunk.old_start) - 1
         if not expected:  # pure insertion: the start line names the line *before* the insertion
             start += 1
-        if start < position or lines[start:start + len(expected)] != expected:
+        if start < position or lines[start : start + len(expected)] != expected:
             name = diff.new_path if reverse else diff.old_path
             raise PatchMismatch(f"{name}: the text at line {start + 1} is not what the diff expects")
         out += lines[position:start]

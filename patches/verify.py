@@ -34,8 +34,12 @@ def verify_strategies(
     strategies: Sequence[str] = STRATEGIES,
     simulate: Sequence[str] = (),
     timeout: float = 120.0,
+    before: Sequence[ReproOutcome] | None = None,
 ) -> list[VerifyResult]:
-    """Before -> after for every case of ``bug_ids`` (all when None) and every strategy, in case order."""
+    """Before -> after for every case of ``bug_ids`` (all when None) and every strategy, in case order.
+
+    ``before``: outcomes of the same cases without a fix, when the caller has just run them.
+    """
     from lfmdoctor.repro.cases import select
     from lfmdoctor.repro.engine import run_cases
 
@@ -44,23 +48,35 @@ def verify_strategies(
     def run(strategy: str | None) -> list[ReproOutcome]:
         return run_cases(python, cases, model, simulate=simulate, timeout=timeout, strategy=strategy)
 
-    runs: list[str | None] = [None, *strategies]
+    runs: list[str | None] = [*([] if before is not None else [None]), *strategies]
     workers = max(1, min(len(runs), (os.cpu_count() or 2) // 2))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         outcomes = dict(zip(runs, pool.map(run, runs)))
+    if before is not None:
+        outcomes[None] = list(before)
     before = {o.id: o for o in outcomes[None]}
     results = []
     for case in cases:
         for strategy in strategies:
             after = next(o for o in outcomes[strategy] if o.id == case.id)
-            results.append(VerifyResult(case.id, case.bug, strategy, before[case.id].outcome, after.outcome,
-                                        after.reason))
+            results.append(
+                VerifyResult(
+                    case.id, case.bug, strategy, before[case.id].outcome, after.outcome, after.reason
+                )
+            )
     return results
 
 
-def verify_report(python: str, model: ModelRef, *, bug_ids: list[str] | None = None,
-                  strategies: Sequence[str] = STRATEGIES, simulate: Sequence[str] = (),
-                  timeout: float = 120.0) -> VerifyReport:
-    results = verify_strategies(python, model, bug_ids=bug_ids, strategies=strategies, simulate=simulate,
-                                timeout=timeout)
+def verify_report(
+    python: str,
+    model: ModelRef,
+    *,
+    bug_ids: list[str] | None = None,
+    strategies: Sequence[str] = STRATEGIES,
+    simulate: Sequence[str] = (),
+    timeout: float = 120.0,
+) -> VerifyReport:
+    results = verify_strategies(
+        python, model, bug_ids=bug_ids, strategies=strategies, simulate=simulate, timeout=timeout
+    )
     return VerifyReport(model.spec, python, list(simulate), list(strategies), results)

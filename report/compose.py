@@ -8,11 +8,11 @@ from typing import Any
 
 from lfmdoctor import __version__
 from lfmdoctor.catalog import Bug, get_bug
+from lfmdoctor.report.diffs import bug_hunks
+from lfmdoctor.report.trim import trim_traceback
 from lfmdoctor.repro.cases import CASES, Case
 from lfmdoctor.repro.emit import render_script
 from lfmdoctor.repro.models import ModelRef
-from lfmdoctor.report.diffs import bug_hunks
-from lfmdoctor.report.trim import trim_traceback
 from lfmdoctor.results import BugFinding, CheckReport, EnvironmentFacts, JsonMixin, Outcome, ReproOutcome
 
 REAL_MODEL = "LiquidAI/LFM2.5-Audio-1.5B"

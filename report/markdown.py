@@ -55,14 +55,17 @@ def environment_table(env: EnvironmentFacts) -> str:
 
 
 def _evidence_table(bug: BugSection) -> str:
+    strategies = sorted({row.strategy for case in bug.cases for row in case.verify})
+    if not strategies:
+        return ""
     rows = []
     for case in bug.cases:
-        for row in case.verify:
-            rows.append(f"| `{case.id}` | {row.strategy} | {row.before} | {row.after} |")
-    if not rows:
-        return ""
+        after = {row.strategy: row.after for row in case.verify}
+        before = case.verify[0].before if case.verify else case.outcome
+        rows.append(f"| `{case.id}` | {before} | " + " | ".join(after.get(s, "–") for s in strategies) + " |")
+    head = "| case | without a fix | " + " | ".join(f"with the {s} fix" for s in strategies) + " |"
     return ("Every reproduction re-run with each fix active (`lfmdoctor patch verify`):\n\n"
-            "| case | fix | before | after |\n|---|---|---|---|\n" + "\n".join(rows))
+            + head + "\n|---|---|" + "---|" * len(strategies) + "\n" + "\n".join(rows))
 
 
 def _bench_lines(data: ReportData) -> str:

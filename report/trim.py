@@ -9,7 +9,7 @@ FRAME = re.compile(r'^  File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>
 
 
 def _keep(path: str) -> bool:
-    return "liquid_audio" in path or path.startswith("<repro") or path.endswith(".py") and "/repro_" in path
+    return "liquid_audio" in path or path.startswith("<repro") or (path.endswith(".py") and "/repro_" in path)
 
 
 def trim_traceback(text: str, sources: dict[str, str] | None = None) -> str:

@@ -213,7 +213,7 @@ CASES: tuple[Case, ...] = (
         expect=Expect(("ImportError", "ValueError", "RuntimeError"), r"(?i)flash", "model/lfm2_audio.py"),
         requires=("flash_attn",),
         summary="load the model on the CPU with flash_attn importable",
-        callsite_trigger='with without_flash_attn():\n    model = load_model(MODEL, device="cpu")',
+        callsite_trigger='model = load_model(MODEL, device="cpu")  # picks sdpa off CUDA',
         expected_text="flash_attention_2 is chosen only on CUDA with a half-precision dtype; sdpa otherwise",
     ),
     Case(

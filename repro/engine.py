@@ -149,7 +149,7 @@ def run_cases(
     started = time.perf_counter()
     try:
         done = subprocess.run(
-            [python, str(WORKER)], input=json.dumps(job), capture_output=True, text=True,
+            [python, str(WORKER)], input=json.dumps(job), capture_output=True, text=True, check=False,
             timeout=overall, env=worker_env(simulate, extra_pythonpath, env),
         )
     except subprocess.TimeoutExpired as exc:

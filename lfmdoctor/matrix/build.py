@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -11,9 +14,10 @@ from packaging.version import InvalidVersion, Version
 
 from lfmdoctor.catalog import BUG_IDS
 from lfmdoctor.diagnose.detectors import detect_all
-from lfmdoctor.diagnose.environment import PROBE, parse_stages
 from lfmdoctor.matrix import repro_seam
+from lfmdoctor.matrix.import_check import target_facts
 from lfmdoctor.matrix.overlay import (
+    IMPORT_CHECK,
     ImportFacts,
     Provision,
     cannot_import_reason,
@@ -50,19 +54,30 @@ class Target:
 
 
 def inspect_target(python: str, runner: Runner = run) -> Target:
-    """Python and transformers versions of the target (diagnose's cheap ``basics`` probe)."""
-    result = runner([python, str(PROBE), "basics"], 60)
-    basics = parse_stages(result[1]).get("basics")
-    if basics is None:
-        raise MatrixError(f"cannot run {python}: {last_error(result[2])}; pass --python with a working interpreter")
+    """Python and transformers versions of the target (metadata only, nothing imported).
+
+    When the target is this very interpreter (the default), they are read here, saving a process.
+    """
+    facts: object = None
+    if os.path.abspath(python) == os.path.abspath(sys.executable):
+        facts, err = target_facts(), ""
+    else:
+        code, out, err = runner([python, str(IMPORT_CHECK), "--target"], 60)
+        lines = [line for line in out.splitlines() if line.startswith("{")]
+        try:
+            facts = json.loads(lines[-1]) if code == 0 and lines else None
+        except ValueError:
+            facts = None
+    if not isinstance(facts, dict) or not isinstance(facts.get("python"), str):
+        raise MatrixError(f"cannot run {python}: {last_error(err)}; pass --python with a working interpreter")
     try:
-        too_old = Version(basics["python"]) < Version("3.12")
+        too_old = Version(facts["python"]) < Version("3.12")
     except InvalidVersion:
         too_old = False
     if too_old:
-        raise MatrixError(f"{python} is Python {basics['python']}; every liquid-audio release needs Python >= 3.12, "
+        raise MatrixError(f"{python} is Python {facts['python']}; every liquid-audio release needs Python >= 3.12, "
                           "pass --python with a 3.12+ interpreter")
-    return Target(python, basics["python"], basics["packages"].get("transformers"))
+    return Target(python, facts["python"], facts.get("transformers"))
 
 
 def relative_evidence(evidence: str | None, overlay: Path) -> str | None:

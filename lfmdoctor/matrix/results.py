@@ -26,11 +26,15 @@ JSON contract (``MatrixResult.to_json()``, what ``lfmdoctor matrix --json`` prin
 ``outcome`` is what running the real release here showed, always one of these strings:
 
 - ``"reproduced"``: a reproduction case of the bug raised the expected error with this release;
-- ``"not reproduced"``: every case that could run ran and the bug did not show, here (``reason`` says
-  why: e.g. fixed in this release, or CUDA works on this machine);
-- ``"cannot run"``: no case could run here, e.g. the release does not import, or the case needs an
-  Apple Silicon Mac (``reason`` says which);
+- ``"not reproduced"``: the bug's cases ran here and none showed it (``reason`` says why: e.g. fixed in
+  this release, the release lacks the code (no ``decode`` before 1.1.0), or CUDA works on this machine;
+  and how many variants could not run, if some could not);
+- ``"cannot run"``: none of the bug's cases could run here, e.g. the release does not import, or the
+  case needs an Apple Silicon Mac (``reason`` says which);
 - ``"not run"``: reproductions were not attempted (``--no-repro``, or the engine is unavailable).
+
+A release is *affected* by a bug when its source has it or the run here reproduced it
+(``affected_releases``); "not reproduced" here does not clear a release whose source has the bug.
 """
 
 from __future__ import annotations
@@ -92,6 +96,17 @@ class MatrixResult(JsonMixin):
                 return release
         raise KeyError(version)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MatrixResult:
+        """The inverse of ``to_json`` (e.g. to report from a saved ``lfmdoctor matrix --json``)."""
+        fields = {k: v for k, v in data.items() if k != "versions"}
+        releases = [
+            ReleaseResult(**{k: v for k, v in release.items() if k != "bugs"},
+                          bugs=[ReleaseBug(**bug) for bug in release.get("bugs", [])])
+            for release in data.get("versions", [])
+        ]
+        return cls(**fields, versions=releases)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "python": self.python,
@@ -124,33 +139,28 @@ def describe_affected(result: MatrixResult, bug_id: str) -> str:
     """One line for the report: the affected releases, then what running them here showed.
 
     E.g. "1.1.0–1.3.0 (reproduced here)": every affected release reproduced it; or
-    "0.0.0a1–1.1.0 (from the source; reproduced here with 0.0.0a1, 1.0.0; could not run with 1.1.0)".
+    "0.0.0a1–1.1.0 (from the source; reproduced here with 0.0.0a1, 1.0.0; could not run here with 1.1.0)".
     """
     among = [r.version for r in result.versions]
     affected = affected_releases(result, bug_id)
     text = describe_releases(affected, among)
-    reproduced = releases_with_outcome(result, bug_id, REPRODUCED)
     if not affected:
         return text
-    if reproduced == affected:
-        return f"{text} (reproduced here)"
-    notes = ["from the source"]
-    for label, outcome in (("reproduced here with", REPRODUCED), ("not reproduced here with", NOT_REPRODUCED),
-                           ("could not run with", CANNOT_RUN)):
+    notes = []
+    for label, outcome in (("reproduced here", REPRODUCED), ("not reproduced here", NOT_REPRODUCED),
+                           ("could not run here", CANNOT_RUN), ("not run", NOT_RUN)):
         versions = [v for v in releases_with_outcome(result, bug_id, outcome) if v in affected]
-        if versions:
-            notes.append(f"{label} {describe_releases(versions, among)}")
+        if versions == affected:
+            notes.append(label)
+        elif versions:
+            notes.append(f"{label} with {_runs_text(_runs(versions, among))}")
+    if notes != ["reproduced here"]:
+        notes.insert(0, "from the source")
     return f"{text} ({'; '.join(notes)})"
 
 
-def describe_releases(chosen: Sequence[str], among: Sequence[str]) -> str:
-    """``chosen`` as runs of consecutive releases of ``among`` (ordered), e.g. "1.1.0–1.3.0" or "none".
-
-    "all checked releases (0.0.0a1–1.3.0)" when every release is chosen.
-    """
+def _runs(chosen: Sequence[str], among: Sequence[str]) -> list[list[str]]:
     picked = set(chosen)
-    if not picked:
-        return "none"
     runs: list[list[str]] = []
     previous_in = False
     for version in among:
@@ -160,7 +170,22 @@ def describe_releases(chosen: Sequence[str], among: Sequence[str]) -> str:
             else:
                 runs.append([version])
         previous_in = version in picked
-    text = ", ".join(run[0] if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs)
+    return runs
+
+
+def _runs_text(runs: list[list[str]]) -> str:
+    return ", ".join(run[0] if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs)
+
+
+def describe_releases(chosen: Sequence[str], among: Sequence[str]) -> str:
+    """``chosen`` as runs of consecutive releases of ``among`` (ordered), e.g. "1.1.0–1.3.0" or "none".
+
+    "all checked releases (0.0.0a1–1.3.0)" when every release is chosen.
+    """
+    runs = _runs(chosen, among)
+    if not runs:
+        return "none"
+    text = _runs_text(runs)
     if len(runs) == 1 and len(runs[0]) == len(among) and len(among) > 1:
         return f"all checked releases ({text})"
     return text

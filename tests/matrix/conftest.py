@@ -2,19 +2,38 @@
 
 The cache is ``$LFMDOCTOR_TEST_CACHE`` or ``~/.cache/lfmdoctor-test`` (used as ``LFMDOCTOR_CACHE`` by
 the CLI runs below), so a rerun, locally or in CI with a cached home, asks the index for nothing.
+
+Each matrix is built once per session and shared by the tests that read it: both releases with the
+reproductions, in process so the test can see what ran (``repro_matrix``); both releases through the
+CLI with --no-repro (``static_json``); and, for the slow test, 1.0.0 through the CLI with --provision
+(``provisioned_json``).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from lfmdoctor.matrix import MatrixError, MatrixResult, build_matrix
+from lfmdoctor.matrix import build as matrix_build
 
 RELEASES = "1.0.0,1.3.0"
+
+
+def lfmdoctor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "lfmdoctor", *args], check=False, capture_output=True,
+                          text=True, env=env, timeout=300, stdin=subprocess.DEVNULL)
+
+
+def _skip_if_offline(exc: MatrixError | str) -> None:
+    if "cannot download" in str(exc) or "cannot be reached" in str(exc):
+        pytest.skip(f"the package index is unreachable and the wheels are not cached: {exc}")
 
 
 @pytest.fixture(scope="session")
@@ -35,15 +54,72 @@ def cli_env(cache_home: Path) -> dict[str, str]:
     return dict(os.environ, LFMDOCTOR_CACHE=str(cache_home))
 
 
+def cli_json(*args: str, env: dict[str, str]) -> dict[str, Any]:
+    done = lfmdoctor("matrix", *args, "--json", env=env)
+    if done.returncode == 2:
+        _skip_if_offline(done.stderr)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 @pytest.fixture(scope="session")
-def two_releases(wheels: Path) -> MatrixResult:
-    """1.0.0 and 1.3.0 laid over this interpreter, static detection only (no reproductions)."""
-    try:
-        return build_matrix(sys.executable, RELEASES, repro=False, cache=wheels)
-    except MatrixError as exc:
-        if "cannot download" in str(exc):
-            pytest.skip(f"the package index is unreachable and the wheels are not cached: {exc}")
-        raise
+def static_json(cli_env: dict[str, str]) -> dict[str, Any]:
+    """``lfmdoctor matrix --versions 1.3.0,1.0.0 --no-repro --json``: detection and a real import only."""
+    return cli_json("--versions", "1.3.0,1.0.0", "--no-repro", env=cli_env)
+
+
+@pytest.fixture(scope="session")
+def provisioned_json(cli_env: dict[str, str]) -> dict[str, Any]:
+    """``lfmdoctor matrix --versions 1.0.0 --provision --json``: 1.0.0 run with transformers 4.57."""
+    return cli_json("--versions", "1.0.0", "--provision", env=cli_env)
+
+
+@pytest.fixture(scope="session")
+def cuda_usable() -> bool:
+    """Whether this interpreter's torch sees a usable GPU: then the device bugs do not show by default."""
+    code = "import torch; print(torch.cuda.is_available())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    return done.stdout.strip() == "True"
+
+
+class Calls:
+    """What ``build_matrix`` ran in the target interpreter (spied, not replaced)."""
+
+    def __init__(self) -> None:
+        self.checks: list[tuple[str, bool]] = []  # (overlay, import_it)
+        self.reproductions: list[str] = []  # overlay of each engine run
+
+
+def _spied_build(versions: str, calls: Calls, **options: Any) -> MatrixResult:
+    check, reproduce = matrix_build.check_import, matrix_build.repro_seam.reproduce_release
+
+    def spy_check(python: str, paths: list[Path], *, import_it: bool = True, **kw: Any) -> Any:
+        calls.checks.append((str(paths[0]), import_it))
+        return check(python, paths, import_it=import_it, **kw)
+
+    def spy_reproduce(python: str, paths: list[Path], bug_ids: Any) -> Any:
+        calls.reproductions.append(str(paths[0]))
+        return reproduce(python, paths, bug_ids)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(matrix_build, "check_import", spy_check)
+        patch.setattr(matrix_build.repro_seam, "reproduce_release", spy_reproduce)
+        try:
+            return build_matrix(sys.executable, versions, **options)
+        except MatrixError as exc:
+            _skip_if_offline(exc)
+            raise
+
+
+@pytest.fixture(scope="session")
+def repro_calls() -> Calls:
+    return Calls()
+
+
+@pytest.fixture(scope="session")
+def repro_matrix(wheels: Path, repro_calls: Calls) -> MatrixResult:
+    """1.0.0 and 1.3.0 laid over this interpreter, the reproductions run against each (no --provision)."""
+    return _spied_build(RELEASES, repro_calls, cache=wheels)
 
 
 @pytest.fixture

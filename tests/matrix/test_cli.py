@@ -11,11 +11,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
 from lfmdoctor.matrix import MatrixResult
 from lfmdoctor.matrix.render import print_matrix
+
+# The JSON contract: these strings are what consumers of ``lfmdoctor matrix --json`` match on.
+OUTCOME_STRINGS = {"reproduced", "not reproduced", "cannot run", "not run"}
 
 
 def lfmdoctor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -23,33 +27,70 @@ def lfmdoctor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
                           text=True, env=env, timeout=300, stdin=subprocess.DEVNULL)
 
 
-def test_json_for_two_releases(two_releases: MatrixResult, cli_env: dict[str, str]) -> None:
-    done = lfmdoctor("matrix", "--versions", "1.3.0,1.0.0", "--json", env=cli_env)
-    assert done.returncode == 0, done.stderr
-    data = json.loads(done.stdout)
-    assert [v["version"] for v in data["versions"]] == ["1.0.0", "1.3.0"]
-    assert data["repro"] == "not run: the reproduction engine is not wired into the matrix yet"
-    assert data["listing"] == "cached wheels (the index was not asked)"
-    for ran, fixture in zip(data["versions"], two_releases.to_json()["versions"]):
+def assert_contract(data: dict[str, Any]) -> None:
+    assert isinstance(data["versions"], list) and data["versions"]
+    for release in data["versions"]:
+        assert isinstance(release["version"], str)
+        assert {"importable", "import_problem", "bugs"} <= set(release)
+        for bug in release["bugs"]:
+            assert {"id", "present", "evidence", "outcome", "reason"} <= set(bug)
+            assert bug["present"] in (True, False, None)
+            assert bug["outcome"] in OUTCOME_STRINGS, bug
+
+
+def test_json_without_reproductions(static_json: dict[str, Any], repro_matrix: MatrixResult) -> None:
+    """--no-repro: detection and a real ``import liquid_audio`` per release, outcome "not run"."""
+    assert_contract(static_json)
+    assert [v["version"] for v in static_json["versions"]] == ["1.0.0", "1.3.0"]
+    assert static_json["repro"] == "skipped (--no-repro)"
+    assert static_json["listing"] == "cached wheels (the index was not asked)"
+    for ran, reproduced in zip(static_json["versions"], repro_matrix.to_json()["versions"]):
+        # presence comes from the source: the same with or without the reproductions
         assert [(b["id"], b["present"], b["evidence"]) for b in ran["bugs"]] == [
-            (b["id"], b["present"], b["evidence"]) for b in fixture["bugs"]
+            (b["id"], b["present"], b["evidence"]) for b in reproduced["bugs"]
         ]
-        assert ran["importable"] == fixture["importable"]
+        # importability learnt by importing here agrees with what the engine found
+        assert (ran["importable"], ran["import_problem"]) == (reproduced["importable"], reproduced["import_problem"])
+        if ran["importable"]:
+            assert {(b["outcome"], b["reason"]) for b in ran["bugs"]} == {("not run", "--no-repro")}
+        else:
+            assert {(b["outcome"], b["reason"]) for b in ran["bugs"]} == {("cannot run", ran["import_problem"])}
 
 
-def test_table(two_releases: MatrixResult) -> None:
-    """The table the command prints (rendered in-process: one CLI run above already costs two imports)."""
+def test_json_with_reproductions(repro_matrix: MatrixResult) -> None:
+    data = json.loads(json.dumps(repro_matrix.to_json()))
+    assert_contract(data)
+    assert data["repro"] == "ran"
+    new = {b["id"]: b for b in data["versions"][1]["bugs"]}
+    assert new["dtype-mismatch"]["outcome"] == "not reproduced" and new["audio-format"]["outcome"] == "reproduced"
+    assert MatrixResult.from_json(data) == repro_matrix
+
+
+def test_table(repro_matrix: MatrixResult, cuda_usable: bool) -> None:
+    """The table the command prints (rendered in-process from the session's matrix)."""
     buffer = io.StringIO()
-    print_matrix(two_releases, Console(file=buffer, highlight=False))
+    print_matrix(repro_matrix, Console(file=buffer, highlight=False))
     lines = buffer.getvalue().splitlines()
     header = next(line for line in lines if "1.0.0" in line and "1.3.0" in line)
     assert header.index("1.0.0") < header.index("1.3.0")
-    dtype = next(line for line in lines if "dtype-mismatch" in line)
-    assert dtype.index("present") < dtype.index("absent")
-    assert "• reproductions: skipped (--no-repro)" in lines
+    dtype = lines.index(next(line for line in lines if "dtype-mismatch" in line))
+    assert lines[dtype].index("present") < lines[dtype].index("absent")
+    assert "not reproduced" in lines[dtype + 1]
+    processor = lines.index(next(line for line in lines if "processor-device" in line))
+    assert ("not reproduced" if cuda_usable else "reproduced") in lines[processor + 1]
+    assert "• reproductions: ran" in lines
 
 
-def test_unknown_version_is_one_line_exit_2(two_releases: MatrixResult, cli_env: dict[str, str]) -> None:
+def test_table_without_reproductions(static_json: dict[str, Any]) -> None:
+    buffer = io.StringIO()
+    print_matrix(MatrixResult.from_json(static_json), Console(file=buffer, highlight=False))
+    text = buffer.getvalue()
+    assert "not run" in text and "reproduced" not in text
+    assert "• reproductions: skipped (--no-repro)" in text.splitlines()
+
+
+def test_unknown_version_is_one_line_exit_2(repro_matrix: MatrixResult, cli_env: dict[str, str]) -> None:
+    del repro_matrix  # only for the wheels it cached
     done = lfmdoctor("matrix", "--versions", "1.0.0,9.9.9", env=cli_env)
     assert done.returncode == 2
     assert done.stdout == ""

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import json
+import platform
+import sys
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from lfmdoctor.catalog import BUG_IDS
-from lfmdoctor.matrix import MatrixResult, ReleaseBug, ReleaseResult, describe_releases
-from lfmdoctor.matrix.build import relative_evidence
-from lfmdoctor.matrix.overlay import overlay_env, pins_from_report, provision_dir_name
+from lfmdoctor.matrix import (
+    MatrixResult,
+    ReleaseBug,
+    ReleaseResult,
+    affected_releases,
+    describe_affected,
+    describe_releases,
+    releases_with_outcome,
+)
+from lfmdoctor.matrix.build import inspect_target, relative_evidence
+from lfmdoctor.matrix.overlay import ensure_bytecode, overlay_env, pins_from_report, provision_dir_name
 from lfmdoctor.matrix.releases import (
     KNOWN_RELEASES,
     MatrixError,
@@ -25,6 +36,7 @@ from lfmdoctor.matrix.releases import (
 )
 from lfmdoctor.matrix.render import matrix_table, print_matrix
 from lfmdoctor.matrix.repro_seam import aggregate, import_error_of
+from lfmdoctor.matrix.results import OUTCOMES
 from lfmdoctor.results import ExceptionInfo, Outcome, ReproOutcome
 
 
@@ -109,6 +121,34 @@ def test_old_pip_without_json(tmp_path: Path) -> None:
     assert len(calls) == 2
 
 
+def test_inspect_target_reads_one_json_line() -> None:
+    calls: list[list[str]] = []
+    ok = (0, json.dumps({"python": "3.12.1", "transformers": "5.23.0"}) + "\n", "")
+    target = inspect_target("/t/python", runner=fake_pip(ok, calls))
+    assert (target.version, target.transformers) == ("3.12.1", "5.23.0")
+    assert calls[0][0] == "/t/python" and calls[0][-1] == "--target"
+    old = (0, json.dumps({"python": "3.11.9", "transformers": None}), "")
+    with pytest.raises(MatrixError, match=r"^/t/python is Python 3.11.9; every liquid-audio release needs Python >= 3.12"):
+        inspect_target("/t/python", runner=fake_pip(old, []))
+    with pytest.raises(MatrixError, match=r"^cannot run /t/python: No such file"):
+        inspect_target("/t/python", runner=fake_pip((None, "", "No such file or directory"), []))
+    # this interpreter is read in-process: no child
+    own = inspect_target(sys.executable, runner=fake_pip((1, "", "must not run"), []))
+    assert own.version == platform.python_version()
+
+
+def test_versions_come_from_the_dist_info_beside_the_package(tmp_path: Path) -> None:
+    from lfmdoctor.matrix.import_check import version
+
+    (tmp_path / "liquid_audio").mkdir()
+    (tmp_path / "liquid_audio-1.0.0.dist-info").mkdir()
+    (tmp_path / "liquid_audio_extra-9.9.dist-info").mkdir()  # another distribution: not a match
+    assert version("liquid-audio", str(tmp_path / "liquid_audio")) == "1.0.0"
+    (tmp_path / "liquid_audio-1.3.0.dist-info").mkdir()  # two copies: ask importlib.metadata instead
+    assert version("liquid-audio", str(tmp_path / "liquid_audio")) == importlib.metadata.version("liquid-audio")
+    assert version("no-such-distribution-xyz", str(tmp_path / "nothing")) is None
+
+
 def test_describe_releases() -> None:
     among = list(KNOWN_RELEASES)
     assert describe_releases(among, among) == "all checked releases (0.0.0a1–1.3.0)"
@@ -116,6 +156,85 @@ def test_describe_releases() -> None:
     assert describe_releases(["0.0.0a1", "1.0.0", "1.1.0"], among) == "0.0.0a1–1.1.0"
     assert describe_releases(["1.0.0", "1.3.0"], among) == "1.0.0, 1.3.0"
     assert describe_releases([], among) == "none"
+
+
+def release(version: str, cells: dict[str, tuple[bool | None, str]]) -> ReleaseResult:
+    """A release where only ``cells`` (bug id -> (present, outcome)) differ from "absent, not reproduced"."""
+    bugs = []
+    for bug_id in BUG_IDS:
+        present, outcome = cells.get(bug_id, (False, "not reproduced"))
+        bugs.append(ReleaseBug(bug_id, present, None, outcome))
+    return ReleaseResult(version, True, None, bugs)
+
+
+def matrix_of(*releases: ReleaseResult) -> MatrixResult:
+    return MatrixResult("/venv/bin/python", "5.23.0", "package index", False, "ran", list(releases))
+
+
+def test_outcomes_are_stable_strings() -> None:
+    assert OUTCOMES == ("reproduced", "not reproduced", "cannot run", "not run")
+    assert ReleaseBug("local-path", True, None).outcome == "not run"  # the default: never null in JSON
+
+
+def test_affected_releases_use_the_source_and_the_runs() -> None:
+    result = matrix_of(
+        release("1.0.0", {"dtype-mismatch": (True, "cannot run"), "local-path": (True, "reproduced")}),
+        release("1.1.0", {"dtype-mismatch": (True, "reproduced"), "local-path": (None, "reproduced")}),
+        release("1.2.0", {"dtype-mismatch": (False, "reproduced"), "local-path": (True, "not reproduced")}),
+        release("1.3.0", {"local-path": (True, "not run")}),
+    )
+    # present, or reproduced although the source reading said absent / could not tell
+    assert affected_releases(result, "dtype-mismatch") == ["1.0.0", "1.1.0", "1.2.0"]
+    assert affected_releases(result, "local-path") == ["1.0.0", "1.1.0", "1.2.0", "1.3.0"]
+    # "not reproduced" here does not clear a release whose source has the bug (e.g. CUDA works here)
+    assert "1.2.0" in affected_releases(result, "local-path")
+    assert affected_releases(result, "eoa-code") == []
+    assert releases_with_outcome(result, "dtype-mismatch", "reproduced") == ["1.1.0", "1.2.0"]
+    assert releases_with_outcome(result, "local-path", "not run") == ["1.3.0"]
+    with pytest.raises(ValueError):
+        releases_with_outcome(result, "local-path", "reproduced?")
+
+
+def test_describe_affected() -> None:
+    result = matrix_of(
+        release("1.0.0", {"dtype-mismatch": (True, "cannot run"), "local-path": (True, "reproduced"),
+                          "train-mode": (True, "reproduced"), "mimi-device": (True, "cannot run")}),
+        release("1.1.0", {"dtype-mismatch": (True, "reproduced"), "local-path": (True, "reproduced"),
+                          "mimi-device": (True, "cannot run")}),
+        release("1.2.0", {"local-path": (True, "not reproduced"), "train-mode": (True, "reproduced"),
+                          "mimi-device": (True, "cannot run")}),
+    )
+    assert describe_affected(result, "eoa-code") == "none"
+    assert describe_affected(result, "train-mode") == "1.0.0, 1.2.0 (reproduced here)"
+    assert describe_affected(result, "dtype-mismatch") == (
+        "1.0.0–1.1.0 (from the source; reproduced here with 1.1.0; could not run here with 1.0.0)"
+    )
+    assert describe_affected(result, "local-path") == (
+        "all checked releases (1.0.0–1.2.0) (from the source; reproduced here with 1.0.0–1.1.0; "
+        "not reproduced here with 1.2.0)"
+    )
+    assert describe_affected(result, "mimi-device") == (
+        "all checked releases (1.0.0–1.2.0) (from the source; could not run here)"
+    )
+    static = matrix_of(release("1.0.0", {"local-path": (True, "not run")}))
+    assert describe_affected(static, "local-path") == "1.0.0 (from the source; not run)"
+
+
+def test_matrix_json_round_trip() -> None:
+    result = sample_result()
+    data = json.loads(json.dumps(result.to_json()))
+    assert MatrixResult.from_json(data) == result
+    assert {bug["outcome"] for release in data["versions"] for bug in release["bugs"]} <= set(OUTCOMES)
+
+
+def test_bytecode_is_compiled_once(tmp_path: Path) -> None:
+    (tmp_path / "liquid_audio").mkdir()
+    (tmp_path / "liquid_audio" / "__init__.py").write_text("X = 1\n")
+    assert ensure_bytecode(sys.executable, tmp_path, "3.x")
+    assert list((tmp_path / "liquid_audio" / "__pycache__").glob("__init__.*.pyc"))
+    assert ensure_bytecode(sys.executable, tmp_path, "3.x", runner=fake_pip((1, "", "not run again"), []))
+    assert not ensure_bytecode(sys.executable, tmp_path, "3.y", runner=fake_pip((1, "", "boom"), []))
+    assert not (tmp_path / ".lfmdoctor-bytecode-3.y").exists()
 
 
 def test_overlay_env_prepends() -> None:
@@ -145,7 +264,7 @@ def test_relative_evidence(tmp_path: Path) -> None:
 
 
 def sample_result() -> MatrixResult:
-    def bugs(present: dict[str, bool | None], outcome: str | None, reason: str | None = None) -> list[ReleaseBug]:
+    def bugs(present: dict[str, bool | None], outcome: str, reason: str | None = None) -> list[ReleaseBug]:
         return [ReleaseBug(i, present.get(i, True), None, outcome, reason) for i in BUG_IDS]
 
     problem = "liquid-audio 1.0.0 imports Lfm2HybridConvCache (model/lfm2_audio.py:15), removed in transformers 5"
@@ -155,7 +274,7 @@ def sample_result() -> MatrixResult:
         versions=[
             ReleaseResult("1.0.0", False, problem, bugs({"detokenizer-device": False}, "cannot run", problem)),
             ReleaseResult("1.1.0", True, None, bugs({}, "reproduced"), provisioned=["transformers==4.57.6"]),
-            ReleaseResult("1.3.0", True, None, bugs({"dtype-mismatch": False, "eoa-code": None}, None)),
+            ReleaseResult("1.3.0", True, None, bugs({"dtype-mismatch": False, "eoa-code": None}, "not run", "--no-repro")),
         ],
     )
 

@@ -106,6 +106,8 @@ CASES = {
     "int16 stereo channels-first": (np.stack([SECOND, SECOND], axis=0) * 32767).astype(np.int16),
     "int32 mono": (SECOND * 2**31).astype(np.int32),
     "uint8 mono": np.clip(SECOND * 128 + 128, 0, 255).astype(np.uint8),
+    "big-endian int16": (SECOND * 32767).astype(">i2"),
+    "reversed (negative strides)": SECOND[::-1],
     "torch 1-D": torch.from_numpy(SECOND.copy()),
     "torch (2, n) float64": torch.from_numpy(np.stack([SECOND, SECOND]).astype(np.float64)),
 }

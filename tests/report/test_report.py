@@ -123,7 +123,7 @@ def test_issue_has_what_upstream_26_had_and_more(tmp_path):
         assert heading in text, heading
     assert "src/liquid_audio/processor.py:58" in text
     assert "-        device: torch.device | str = \"cuda\"," in text
-    assert "| `processor-device` | source | reproduced | not_reproduced |" in text
+    assert "| `processor-device` | reproduced | not_reproduced | not_reproduced | not_reproduced |" in text
     assert "worker.py" not in text  # lfmdoctor's own frames are not the maintainer's business
 
 

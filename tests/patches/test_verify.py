@@ -1,0 +1,85 @@
+"""lfmdoctor patch verify: every reproduction before and after each fix strategy, on this machine."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lfmdoctor.repro.cases import CASES
+
+from .conftest import tree
+
+STRATEGIES = {"callsite", "runtime", "source"}
+
+
+@pytest.fixture(scope="session")
+def verified(liquid_audio_dir, tiny_checkpoint):
+    """One ``lfmdoctor patch verify --json`` run (flash_attn stubbed so that bug shows too)."""
+    from tests.conftest import run_cli
+
+    installed = tree(liquid_audio_dir)
+    done = run_cli("patch", "verify", "--simulate", "flash-attn", "--json")
+    return done, json.loads(done.stdout or "{}"), tree(liquid_audio_dir) == installed
+
+
+def test_json_contract(verified):
+    done, data, _ = verified
+    assert done.returncode == 0, done.stderr
+    assert {(r["id"], r["strategy"]) for r in data["results"]} == {
+        (c.id, s) for c in CASES for s in STRATEGIES
+    }
+    outcomes = {"reproduced", "not_reproduced", "skipped", "error"}
+    for result in data["results"]:
+        assert set(result) >= {"id", "strategy", "before", "after"}
+        assert result["before"] in outcomes and result["after"] in outcomes
+
+
+def test_every_reproduced_bug_is_fixed_by_every_strategy(verified):
+    _, data, _ = verified
+    reproduced = {r["id"] for r in data["results"] if r["before"] == "reproduced"}
+    assert {c.bug for c in CASES if c.id in reproduced} >= {
+        "processor-device",
+        "model-device",
+        "audio-format",
+        "detokenizer-device",
+        "local-path",
+        "train-mode",
+        "flash-attn",
+        "eoa-code",
+    }
+    not_fixed = [
+        (r["id"], r["strategy"], r["after"], r.get("reason"))
+        for r in data["results"]
+        if r["id"] in reproduced and r["after"] != "not_reproduced"
+    ]
+    assert not_fixed == []
+
+
+def test_no_strategy_breaks_what_worked(verified):
+    _, data, _ = verified
+    broken = [
+        (r["id"], r["strategy"], r["after"])
+        for r in data["results"]
+        if r["before"] in ("not_reproduced", "skipped") and r["after"] != r["before"]
+    ]
+    assert broken == []
+
+
+def test_the_source_strategy_never_touches_the_install(verified):
+    assert verified[2]
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--strategy", "magic"], "--strategy"),
+        (["--bug", "no-such-bug"], "unknown bug"),
+        (["--simulate", "nope"], "--simulate"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(cli, args, words):
+    done = cli("patch", "verify", *args)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], done.stderr
