@@ -27,7 +27,9 @@ def python_item(env: EnvironmentFacts) -> CheckItem:
     if ok:
         return CheckItem("Python", Status.OK, f"Python {env.python} ({env.python_executable})")
     return CheckItem(
-        "Python", Status.ERROR, f"Python {env.python} is too old for liquid-audio",
+        "Python",
+        Status.ERROR,
+        f"Python {env.python} is too old for liquid-audio",
         hint="liquid-audio needs Python >= 3.12: create a venv with python3.12 and install it there",
     )
 
@@ -37,8 +39,13 @@ def torch_item(env: EnvironmentFacts) -> CheckItem:
     if env.packages.get("torch") is None and torch.import_error:
         return CheckItem("PyTorch", Status.ERROR, "torch is not installed", hint=MATCHED_PAIR)
     if torch.import_error:
-        return CheckItem("PyTorch", Status.ERROR, "torch does not import", [torch.import_error],
-                         hint=f"reinstall a matched pair: {MATCHED_PAIR}")
+        return CheckItem(
+            "PyTorch",
+            Status.ERROR,
+            "torch does not import",
+            [torch.import_error],
+            hint=f"reinstall a matched pair: {MATCHED_PAIR}",
+        )
     messages = []
     if torch.cuda_available:
         messages.append(f"CUDA available: {', '.join(torch.cuda_devices) or 'yes'}")
@@ -53,11 +60,17 @@ def torch_item(env: EnvironmentFacts) -> CheckItem:
 def torchaudio_item(env: EnvironmentFacts) -> CheckItem:
     audio = env.torchaudio
     if audio.version is None:
-        return CheckItem("torchaudio", Status.ERROR, "torchaudio is not installed (liquid-audio imports it)",
-                         hint=MATCHED_PAIR)
+        return CheckItem(
+            "torchaudio", Status.ERROR, "torchaudio is not installed (liquid-audio imports it)", hint=MATCHED_PAIR
+        )
     if audio.imports is False:
-        return CheckItem("torchaudio", Status.ERROR, f"torchaudio {audio.version} does not import with this torch",
-                         [audio.import_error or "unknown error"], hint=f"install a matched pair: {MATCHED_PAIR}")
+        return CheckItem(
+            "torchaudio",
+            Status.ERROR,
+            f"torchaudio {audio.version} does not import with this torch",
+            [audio.import_error or "unknown error"],
+            hint=f"install a matched pair: {MATCHED_PAIR}",
+        )
     if audio.imports is None:
         return CheckItem("torchaudio", Status.WARNING, f"torchaudio {audio.version}: import not tried (torch broken)")
     return CheckItem("torchaudio", Status.OK, f"torchaudio {audio.version} imports with torch {env.torch.version}")
@@ -80,16 +93,19 @@ def libraries_item(env: EnvironmentFacts) -> CheckItem:
     versions.append(f"flash_attn {'present' if env.flash_attn else 'absent'}")
     missing = [name for name in ("transformers", "accelerate", "safetensors") if not env.packages.get(name)]
     if missing:
-        return CheckItem("Libraries", Status.ERROR, f"missing: {', '.join(missing)}", versions,
-                         hint=f"pip install {' '.join(missing)}")
+        return CheckItem(
+            "Libraries", Status.ERROR, f"missing: {', '.join(missing)}", versions, hint=f"pip install {' '.join(missing)}"
+        )
     location = env.liquid_audio.location
     transformers = _version(env.packages.get("transformers"))
     line = imports_removed_cache_class(Path(location)) if location else None
     if line and transformers and transformers.major >= 5:
         return CheckItem(
-            "Libraries", Status.ERROR,
+            "Libraries",
+            Status.ERROR,
             f"liquid-audio imports Lfm2HybridConvCache (lfm2_audio.py:{line}), removed in transformers 5",
-            versions, hint="pip install 'transformers==4.57.*' or upgrade liquid-audio to >= 1.2.0",
+            versions,
+            hint="pip install 'transformers==4.57.*' or upgrade liquid-audio to >= 1.2.0",
         )
     return CheckItem("Libraries", Status.OK, ", ".join(versions[:3]), versions)
 
@@ -97,8 +113,12 @@ def libraries_item(env: EnvironmentFacts) -> CheckItem:
 def liquid_audio_item(env: EnvironmentFacts) -> CheckItem:
     la = env.liquid_audio
     if la.location is None:
-        return CheckItem("liquid-audio", Status.ERROR, "liquid-audio is not installed",
-                         hint="pip install liquid-audio (needs Python >= 3.12)")
+        return CheckItem(
+            "liquid-audio",
+            Status.ERROR,
+            "liquid-audio is not installed",
+            hint="pip install liquid-audio (needs Python >= 3.12)",
+        )
     messages = [f"location: {la.location}"]
     if la.shadowed:
         messages.append("imported from a different folder than the installed distribution (PYTHONPATH?)")
@@ -108,11 +128,21 @@ def liquid_audio_item(env: EnvironmentFacts) -> CheckItem:
 def weights_item(env: EnvironmentFacts) -> CheckItem:
     cached = [w for w in env.weights if w.cached]
     if cached:
-        return CheckItem("Model weights", Status.OK, ", ".join(w.repo_id for w in cached) + " in the local cache",
-                         [f"{w.repo_id}: {w.path}" for w in cached])
-    return CheckItem("Model weights", Status.OK, "no LFM2 audio weights in the local Hugging Face cache",
-                     ["lfmdoctor uses its built-in tiny checkpoint; to test the real model run "
-                      "'hf download LiquidAI/LFM2.5-Audio-1.5B' on a machine with network"])
+        return CheckItem(
+            "Model weights",
+            Status.OK,
+            ", ".join(w.repo_id for w in cached) + " in the local cache",
+            [f"{w.repo_id}: {w.path}" for w in cached],
+        )
+    return CheckItem(
+        "Model weights",
+        Status.OK,
+        "no LFM2 audio weights in the local Hugging Face cache",
+        [
+            "lfmdoctor uses its built-in tiny checkpoint; to test the real model run "
+            "'hf download LiquidAI/LFM2.5-Audio-1.5B' on a machine with network"
+        ],
+    )
 
 
 def affects_here(finding: BugFinding, env: EnvironmentFacts) -> bool | None:
@@ -138,13 +168,20 @@ def bug_item(finding: BugFinding) -> CheckItem:
         return CheckItem(bug.id, Status.OK, f"absent{where}")
     if finding.affects_here:
         return CheckItem(bug.id, Status.ERROR, f"{bug.title}{where}", [finding.detail], hint=bug.workaround)
-    return CheckItem(bug.id, Status.WARNING, f"present but does not bite here: {bug.title}{where}",
-                     [finding.detail], hint=bug.workaround)
+    return CheckItem(
+        bug.id, Status.WARNING, f"present but does not bite here: {bug.title}{where}", [finding.detail], hint=bug.workaround
+    )
 
 
 def build_report(env: EnvironmentFacts, findings: list[BugFinding]) -> CheckReport:
     findings = [replace(f, affects_here=affects_here(f, env)) for f in findings]
-    items = [python_item(env), torch_item(env), torchaudio_item(env), libraries_item(env),
-             liquid_audio_item(env), weights_item(env)]
+    items = [
+        python_item(env),
+        torch_item(env),
+        torchaudio_item(env),
+        libraries_item(env),
+        liquid_audio_item(env),
+        weights_item(env),
+    ]
     items += [bug_item(f) for f in findings]
     return CheckReport(environment=env, bugs=findings, items=items)

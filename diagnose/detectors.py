@@ -23,9 +23,7 @@ _CHAT_STATE_CLASS = "ChatState"
 _CUDA_DEVICE = re.compile(r"cuda(:\d+)?")
 _LOCAL_DIR_CHECKS = frozenset({"exists", "is_dir", "isdir"})
 _CASTS = frozenset({"to", "type"})
-_MODULE_CHECKS = frozenset(
-    {"module_exists", "find_spec", "is_flash_attn_2_available", "is_flash_attn_available"}
-)
+_MODULE_CHECKS = frozenset({"module_exists", "find_spec", "is_flash_attn_2_available", "is_flash_attn_available"})
 _DEVICE_WORDS = re.compile(r"device|cuda|dtype|mps|cpu|gpu|float16|half|is_available", re.IGNORECASE)
 _EOA_BOUNDS = frozenset({2047, 2048})
 _GENERIC_HEADER = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+\w+(?=\[)", re.MULTILINE)
@@ -114,9 +112,7 @@ def _parse(path: Path) -> _Source:
         # liquid-audio needs Python 3.12 (PEP 695 generics); lfmdoctor may run on an older one.
         return _Source(path, ast.parse(_without_type_params(data.decode()), filename=str(path)))
     except (SyntaxError, ValueError):
-        raise _CannotTell(
-            f"{path} does not parse on this Python ({error.msg}, line {error.lineno})."
-        ) from None
+        raise _CannotTell(f"{path} does not parse on this Python ({error.msg}, line {error.lineno}).") from None
 
 
 def _without_type_params(text: str) -> str:
@@ -156,9 +152,7 @@ def _call_name(call: ast.Call) -> str | None:
 
 def _calls(node: ast.AST, names: Iterable[str] | None = None) -> list[ast.Call]:
     wanted = None if names is None else frozenset(names)
-    found = (
-        n for n in ast.walk(node) if isinstance(n, ast.Call) and (wanted is None or _call_name(n) in wanted)
-    )
+    found = (n for n in ast.walk(node) if isinstance(n, ast.Call) and (wanted is None or _call_name(n) in wanted))
     return _in_order(found)
 
 
@@ -221,24 +215,17 @@ def _detect_default_device(source: _Source, class_name: str) -> _Verdict:
     fn = source.method(class_name, "from_pretrained")
     param, default = _param_default(fn, "device")
     if param is None:
-        raise _CannotTell(
-            f"{class_name}.from_pretrained has no `device` parameter, so its default device is unclear."
-        )
+        raise _CannotTell(f"{class_name}.from_pretrained has no `device` parameter, so its default device is unclear.")
     if default is None:
-        return _Verdict(
-            False, param, f"{class_name}.from_pretrained requires `device`, so nothing defaults to CUDA."
-        )
+        return _Verdict(False, param, f"{class_name}.from_pretrained requires `device`, so nothing defaults to CUDA.")
     shown = ast.unparse(default)
     if _names_cuda(default):
         return _Verdict(
             True,
             default,
-            f"{class_name}.from_pretrained defaults `device` to {shown}, so a call without device= "
-            "needs CUDA.",
+            f"{class_name}.from_pretrained defaults `device` to {shown}, so a call without device= needs CUDA.",
         )
-    return _Verdict(
-        False, default, f"{class_name}.from_pretrained defaults `device` to {shown}, not to CUDA."
-    )
+    return _Verdict(False, default, f"{class_name}.from_pretrained defaults `device` to {shown}, not to CUDA.")
 
 
 def _detect_processor_device(source: _Source) -> _Verdict:
@@ -251,9 +238,7 @@ def _detect_model_device(source: _Source) -> _Verdict:
 
 def _checks_shape(test: ast.expr, wave: str) -> bool:
     for node in ast.walk(test):
-        is_wave = (
-            isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == wave
-        )
+        is_wave = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == wave
         if is_wave and node.attr in {"shape", "ndim"}:
             return True
         if isinstance(node, ast.Call) and any(_is_method_of(node, wave, m) for m in ("dim", "size")):
@@ -301,8 +286,7 @@ def _detect_audio_format(source: _Source) -> _Verdict:
             return _Verdict(
                 True,
                 node,
-                f"ChatState.add_audio calls {wave}.to() before converting it, so numpy audio fails "
-                "with AttributeError.",
+                f"ChatState.add_audio calls {wave}.to() before converting it, so numpy audio fails with AttributeError.",
             )
     if conversion is not None:
         return _Verdict(
@@ -320,16 +304,13 @@ def _detect_audio_format(source: _Source) -> _Verdict:
 def _detect_detokenizer_device(source: _Source) -> _Verdict:
     fn = source.find_method(_PROCESSOR_CLASS, "audio_detokenizer")
     if fn is None:
-        return _Verdict(
-            False, None, "This release has no audio_detokenizer, so it cannot build one on the wrong device."
-        )
+        return _Verdict(False, None, "This release has no audio_detokenizer, so it cannot build one on the wrong device.")
     cuda_calls = [call for call in _calls(fn, ["cuda"]) if isinstance(call.func, ast.Attribute)]
     if cuda_calls:
         return _Verdict(
             True,
             cuda_calls[0],
-            "audio_detokenizer builds the detokenizer with a hard-coded .cuda(), ignoring the "
-            "processor's device.",
+            "audio_detokenizer builds the detokenizer with a hard-coded .cuda(), ignoring the processor's device.",
         )
     moves = _calls(fn, ["to"])
     return _Verdict(False, moves[0] if moves else None, "audio_detokenizer has no hard-coded .cuda().")
@@ -348,9 +329,7 @@ def _detect_mimi_device(source: _Source) -> _Verdict:
         raise _CannotTell("The mimi property does not call load_file, so how it loads weights is unclear.")
     device = _load_file_device(loads[0])
     if device is None:
-        return _Verdict(
-            False, loads[0], "The mimi property calls load_file without a device, so weights load on the CPU."
-        )
+        return _Verdict(False, loads[0], "The mimi property calls load_file without a device, so weights load on the CPU.")
     if isinstance(device, ast.Constant) and device.value == "cpu":
         return _Verdict(False, device, "The mimi property loads weights on the CPU before moving them.")
     return _Verdict(
@@ -363,8 +342,7 @@ def _detect_mimi_device(source: _Source) -> _Verdict:
 
 def _is_str_check(test: ast.expr) -> bool:
     return any(
-        _call_name(call) == "isinstance" and len(call.args) == 2 and "str" in _words(call.args[1])
-        for call in _calls(test)
+        _call_name(call) == "isinstance" and len(call.args) == 2 and "str" in _words(call.args[1]) for call in _calls(test)
     )
 
 
@@ -372,17 +350,11 @@ def _detect_local_path(source: _Source) -> _Verdict:
     fn = source.function("get_model_dir")
     downloads = _calls(fn, ["snapshot_download"])
     if not downloads:
-        raise _CannotTell(
-            "get_model_dir does not call snapshot_download, so how it treats a str path is unclear."
-        )
+        raise _CannotTell("get_model_dir does not call snapshot_download, so how it treats a str path is unclear.")
     local_checks = _calls(fn, _LOCAL_DIR_CHECKS)
     if local_checks:
-        return _Verdict(
-            False, local_checks[0], "get_model_dir checks for a local directory before using the hub."
-        )
-    str_checks = [
-        node for node in _in_order(ast.walk(fn)) if isinstance(node, ast.If) and _is_str_check(node.test)
-    ]
+        return _Verdict(False, local_checks[0], "get_model_dir checks for a local directory before using the hub.")
+    str_checks = [node for node in _in_order(ast.walk(fn)) if isinstance(node, ast.If) and _is_str_check(node.test)]
     return _Verdict(
         True,
         (str_checks or downloads)[0],
@@ -405,9 +377,7 @@ def _detect_dtype_mismatch(source: _Source) -> _Verdict:
     fn = source.method(_MODEL_CLASS, "_prefill")
     calls = [call for call in _calls(fn) if _is_method_of(call, "self", "conformer")]
     if not calls:
-        raise _CannotTell(
-            "LFM2AudioModel._prefill does not call self.conformer, so the conformer input is unclear."
-        )
+        raise _CannotTell("LFM2AudioModel._prefill does not call self.conformer, so the conformer input is unclear.")
     for call in calls:
         first = _first_argument(call)
         if first is not None and not _casts(first):
@@ -447,8 +417,7 @@ def _condition_parts(test: ast.expr, fn: _Function) -> list[ast.AST]:
     assigned = [
         node.value
         for node in ast.walk(fn)
-        if isinstance(node, ast.Assign)
-        and any(isinstance(t, ast.Name) and t.id in names for t in node.targets)
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in names for t in node.targets)
     ]
     return [test, *assigned]
 
@@ -476,9 +445,7 @@ def _detect_flash_attn(source: _Source) -> _Verdict:
     for choice in choices:
         branches = list(_branch_conditions(choice, parents))
         if not branches:
-            return _Verdict(
-                True, choice, "LFM2AudioModel.from_pretrained selects flash_attention_2 unconditionally."
-            )
+            return _Verdict(True, choice, "LFM2AudioModel.from_pretrained selects flash_attention_2 unconditionally.")
         guarded = [branch for branch in branches if _mentions_device(_condition_parts(branch.test, fn))]
         if guarded:
             continue
@@ -494,8 +461,7 @@ def _detect_flash_attn(source: _Source) -> _Verdict:
     return _Verdict(
         False,
         guard,
-        "LFM2AudioModel.from_pretrained selects flash_attention_2 only under a device, dtype or user "
-        "condition.",
+        "LFM2AudioModel.from_pretrained selects flash_attention_2 only under a device, dtype or user condition.",
     )
 
 
@@ -504,10 +470,7 @@ def _compares_eoa(node: ast.AST) -> list[ast.Compare]:
         compare
         for compare in ast.walk(node)
         if isinstance(compare, ast.Compare)
-        and any(
-            isinstance(side, ast.Constant) and side.value in _EOA_BOUNDS
-            for side in [compare.left, *compare.comparators]
-        )
+        and any(isinstance(side, ast.Constant) and side.value in _EOA_BOUNDS for side in [compare.left, *compare.comparators])
     ]
 
 
@@ -542,9 +505,7 @@ def _detect_eoa_code(source: _Source) -> _Verdict:
     guard_compares = {id(c) for _, compares in rejections for c in compares}
     handled = [c for c in _in_order(_compares_eoa(fn)) if id(c) not in guard_compares]
     if not rejections:
-        return _Verdict(
-            False, handled[0] if handled else None, "LFM2AudioProcessor.decode does not reject code 2048."
-        )
+        return _Verdict(False, handled[0] if handled else None, "LFM2AudioProcessor.decode does not reject code 2048.")
     rejection = rejections[0][0]
     earlier = [c for c in handled if c.lineno < rejection.lineno]
     if earlier:
@@ -593,9 +554,7 @@ def _detect(bug_id: str, package: _Package) -> BugFinding:
     except Exception as exc:
         return _unknown(bug_id, f"The source check failed on this code ({type(exc).__name__}: {exc}).")
     evidence = _evidence(source.path, verdict.node)
-    return BugFinding(
-        id=bug_id, title=bug.title, present=verdict.present, evidence=evidence, detail=verdict.detail
-    )
+    return BugFinding(id=bug_id, title=bug.title, present=verdict.present, evidence=evidence, detail=verdict.detail)
 
 
 def _unknown(bug_id: str, reason: str) -> BugFinding:

@@ -165,8 +165,9 @@ def nvidia_driver(runner: Runner, timeout: float) -> str | None:
     return out.strip().splitlines()[0] if code == 0 and out.strip() else None
 
 
-def collect(python: str, timeout: float = 30.0, runner: Runner = run_command, cache_dir: Path | None = None,
-            fresh: bool = False) -> EnvironmentFacts:
+def collect(
+    python: str, timeout: float = 30.0, runner: Runner = run_command, cache_dir: Path | None = None, fresh: bool = False
+) -> EnvironmentFacts:
     """Probe the target. The torch stage (importing torch, ~2 s) is reused from ``cache_dir`` while the
     basics probe's fingerprint (installed torch files, sys.path, GPU driver, CUDA_* variables) is unchanged."""
     if not (os.path.isfile(python) or shutil.which(python)):

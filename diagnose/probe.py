@@ -41,7 +41,7 @@ def basics():
     spec = importlib.util.find_spec("liquid_audio")
     location = None
     if spec is not None and spec.submodule_search_locations:
-        location = list(spec.submodule_search_locations)[0]
+        location = next(iter(spec.submodule_search_locations))
     dist_location = None
     if versions["liquid-audio"] is not None:
         dist = metadata.distribution("liquid-audio")

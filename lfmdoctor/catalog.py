@@ -35,7 +35,7 @@ BUGS: tuple[Bug, ...] = (
         trigger="LFM2AudioProcessor.from_pretrained(repo) without device=",
         symptom="AssertionError: Torch not compiled with CUDA enabled (CPU/macOS torch); "
         "RuntimeError: Found no NVIDIA driver on your system (CUDA torch, no driver)",
-        root_cause="the `device` parameter defaults to \"cuda\" and the processor is moved there with .to(device)",
+        root_cause='the `device` parameter defaults to "cuda" and the processor is moved there with .to(device)',
         workaround="pass device explicitly: LFM2AudioProcessor.from_pretrained(repo, device='cpu') (or 'mps')",
         fix="default device=None, resolved to cuda, then mps, then cpu",
         needs_cuda_absent=True,
@@ -46,7 +46,7 @@ BUGS: tuple[Bug, ...] = (
         module="model/lfm2_audio.py",
         trigger="LFM2AudioModel.from_pretrained(repo) without device=",
         symptom="same CUDA errors as processor-device, raised while building Lfm2Model under init_on_device",
-        root_cause="the `device` parameter defaults to \"cuda\"; the model is constructed under "
+        root_cause='the `device` parameter defaults to "cuda"; the model is constructed under '
         "accelerate.init_on_device(device)",
         workaround="pass device explicitly: LFM2AudioModel.from_pretrained(repo, device='cpu')",
         fix="default device=None, resolved to cuda, then mps, then cpu",
@@ -83,8 +83,7 @@ BUGS: tuple[Bug, ...] = (
         title="Mimi weights are loaded straight onto the processor's device string",
         module="processor.py",
         trigger="processor.mimi on MPS (or any device string safetensors rejects)",
-        symptom="safetensors: device mps:0 is invalid; RuntimeError: PyTorch is not linked with support "
-        "for mps devices",
+        symptom="safetensors: device mps:0 is invalid; RuntimeError: PyTorch is not linked with support for mps devices",
         root_cause="load_file(path, device=str(self.device)) passes the torch device string to safetensors",
         workaround="load the processor on CPU, touch processor.mimi, then move the processor",
         fix="load_file(path, device='cpu') then move the Mimi model to self.device",
@@ -95,8 +94,7 @@ BUGS: tuple[Bug, ...] = (
         title="A local checkpoint path given as str is sent to the Hugging Face hub",
         module="utils.py",
         trigger="from_pretrained('/some/local/dir') with a str",
-        symptom="huggingface_hub.errors.HFValidationError: Repo id must be in the form 'repo_name' or "
-        "'namespace/repo_name'",
+        symptom="huggingface_hub.errors.HFValidationError: Repo id must be in the form 'repo_name' or 'namespace/repo_name'",
         root_cause="get_model_dir treats every str as a hub repo id; only pathlib.Path is taken as local",
         workaround="pass pathlib.Path('/some/local/dir')",
         fix="treat a str naming an existing directory as a local path",
@@ -138,8 +136,7 @@ BUGS: tuple[Bug, ...] = (
         module="processor.py",
         trigger="processor.decode(frames) where frames include the end-of-audio frame (code 2048)",
         symptom="RuntimeError: expected audio codes in range ",
-        root_cause="decode raises on codes >= 2048 with an unfinished message instead of dropping "
-        "end-of-audio frames",
+        root_cause="decode raises on codes >= 2048 with an unfinished message instead of dropping end-of-audio frames",
         workaround="drop frames whose codes equal 2048 before decode",
         fix="drop trailing end-of-audio frames and finish the message: 'expected audio codes in range [0, 2047]'",
     ),

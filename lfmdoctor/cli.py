@@ -21,8 +21,7 @@ app = typer.Typer(
 )
 fixture_app = typer.Typer(help="The built-in tiny checkpoint.", no_args_is_help=True)
 app.add_typer(fixture_app, name="fixture")
-patch_app = typer.Typer(help="Fix the installed liquid-audio source, and verify every fix strategy.",
-                        no_args_is_help=True)
+patch_app = typer.Typer(help="Fix the installed liquid-audio source, and verify every fix strategy.", no_args_is_help=True)
 app.add_typer(patch_app, name="patch")
 
 PythonOpt = Annotated[
@@ -167,10 +166,21 @@ def _collect_report_data(target: str, model: str, bug: list[str] | None, with_ve
     step("verifying the fixes")
     verify_rows = pipeline.run_verify(target, model_ref, bug, before=repro_results) if with_verify else None
     patch_name, diff = pipeline.stored_diff(check_report)
-    return check_report, repro_results, verify_rows, compose(
-        check_report, repro_results, bug_ids=bug, model=model_ref.spec, verify=verify_rows, diff=diff,
-        patch_name=patch_name, affected=pipeline.affected_from_cache(),
-        ruff=pipeline.ruff_evidence(target) if diff else None,
+    return (
+        check_report,
+        repro_results,
+        verify_rows,
+        compose(
+            check_report,
+            repro_results,
+            bug_ids=bug,
+            model=model_ref.spec,
+            verify=verify_rows,
+            diff=diff,
+            patch_name=patch_name,
+            affected=pipeline.affected_from_cache(),
+            ruff=pipeline.ruff_evidence(target) if diff else None,
+        ),
     )
 
 
@@ -199,8 +209,9 @@ def report(
         raise UsageProblem(f"--out {out} is a folder; pass a file name such as {out / 'issue.md'}")
     target = resolve_python(python)
     err = render.console(stderr=True)
-    *_, data = _collect_report_data(target, model, bug, verify,
-                                   lambda m: err.print(f"[dim]{m}…[/dim]") if err.is_terminal else None)
+    *_, data = _collect_report_data(
+        target, model, bug, verify, lambda m: err.print(f"[dim]{m}…[/dim]") if err.is_terminal else None
+    )
     if not data.bugs:
         err.print("nothing to report: no known liquid-audio bug is present or reproduces here")
         return
@@ -226,7 +237,8 @@ def report(
 @app.command()
 def run(
     out: Annotated[Path, typer.Option(help="Folder for report.md, results.json, reproducers and the diff.")] = Path(
-        "lfmdoctor-run"),
+        "lfmdoctor-run"
+    ),
     model: Annotated[str, typer.Option(help="'fixture' (built-in tiny checkpoint), a hub id or a folder.")] = "fixture",
     bench: Annotated[bool, typer.Option(help="Run the short before/after ASR benchmark.")] = True,
     python: PythonOpt = None,
@@ -276,9 +288,7 @@ def fixture_path(
 
 @app.command()
 def matrix(
-    versions: Annotated[
-        str, typer.Option("--versions", help="'all', or released liquid-audio versions: 1.0.0,1.3.0")
-    ] = "all",
+    versions: Annotated[str, typer.Option("--versions", help="'all', or released liquid-audio versions: 1.0.0,1.3.0")] = "all",
     provision: Annotated[
         bool, typer.Option("--provision", help="Add transformers 4.57 to the overlay of releases that need it.")
     ] = False,
@@ -314,13 +324,14 @@ def bench(
     device: Annotated[str, typer.Option(click_type=click.Choice(["auto", "cpu", "cuda", "mps"]))] = "auto",
     dtype: Annotated[
         str | None,
-        typer.Option(click_type=click.Choice(["float32", "bfloat16"]),
-                     help="Default: bfloat16 on CUDA, float32 elsewhere."),
+        typer.Option(click_type=click.Choice(["float32", "bfloat16"]), help="Default: bfloat16 on CUDA, float32 elsewhere."),
     ] = None,
     strategy: Annotated[
         str,
-        typer.Option(click_type=click.Choice(["none", "callsite", "runtime", "source"]),
-                     help="How the run meets the liquid-audio bugs: none = the seed report's code as written."),
+        typer.Option(
+            click_type=click.Choice(["none", "callsite", "runtime", "source"]),
+            help="How the run meets the liquid-audio bugs: none = the seed report's code as written.",
+        ),
     ] = "callsite",
     runs: Annotated[int, typer.Option(help="Measured runs; figures are medians.")] = 1,
     warmup: Annotated[int, typer.Option(help="Uncounted warm-up runs (on the first clip).")] = 1,
@@ -335,8 +346,17 @@ def bench(
     from lfmdoctor.bench.render import bench_result, progress_bar
 
     config = BenchConfig(
-        audio=list(audio or []), refs=list(ref or []), manifest=manifest, model=model, device=device, dtype=dtype,
-        strategy=strategy, runs=runs, warmup=warmup, chunk_seconds=chunk_seconds, python=resolve_python(python),
+        audio=list(audio or []),
+        refs=list(ref or []),
+        manifest=manifest,
+        model=model,
+        device=device,
+        dtype=dtype,
+        strategy=strategy,
+        runs=runs,
+        warmup=warmup,
+        chunk_seconds=chunk_seconds,
+        python=resolve_python(python),
         baselines=baselines,
     )
     try:
@@ -353,9 +373,7 @@ def bench(
     raise typer.Exit(result.exit_code)
 
 
-YesOpt = Annotated[
-    bool, typer.Option("--yes", "-y", help="Do not ask (never asked when stdin is not a terminal).")
-]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (never asked when stdin is not a terminal).")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")]
 
 
@@ -407,15 +425,13 @@ def patch_status(python: PythonOpt = None, json_out: JsonOpt = False) -> None:
 
 
 @patch_app.command("apply")
-def patch_apply(python: PythonOpt = None, yes: YesOpt = False, dry_run: DryRunOpt = False,
-                json_out: JsonOpt = False) -> None:
+def patch_apply(python: PythonOpt = None, yes: YesOpt = False, dry_run: DryRunOpt = False, json_out: JsonOpt = False) -> None:
     """Patch the liquid_audio that `import liquid_audio` resolves to (backup, atomic, sha256-checked)."""
     _write_source("apply", python, yes, dry_run, json_out)
 
 
 @patch_app.command("revert")
-def patch_revert(python: PythonOpt = None, yes: YesOpt = False, dry_run: DryRunOpt = False,
-                 json_out: JsonOpt = False) -> None:
+def patch_revert(python: PythonOpt = None, yes: YesOpt = False, dry_run: DryRunOpt = False, json_out: JsonOpt = False) -> None:
     """Restore the files lfmdoctor patch apply changed, byte for byte."""
     _write_source("revert", python, yes, dry_run, json_out)
 
@@ -443,12 +459,11 @@ def patch_diff(
 
 @patch_app.command("verify")
 def patch_verify(
-    strategy: Annotated[str, typer.Option(click_type=click.Choice(["callsite", "runtime", "source", "all"]),
-                                          help="Which fix to verify.")] = "all",
+    strategy: Annotated[
+        str, typer.Option(click_type=click.Choice(["callsite", "runtime", "source", "all"]), help="Which fix to verify.")
+    ] = "all",
     bug: Annotated[list[str] | None, typer.Option("--bug", help="Bug id (or case id); repeat.")] = None,
-    model: Annotated[str, typer.Option(help="'fixture' (built-in tiny checkpoint), a hub id or a folder.")] = (
-        "fixture"
-    ),
+    model: Annotated[str, typer.Option(help="'fixture' (built-in tiny checkpoint), a hub id or a folder.")] = ("fixture"),
     simulate: Annotated[
         list[str] | None,
         typer.Option(help="Create a condition: no-cuda (hide GPUs), flash-attn (stub); repeat."),
@@ -475,8 +490,9 @@ def patch_verify(
     except (ModelUnavailable, FixtureError) as exc:
         raise UsageProblem(str(exc)) from None
     try:
-        report = verify_report(target, model_ref, bug_ids=bug, strategies=parse_strategies(strategy),
-                               simulate=simulate or [], timeout=timeout)
+        report = verify_report(
+            target, model_ref, bug_ids=bug, strategies=parse_strategies(strategy), simulate=simulate or [], timeout=timeout
+        )
     except ReproUsageError as exc:
         raise UsageProblem(str(exc)) from None
     if json_out:
@@ -486,8 +502,9 @@ def patch_verify(
     raise typer.Exit(report.exit_code)
 
 
-@app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
-                                       "allow_interspersed_args": False})
+@app.command(
+    "exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}
+)
 def exec_(
     ctx: typer.Context,
     verbose: Annotated[bool, typer.Option("--verbose", help="Say on stderr which fixes went in.")] = False,
@@ -504,8 +521,7 @@ def exec_(
     try:
         env = exec_environment(os.environ, verbose=verbose)
     except OSError as exc:
-        raise UsageProblem(f"cannot write the runtime bootstrap ({exc}); "
-                           "set LFMDOCTOR_CACHE to a writable folder") from None
+        raise UsageProblem(f"cannot write the runtime bootstrap ({exc}); set LFMDOCTOR_CACHE to a writable folder") from None
     sys.stdout.flush()
     sys.stderr.flush()
     if os.name == "posix":

@@ -65,8 +65,9 @@ def _swap_in(staging: Path, out: Path) -> None:
         staging.rename(out)
 
 
-def main_job(python: str, out: Path, *, model: str = "fixture", with_bench: bool = True,
-             console: Console | None = None) -> RunSummary:
+def main_job(
+    python: str, out: Path, *, model: str = "fixture", with_bench: bool = True, console: Console | None = None
+) -> RunSummary:
     from lfmdoctor.diagnose.environment import TargetUnusable
     from lfmdoctor.report.compose import compose
     from lfmdoctor.report.document import render_document
@@ -93,26 +94,47 @@ def main_job(python: str, out: Path, *, model: str = "fixture", with_bench: bool
 
     try:
         try:
-            check = step("check", lambda: pipeline.run_check(python),
-                         lambda r: f"{sum(1 for b in r.bugs if b.present)} known bugs in the installed code")
+            check = step(
+                "check",
+                lambda: pipeline.run_check(python),
+                lambda r: f"{sum(1 for b in r.bugs if b.present)} known bugs in the installed code",
+            )
             model_ref = resolve_model(model, python)
         except TargetUnusable as exc:
             raise RunProblem(f"cannot inspect {python}: {exc}; pass --python with a working interpreter") from None
         except (ModelUnavailable, FixtureError) as exc:
             raise RunProblem(str(exc)) from None
-        repro = step("reproduce", lambda: pipeline.run_repro(python, model_ref, emit_dir=staging / "reproducers"),
-                     lambda r: f"{sum(1 for o in r if o.outcome is Outcome.REPRODUCED)} of {len(r)} cases reproduced")
-        verify = step("verify fixes", lambda: pipeline.run_verify(python, model_ref, before=repro),
-                      lambda r: f"{len(r)} (case, fix) pairs re-run")
+        repro = step(
+            "reproduce",
+            lambda: pipeline.run_repro(python, model_ref, emit_dir=staging / "reproducers"),
+            lambda r: f"{sum(1 for o in r if o.outcome is Outcome.REPRODUCED)} of {len(r)} cases reproduced",
+        )
+        verify = step(
+            "verify fixes",
+            lambda: pipeline.run_verify(python, model_ref, before=repro),
+            lambda r: f"{len(r)} (case, fix) pairs re-run",
+        )
         before = after = None
         if with_bench:
-            before, after, _ = step("benchmark", lambda: pipeline.run_bench_pair(python),
-                                    lambda r: r[2] if r[2] != "ok" else "seed code vs call-site fix")
+            before, after, _ = step(
+                "benchmark",
+                lambda: pipeline.run_bench_pair(python),
+                lambda r: r[2] if r[2] != "ok" else "seed code vs call-site fix",
+            )
         fetcher.join(timeout=max(0.0, 45 - (time.perf_counter() - started)))
         patch_name, diff = pipeline.stored_diff(check)
-        data = compose(check, repro, model=model_ref.spec, verify=verify, diff=diff, patch_name=patch_name,
-                       affected=pipeline.affected_from_cache(), bench_before=before, bench_after=after,
-                       ruff=pipeline.ruff_evidence(python) if diff else None)
+        data = compose(
+            check,
+            repro,
+            model=model_ref.spec,
+            verify=verify,
+            diff=diff,
+            patch_name=patch_name,
+            affected=pipeline.affected_from_cache(),
+            bench_before=before,
+            bench_after=after,
+            ruff=pipeline.ruff_evidence(python) if diff else None,
+        )
         context = Context.from_machine()
         issue = render_document(data, "issue", context)
         pr = render_document(data, "pr", context)
@@ -136,8 +158,11 @@ def main_job(python: str, out: Path, *, model: str = "fixture", with_bench: bool
             if row["before"] == Outcome.REPRODUCED.value and row["after"] == Outcome.NOT_REPRODUCED.value:
                 summary.fixed.setdefault(row["strategy"], []).append(row["id"])
         summary.handoff = handoff(issue.title, issue.body, str(out / "report.body.md"))
-        summary.files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file()
-                               and p.name != MARKER and "tiny-checkpoint" not in p.parts)
+        summary.files = sorted(
+            str(p.relative_to(staging))
+            for p in staging.rglob("*")
+            if p.is_file() and p.name != MARKER and "tiny-checkpoint" not in p.parts
+        )
         _swap_in(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -33,8 +33,9 @@ def run_check(python: str) -> CheckReport:
     return build_report(env, detect_all(Path(location) if location else None))  # type: ignore[arg-type]
 
 
-def run_repro(python: str, model, bug_ids: list[str] | None = None, emit_dir: Path | None = None,
-              timeout: float = 120.0) -> list[ReproOutcome]:
+def run_repro(
+    python: str, model, bug_ids: list[str] | None = None, emit_dir: Path | None = None, timeout: float = 120.0
+) -> list[ReproOutcome]:
     from lfmdoctor.repro.cases import select
     from lfmdoctor.repro.emit import emit_scripts
     from lfmdoctor.repro.engine import run_cases
@@ -88,8 +89,7 @@ def run_bench_pair(python: str) -> tuple[dict | None, dict | None, str]:
     return results[0], results[1], "ok"
 
 
-def run_verify(python: str, model, bug_ids: list[str] | None = None,
-               before: list[ReproOutcome] | None = None) -> list[dict]:
+def run_verify(python: str, model, bug_ids: list[str] | None = None, before: list[ReproOutcome] | None = None) -> list[dict]:
     """Every reproduction re-run with each fix strategy: [{id, bug, strategy, before, after, reason}]."""
     from lfmdoctor.patches.verify import verify_strategies
 
@@ -118,13 +118,20 @@ def ruff_evidence(python: str) -> str:
     import sys
 
     try:
-        done = subprocess.run([sys.executable, "-m", "lfmdoctor.patches.sourcegen", "--check"], capture_output=True,
-                              text=True, timeout=120, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            [sys.executable, "-m", "lfmdoctor.patches.sourcegen", "--check"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"ruff: not run ({exc})"
     if done.returncode == 0:
-        return ("`ruff format --check` and `ruff check` at line length 127 pass on the patched files, and the "
-                "stored diffs regenerate identically (`python -m lfmdoctor.patches.sourcegen --check`)")
+        return (
+            "`ruff format --check` and `ruff check` at line length 127 pass on the patched files, and the "
+            "stored diffs regenerate identically (`python -m lfmdoctor.patches.sourcegen --check`)"
+        )
     tail = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
     return f"ruff: the style check did not pass here ({tail[-1] if tail else done.returncode})"
 

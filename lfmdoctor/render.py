@@ -51,8 +51,9 @@ def check_report(report: CheckReport, out: Console | None = None) -> None:
     if not errors and not warnings:
         out.print("[green]• No issues found.[/green]")
     else:
-        out.print(f"[bold]• Found {len(errors)} problem(s) and {len(warnings)} warning(s) "
-                  f"in {len(report.items)} categories.[/bold]")
+        out.print(
+            f"[bold]• Found {len(errors)} problem(s) and {len(warnings)} warning(s) in {len(report.items)} categories.[/bold]"
+        )
 
 
 OUTCOME_STYLE = {
@@ -74,8 +75,10 @@ def case_list(cases, simulations, out: Console | None = None) -> None:
 
 def repro_report(report, emitted=None, out: Console | None = None) -> None:
     out = out or console()
-    out.print(f"[bold]lfmdoctor repro[/bold]  model {report.model}, {report.python}"
-              + (f", simulate {', '.join(report.simulate)}" if report.simulate else ""))
+    out.print(
+        f"[bold]lfmdoctor repro[/bold]  model {report.model}, {report.python}"
+        + (f", simulate {', '.join(report.simulate)}" if report.simulate else "")
+    )
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(width=1)
     table.add_column(style="bold", no_wrap=True)
@@ -105,5 +108,5 @@ def run_summary(summary, out: Console | None = None) -> None:
         out.print(f"• {strategy} fix makes {len(ids)} of them pass")
     scripts = [f for f in summary.files if f.startswith("reproducers/")]
     others = [f for f in summary.files if not f.startswith("reproducers/")]
-    out.print("• files: " + ", ".join(others + [f"reproducers/ ({len(scripts)} files)"]))
+    out.print("• files: " + ", ".join([*others, f"reproducers/ ({len(scripts)} files)"]))
     out.print(f"• {summary.handoff}", soft_wrap=True)

@@ -148,6 +148,4 @@ def strategy_environment(strategy: str, python: str) -> Mapping[str, str]:
             return {"PYTHONPATH": str(source_overlay(package_dir, version))}
     except OSError as exc:
         raise LookupError(f"cannot prepare it in {_cache()} ({exc})") from None
-    raise LookupError(
-        f"no environment for strategy {strategy!r}; lfmdoctor.patches provides runtime and source"
-    )
+    raise LookupError(f"no environment for strategy {strategy!r}; lfmdoctor.patches provides runtime and source")

@@ -84,9 +84,9 @@ def load_model(repo_or_path: Any, device: str | None = None, dtype: Any = None, 
     ``dtype`` may be a torch dtype or its name ("float32", "bfloat16", "float16"); None keeps
     liquid-audio's default (bfloat16).
     """
-    from liquid_audio import LFM2AudioModel
-
     import contextlib
+
+    from liquid_audio import LFM2AudioModel
 
     source = _source(repo_or_path)
     target = pick_device(device)
@@ -147,8 +147,7 @@ def to_chat_audio(wave: Any, sample_rate: int, *, target_rate: int | None = None
 
     if tensor.ndim == 0 or tensor.ndim > 2:
         raise ValueError(
-            f"audio must be 1-D (samples) or 2-D (channels x samples or samples x channels), "
-            f"got shape {tuple(tensor.shape)}"
+            f"audio must be 1-D (samples) or 2-D (channels x samples or samples x channels), got shape {tuple(tensor.shape)}"
         )
     if tensor.numel() == 0:
         raise ValueError(f"audio is empty (shape {tuple(tensor.shape)})")

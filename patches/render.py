@@ -72,8 +72,12 @@ def verify_report(report: VerifyReport, out: Console | None = None) -> None:
 
 
 # (mark, word, style) for a cell; before cells use the repro words
-_BEFORE = {"reproduced": ("✗", "reproduced"), "not_reproduced": ("✓", "works"), "skipped": ("-", "skipped"),
-           "error": ("!", "error")}
+_BEFORE = {
+    "reproduced": ("✗", "reproduced"),
+    "not_reproduced": ("✓", "works"),
+    "skipped": ("-", "skipped"),
+    "error": ("!", "error"),
+}
 
 
 def _cell(before: str, after: str | None) -> Text:

@@ -43,9 +43,7 @@ VERBOSE_ENV = "LFMDOCTOR_RUNTIME_VERBOSE"
 # "if <condition>:" followed by the line that selects flash_attention_2
 _FLASH_BRANCH = re.compile(r"if ([^\n]*):[ \t]*\n[^\n]*\"flash_attention_2\"")
 # False while LFM2AudioModel.from_pretrained loads onto a device or dtype flash attention cannot serve.
-_FLASH_ALLOWED: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "lfmdoctor_flash_attn_allowed", default=True
-)
+_FLASH_ALLOWED: contextvars.ContextVar[bool] = contextvars.ContextVar("lfmdoctor_flash_attn_allowed", default=True)
 
 
 class RuntimePatchWarning(UserWarning):
@@ -197,17 +195,13 @@ def _fix_model_loading(model_module: Any, installed: list) -> dict[str, str]:
     report["train-mode"] = PATCHED if fix_train else "not needed: from_pretrained already calls .eval()"
     branch = _FLASH_BRANCH.search(text)
     condition = branch.group(1).strip() if branch else ""
-    fix_flash = condition == 'module_exists("flash_attn")' and callable(
-        vars(model_module).get("module_exists")
-    )
+    fix_flash = condition == 'module_exists("flash_attn")' and callable(vars(model_module).get("module_exists"))
     if fix_flash:
         report["flash-attn"] = PATCHED
     elif "flash_attention_2" not in text or "cuda" in condition:
         report["flash-attn"] = "not needed: from_pretrained picks flash_attention_2 only on CUDA, if at all"
     else:
-        report["flash-attn"] = _warn(
-            "LFM2AudioModel.from_pretrained chooses flash_attention_2 in an unknown way"
-        )
+        report["flash-attn"] = _warn("LFM2AudioModel.from_pretrained chooses flash_attention_2 in an unknown way")
     if fix_device or fix_train or fix_flash:
         wrapper = _model_from_pretrained(func, fix_device, fix_train, fix_flash)
         _swap(cls, "from_pretrained", classmethod(wrapper), installed)
@@ -291,12 +285,7 @@ def _converting_add_audio(func: Any) -> Any:
     def add_audio(self: Any, wave: Any, sampling_rate: Any, *args: Any, **kwargs: Any) -> Any:
         import torch
 
-        ready = (
-            isinstance(wave, torch.Tensor)
-            and wave.ndim == 2
-            and wave.shape[0] == 1
-            and wave.is_floating_point()
-        )
+        ready = isinstance(wave, torch.Tensor) and wave.ndim == 2 and wave.shape[0] == 1 and wave.is_floating_point()
         if not ready:  # a (1, n) float tensor goes through untouched, on whatever device it is
             try:
                 sampling_rate = operator.index(sampling_rate)
@@ -396,9 +385,7 @@ def _fix_local_path(utils_module: Any, installed: list) -> str:
 
     # processor.py and model/lfm2_audio.py bound the function at import: replace it there too
     for name, module in list(sys.modules.items()):
-        if (name == PACKAGE or name.startswith(PACKAGE + ".")) and vars(module).get(
-            "get_model_dir"
-        ) is original:
+        if (name == PACKAGE or name.startswith(PACKAGE + ".")) and vars(module).get("get_model_dir") is original:
             _swap(module, "get_model_dir", get_model_dir, installed)
     return PATCHED
 
@@ -516,9 +503,7 @@ def _apply_loaded(installed: list) -> dict[str, str]:
     report["processor-device"] = _run(_fix_processor_device, processor_module, installed)
     loading = _run(_fix_model_loading, model_module, installed)
     report.update(
-        loading
-        if isinstance(loading, dict)
-        else dict.fromkeys(("model-device", "train-mode", "flash-attn"), loading)
+        loading if isinstance(loading, dict) else dict.fromkeys(("model-device", "train-mode", "flash-attn"), loading)
     )
     report["audio-format"] = _run(_fix_audio_format, processor_module, installed)
     report["detokenizer-device"] = _run(_fix_detokenizer_device, processor_module, installed)

@@ -41,9 +41,7 @@ def locate(python: str) -> tuple[Path, str | None]:
     facts = check_import(python, [], import_it=False, timeout=120)
     if facts.location is None:
         why = facts.error or "no liquid_audio package on its path"
-        raise NoPackage(
-            f"{python} cannot import liquid_audio ({why}); install liquid-audio there or pass --python"
-        )
+        raise NoPackage(f"{python} cannot import liquid_audio ({why}); install liquid-audio there or pass --python")
     return Path(facts.location), facts.liquid_audio
 
 
@@ -65,9 +63,7 @@ class Plan:
     detail: str
     current: dict[str, bytes] = field(default_factory=dict)  # package path -> bytes on disk
 
-    def result(
-        self, action: str, outcome: str, detail: str | None = None, backup: Path | None = None
-    ) -> PatchResult:
+    def result(self, action: str, outcome: str, detail: str | None = None, backup: Path | None = None) -> PatchResult:
         from lfmdoctor.diagnose.detectors import detect_all
 
         return PatchResult(
@@ -113,10 +109,7 @@ def _states(patch: StoredPatch, current: dict[str, bytes]) -> dict[str, str]:
 
 
 def _files(patch: StoredPatch, states: dict[str, str], current: dict[str, bytes]) -> list[PatchFile]:
-    return [
-        PatchFile(path, states[path], sha256(current[path]) if path in current else None)
-        for path in patch.paths
-    ]
+    return [PatchFile(path, states[path], sha256(current[path]) if path in current else None) for path in patch.paths]
 
 
 def _body(patch: StoredPatch) -> str:
@@ -325,9 +318,7 @@ def _original_bytes(file: Path, data: bytes, patch: StoredPatch, path: str) -> b
         return kept.read_bytes()
     restored = apply(data.decode("utf-8"), patch.diffs[path], reverse=True).encode("utf-8")
     if sha256(restored) != wanted:
-        raise SourcePatchError(
-            f"cannot restore {file}: neither a backup nor undoing the diff gives the original"
-        )
+        raise SourcePatchError(f"cannot restore {file}: neither a backup nor undoing the diff gives the original")
     return restored
 
 

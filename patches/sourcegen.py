@@ -241,9 +241,7 @@ def apply_edits(package: Path, release: str) -> dict[str, list[str]]:
         text = path.read_text()
         count = text.count(edit.old)
         if count != 1:
-            raise GenerationError(
-                f"{release}: {edit.bug} edit matches {count} times in {edit.path}: {edit.old!r}"
-            )
+            raise GenerationError(f"{release}: {edit.bug} edit matches {count} times in {edit.path}: {edit.old!r}")
         path.write_text(text.replace(edit.old, edit.new))
         touched.setdefault(edit.path, [])
         if edit.bug not in touched[edit.path]:
@@ -280,9 +278,7 @@ def _ruff_findings(ruff: str, files: list[Path]) -> list[str]:
         check=False,
     )
     # "path:line:col: CODE message" -> "CODE message" so that moved lines compare equal
-    return sorted(
-        line.split(": ", 1)[1] for line in done.stdout.splitlines() if ": " in line and line[0] != " "
-    )
+    return sorted(line.split(": ", 1)[1] for line in done.stdout.splitlines() if ": " in line and line[0] != " ")
 
 
 def check_style(ruff: str, originals: list[Path], edited: list[Path]) -> None:

@@ -59,11 +59,7 @@ def verify_strategies(
     for case in cases:
         for strategy in strategies:
             after = next(o for o in outcomes[strategy] if o.id == case.id)
-            results.append(
-                VerifyResult(
-                    case.id, case.bug, strategy, before[case.id].outcome, after.outcome, after.reason
-                )
-            )
+            results.append(VerifyResult(case.id, case.bug, strategy, before[case.id].outcome, after.outcome, after.reason))
     return results
 
 
@@ -76,7 +72,5 @@ def verify_report(
     simulate: Sequence[str] = (),
     timeout: float = 120.0,
 ) -> VerifyReport:
-    results = verify_strategies(
-        python, model, bug_ids=bug_ids, strategies=strategies, simulate=simulate, timeout=timeout
-    )
+    results = verify_strategies(python, model, bug_ids=bug_ids, strategies=strategies, simulate=simulate, timeout=timeout)
     return VerifyReport(model.spec, python, list(simulate), list(strategies), results)

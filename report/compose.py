@@ -84,8 +84,11 @@ def _case_evidence(case: Case, outcome: ReproOutcome | None, verify: list[dict])
     real = ModelRef(REAL_MODEL, Path("."), hub_id=REAL_MODEL)
     exc = None
     if outcome and outcome.exception:
-        exc = f"{outcome.exception.type}: {outcome.exception.message}" if outcome.exception.message \
+        exc = (
+            f"{outcome.exception.type}: {outcome.exception.message}"
+            if outcome.exception.message
             else f"{outcome.exception.type} (empty message)"
+        )
     rows = [VerifyRow(v["strategy"], v["before"], v["after"]) for v in verify if v["id"] == case.id]
     return CaseEvidence(
         id=case.id,
@@ -94,9 +97,11 @@ def _case_evidence(case: Case, outcome: ReproOutcome | None, verify: list[dict])
         outcome=outcome.outcome.value if outcome else "not run",
         exception=exc,
         reason=outcome.reason if outcome else "not run",
-        traceback=trim_traceback(outcome.traceback, {f"<repro {case.id} trigger>": case.trigger,
-                                                     f"<repro {case.id} setup>": case.setup})
-        if outcome and outcome.traceback else None,
+        traceback=trim_traceback(
+            outcome.traceback, {f"<repro {case.id} trigger>": case.trigger, f"<repro {case.id} setup>": case.setup}
+        )
+        if outcome and outcome.traceback
+        else None,
         where=outcome.frames[-1] if outcome and outcome.frames else None,
         script=render_script(case, real),
         verify=rows,
@@ -135,17 +140,24 @@ def compose(
         bug = get_bug(bug_id)
         finding = findings.get(bug_id)
         cases = [c for c in CASES if c.bug == bug_id]
-        sections.append(BugSection(
-            id=bug.id, title=bug.title, trigger=bug.trigger, symptom=bug.symptom, root_cause=bug.root_cause,
-            workaround=bug.workaround, fix=bug.fix,
-            present=finding.present if finding else None,
-            evidence=finding.evidence if finding else None,
-            upstream_location=_upstream_location(bug, finding),
-            affected_releases=(affected or {}).get(bug_id),
-            upstream_refs=list(bug.upstream_refs),
-            diff=_diff_for(bug, finding, diff, package_dir),
-            cases=[_case_evidence(c, outcomes.get(c.id), verify or []) for c in cases],
-        ))
+        sections.append(
+            BugSection(
+                id=bug.id,
+                title=bug.title,
+                trigger=bug.trigger,
+                symptom=bug.symptom,
+                root_cause=bug.root_cause,
+                workaround=bug.workaround,
+                fix=bug.fix,
+                present=finding.present if finding else None,
+                evidence=finding.evidence if finding else None,
+                upstream_location=_upstream_location(bug, finding),
+                affected_releases=(affected or {}).get(bug_id),
+                upstream_refs=list(bug.upstream_refs),
+                diff=_diff_for(bug, finding, diff, package_dir),
+                cases=[_case_evidence(c, outcomes.get(c.id), verify or []) for c in cases],
+            )
+        )
     return ReportData(
         tool_version=__version__,
         liquid_audio_version=check.environment.liquid_audio.version,

@@ -24,5 +24,7 @@ def handoff(title: str, body: str, body_file: str | None, repo: str = REPO) -> s
         return f"open this prefilled issue: {url}"
     target = shlex.quote(body_file) if body_file else "BODY.md"
     hint = "" if body_file else " (write the body there first with --out)"
-    return (f"the report is too long for a prefilled URL ({len(url)} characters); file it with: "
-            f"gh issue create --repo {repo} --title {shlex.quote(title)} --body-file {target}{hint}")
+    return (
+        f"the report is too long for a prefilled URL ({len(url)} characters); file it with: "
+        f"gh issue create --repo {repo} --title {shlex.quote(title)} --body-file {target}{hint}"
+    )

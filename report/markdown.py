@@ -40,8 +40,12 @@ def environment_table(env: EnvironmentFacts) -> str:
         ("liquid-audio", pkg.get("liquid-audio") or "not installed"),
         ("OS", f"{env.os} ({env.arch})"),
         ("Python", env.python),
-        ("torch", f"{env.torch.version} ({env.torch.flavour})" if env.torch.version else
-         f"does not import: {env.torch.import_error}"),
+        (
+            "torch",
+            f"{env.torch.version} ({env.torch.flavour})"
+            if env.torch.version
+            else f"does not import: {env.torch.import_error}",
+        ),
         ("CUDA", _cuda(env)),
         ("MPS", f"built: {env.torch.mps_built}, available: {env.torch.mps_available}"),
         ("torchaudio", f"{env.torchaudio.version} ({'imports' if env.torchaudio.imports else 'does not import'})"),
@@ -64,8 +68,14 @@ def _evidence_table(bug: BugSection) -> str:
         before = case.verify[0].before if case.verify else case.outcome
         rows.append(f"| `{case.id}` | {before} | " + " | ".join(after.get(s, "–") for s in strategies) + " |")
     head = "| case | without a fix | " + " | ".join(f"with the {s} fix" for s in strategies) + " |"
-    return ("Every reproduction re-run with each fix active (`lfmdoctor patch verify`):\n\n"
-            + head + "\n|---|---|" + "---|" * len(strategies) + "\n" + "\n".join(rows))
+    return (
+        "Every reproduction re-run with each fix active (`lfmdoctor patch verify`):\n\n"
+        + head
+        + "\n|---|---|"
+        + "---|" * len(strategies)
+        + "\n"
+        + "\n".join(rows)
+    )
 
 
 def _bench_lines(data: ReportData) -> str:
@@ -75,31 +85,44 @@ def _bench_lines(data: ReportData) -> str:
     lines = []
     if before and before.get("failure"):
         failure = before["failure"]
-        lines.append(f"- ASR as the seed report wrote it (`lfmdoctor bench --strategy none`): stopped by "
-                     f"`{failure.get('bug_id') or 'an unknown error'}` ({failure['error_type']} at "
-                     f"{failure.get('where') or 'unknown'})")
+        lines.append(
+            f"- ASR as the seed report wrote it (`lfmdoctor bench --strategy none`): stopped by "
+            f"`{failure.get('bug_id') or 'an unknown error'}` ({failure['error_type']} at "
+            f"{failure.get('where') or 'unknown'})"
+        )
     if after and after.get("summary"):
         s = after["summary"]
         fig = []
-        for key, label in (("rtf", "RTF"), ("rtfx", "RTFx"), ("latency_s", "latency s"),
-                           ("first_token_s", "first token s"), ("tokens_per_s", "tokens/s"),
-                           ("peak_mem_mb", "peak RSS MB")):
+        for key, label in (
+            ("rtf", "RTF"),
+            ("rtfx", "RTFx"),
+            ("latency_s", "latency s"),
+            ("first_token_s", "first token s"),
+            ("tokens_per_s", "tokens/s"),
+            ("peak_mem_mb", "peak RSS MB"),
+        ):
             if s.get(key) is not None:
                 fig.append(f"{label} {s[key]:.3g}")
-        lines.append(f"- Same inputs with the call-site fix (`--strategy {s.get('strategy', 'callsite')}`): runs; "
-                     f"{', '.join(fig)} on {s.get('device')} / {s.get('dtype')} "
-                     f"({s.get('clips')} clips, {s.get('audio_s', 0):.1f} s of audio)")
+        lines.append(
+            f"- Same inputs with the call-site fix (`--strategy {s.get('strategy', 'callsite')}`): runs; "
+            f"{', '.join(fig)} on {s.get('device')} / {s.get('dtype')} "
+            f"({s.get('clips')} clips, {s.get('audio_s', 0):.1f} s of audio)"
+        )
         if data.model == "fixture":
-            lines.append("- WER/CER are not meaningful here: the run used lfmdoctor's randomly initialised tiny "
-                         "checkpoint (the real weights were not available on this machine).")
+            lines.append(
+                "- WER/CER are not meaningful here: the run used lfmdoctor's randomly initialised tiny "
+                "checkpoint (the real weights were not available on this machine)."
+            )
     return "\n".join(lines)
 
 
 def _case_block(case: CaseEvidence, level: str) -> str:
-    parts = [f"{level} Reproducer: {case.summary}",
-             "Self-contained; run it with the real model (`python repro.py`, or pass a local folder). "
-             "Verified here on a 5 MB random checkpoint with the LFM2.5-Audio-1.5B layout, built by lfmdoctor.",
-             _fence(case.script, "python")]
+    parts = [
+        f"{level} Reproducer: {case.summary}",
+        "Self-contained; run it with the real model (`python repro.py`, or pass a local folder). "
+        "Verified here on a 5 MB random checkpoint with the LFM2.5-Audio-1.5B layout, built by lfmdoctor.",
+        _fence(case.script, "python"),
+    ]
     if case.traceback:
         parts += [f"{level} Actual", _fence(case.traceback, "pytb")]
     elif case.exception:
@@ -129,8 +152,7 @@ def bug_body(bug: BugSection, data: ReportData, level: str = "###", environment:
         parts.append(f"Other inputs that fail the same way:\n\n{listing}")
     parts += [
         f"{level} Root cause",
-        f"`{bug.upstream_location}`" + (f" (installed: `liquid_audio/{where}`)" if where else "")
-        + f": {bug.root_cause}.",
+        f"`{bug.upstream_location}`" + (f" (installed: `liquid_audio/{where}`)" if where else "") + f": {bug.root_cause}.",
     ]
     if bug.affected_releases:
         parts += [f"{level} Affected releases", bug.affected_releases]
@@ -154,8 +176,10 @@ def issue_title(data: ReportData) -> str:
 
 
 def _footer(data: ReportData) -> str:
-    return (f"<sub>Generated by lfmdoctor {data.tool_version} (`lfmdoctor report`): environment from "
-            "`lfmdoctor check`, reproductions run in isolated processes against the installed liquid-audio.</sub>")
+    return (
+        f"<sub>Generated by lfmdoctor {data.tool_version} (`lfmdoctor report`): environment from "
+        "`lfmdoctor check`, reproductions run in isolated processes against the installed liquid-audio.</sub>"
+    )
 
 
 def issue_body(data: ReportData) -> str:
@@ -194,19 +218,32 @@ def pr_body(data: ReportData) -> str:
             for row in case.verify:
                 if row.strategy == "source":
                     rows.append(f"| `{case.id}` | {row.before} | {row.after} |")
-    testing = [f"- {data.ruff}" if data.ruff else "- ruff: not run",
-               "- Each bug's reproducer, before → after this change, on CPU (`lfmdoctor patch verify --strategy source`):"]
+    testing = [
+        f"- {data.ruff}" if data.ruff else "- ruff: not run",
+        "- Each bug's reproducer, before → after this change, on CPU (`lfmdoctor patch verify --strategy source`):",
+    ]
     if rows:
         testing.append("\n| case | before | after |\n|---|---|---|\n" + "\n".join(rows) + "\n")
-    testing.append("- CUDA behaviour is unchanged by construction: `device=None` resolves to `cuda` first whenever "
-                   "`torch.cuda.is_available()`, the code path CUDA users run today"
-                   + (" (checked on " + ", ".join(data.environment.torch.cuda_devices) + ")."
-                      if data.environment.torch.cuda_available else "; not re-run on a GPU for this PR."))
-    parts = ["Fixes #<issue>", "## Motivation",
-             "liquid-audio cannot be used from PyTorch on machines without CUDA, and rejects common audio inputs:\n\n"
-             + motivation,
-             "## Changes", changes, "## Testing", "\n".join(testing),
-             "### Environment", environment_table(data.environment)]
+    testing.append(
+        "- CUDA behaviour is unchanged by construction: `device=None` resolves to `cuda` first whenever "
+        "`torch.cuda.is_available()`, the code path CUDA users run today"
+        + (
+            " (checked on " + ", ".join(data.environment.torch.cuda_devices) + ")."
+            if data.environment.torch.cuda_available
+            else "; not re-run on a GPU for this PR."
+        )
+    )
+    parts = [
+        "Fixes #<issue>",
+        "## Motivation",
+        "liquid-audio cannot be used from PyTorch on machines without CUDA, and rejects common audio inputs:\n\n" + motivation,
+        "## Changes",
+        changes,
+        "## Testing",
+        "\n".join(testing),
+        "### Environment",
+        environment_table(data.environment),
+    ]
     if data.full_diff:
         parts.append(_details(f"Full diff ({data.patch_name or 'patch'})", _fence(data.full_diff, "diff")))
     return "\n\n".join(parts) + "\n\n---\n" + _footer(data) + "\n"

@@ -11,12 +11,38 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # Environment variables whose values may appear in a report as they are.
-ALLOWED_ENV = frozenset({
-    "CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "PYTORCH_ENABLE_MPS_FALLBACK", "PYTORCH_CUDA_ALLOC_CONF",
-    "PYTORCH_NVML_BASED_CUDA_CHECK", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS", "LANG", "LC_ALL", "TERM", "SHELL", "PYTHONHASHSEED", "CI", "TZ", "PWD", "OLDPWD",
-    "HOME", "USER", "LOGNAME", "PATH", "PYTHONPATH", "VIRTUAL_ENV", "_", "SHLVL", "COLUMNS", "LINES",
-})
+ALLOWED_ENV = frozenset(
+    {
+        "CUDA_VISIBLE_DEVICES",
+        "HIP_VISIBLE_DEVICES",
+        "PYTORCH_ENABLE_MPS_FALLBACK",
+        "PYTORCH_CUDA_ALLOC_CONF",
+        "PYTORCH_NVML_BASED_CUDA_CHECK",
+        "HF_HUB_OFFLINE",
+        "TRANSFORMERS_OFFLINE",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "LANG",
+        "LC_ALL",
+        "TERM",
+        "SHELL",
+        "PYTHONHASHSEED",
+        "CI",
+        "TZ",
+        "PWD",
+        "OLDPWD",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "PATH",
+        "PYTHONPATH",
+        "VIRTUAL_ENV",
+        "_",
+        "SHLVL",
+        "COLUMNS",
+        "LINES",
+    }
+)
 NEVER_A_NAME = frozenset({"root", "user", "admin", "runner", "ubuntu", "debian", "localhost", "python", "main"})
 MIN_SECRET_LENGTH = 6
 
@@ -65,8 +91,10 @@ class Redacted:
         if not self.total:
             return "_lfmdoctor found nothing to redact in this report._"
         kinds = ", ".join(f"{kind} ×{n}" for kind, n in sorted(self.counts.items()))
-        return (f"_lfmdoctor redacted {self.total} item{'s' if self.total != 1 else ''} from this report "
-                f"({kinds}); check it before posting._")
+        return (
+            f"_lfmdoctor redacted {self.total} item{'s' if self.total != 1 else ''} from this report "
+            f"({kinds}); check it before posting._"
+        )
 
 
 def redact(text: str, context: Context) -> Redacted:
@@ -81,8 +109,11 @@ def redact(text: str, context: Context) -> Redacted:
     for kind, pattern in TOKEN_PATTERNS.items():
         sub(pattern, f"<{kind.replace(' ', '-')}>", kind)
     secrets = sorted(
-        ((name, value) for name, value in context.env.items()
-         if name not in ALLOWED_ENV and len(value) >= MIN_SECRET_LENGTH and not value.isdigit()),
+        (
+            (name, value)
+            for name, value in context.env.items()
+            if name not in ALLOWED_ENV and len(value) >= MIN_SECRET_LENGTH and not value.isdigit()
+        ),
         key=lambda item: -len(item[1]),
     )
     for name, value in secrets:

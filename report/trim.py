@@ -61,7 +61,7 @@ def trim_traceback(text: str, sources: dict[str, str] | None = None) -> str:
 
 def _short(path: str) -> str:
     if "liquid_audio/" in path:
-        return "…/" + path[path.index("liquid_audio/"):]
+        return "…/" + path[path.index("liquid_audio/") :]
     if path.startswith("<repro"):
         return "reproducer"
     return path

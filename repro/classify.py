@@ -47,8 +47,9 @@ def _matches(case: Case, exc: dict, frames: list[str]) -> str | None:
             return f"expected an empty message, got {_first_line(message)!r}"
     elif not re.search(expect.message, message):
         return f"message {_first_line(message)!r} does not match /{expect.message}/"
-    if expect.frame is not None and not any(f.split(":")[0] == f"liquid_audio/{expect.frame}" or
-                                            f.startswith(f"liquid_audio/{expect.frame}") for f in frames):
+    if expect.frame is not None and not any(
+        f.split(":")[0] == f"liquid_audio/{expect.frame}" or f.startswith(f"liquid_audio/{expect.frame}") for f in frames
+    ):
         return f"no frame in liquid_audio/{expect.frame}"
     return None
 

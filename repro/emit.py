@@ -116,4 +116,3 @@ def _write_atomic(path: Path, text: str) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
-

@@ -19,8 +19,16 @@ WORKER = Path(__file__).with_name("worker.py")
 STRATEGIES = ("callsite", "runtime", "source")
 # Names the call-site variants of the cases use; the helpers are loaded by path, so the target
 # interpreter needs no lfmdoctor.
-CALLSITE_NAMES = ("load_processor", "load_model", "load_detokenizer", "to_chat_audio", "drop_end_of_audio",
-                  "chat_state", "without_flash_attn", "pick_device")
+CALLSITE_NAMES = (
+    "load_processor",
+    "load_model",
+    "load_detokenizer",
+    "to_chat_audio",
+    "drop_end_of_audio",
+    "chat_state",
+    "without_flash_attn",
+    "pick_device",
+)
 CALLSITE_PRELUDE = """\
 import importlib.util as _util
 _spec = _util.spec_from_file_location("lfmdoctor_callsite", {path!r})
@@ -60,8 +68,9 @@ def _code(case: Case, callsite: bool) -> tuple[str, str]:
     return setup, case.trigger if case.callsite_trigger is None else case.callsite_trigger
 
 
-def build_job(cases: Sequence[Case], model: ModelRef, simulate: Sequence[str], timeout: float,
-              strategy: str | None = None) -> dict:
+def build_job(
+    cases: Sequence[Case], model: ModelRef, simulate: Sequence[str], timeout: float, strategy: str | None = None
+) -> dict:
     for name in simulate:
         if name not in SIMULATIONS:
             raise ReproUsageError(f"unknown --simulate {name!r}; choose from {', '.join(SIMULATIONS)}")
@@ -69,11 +78,16 @@ def build_job(cases: Sequence[Case], model: ModelRef, simulate: Sequence[str], t
         raise ReproUsageError(f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
     callsite = strategy == "callsite"
     worker_cases = [
-        dataclasses.asdict(WorkerCase(
-            id=c.id, setup=_code(c, callsite)[0], trigger=_code(c, callsite)[1], needs=list(c.needs),
-            requires=[r for r in c.requires if not (r == "flash_attn" and "flash-attn" in simulate)],
-            stub_flash_attn=c.bug == "flash-attn" and "flash-attn" in simulate,
-        ))
+        dataclasses.asdict(
+            WorkerCase(
+                id=c.id,
+                setup=_code(c, callsite)[0],
+                trigger=_code(c, callsite)[1],
+                needs=list(c.needs),
+                requires=[r for r in c.requires if not (r == "flash_attn" and "flash-attn" in simulate)],
+                stub_flash_attn=c.bug == "flash-attn" and "flash-attn" in simulate,
+            )
+        )
         for c in cases
     ]
     job = {
@@ -149,8 +163,13 @@ def run_cases(
     started = time.perf_counter()
     try:
         done = subprocess.run(
-            [python, str(WORKER)], input=json.dumps(job), capture_output=True, text=True, check=False,
-            timeout=overall, env=worker_env(simulate, extra_pythonpath, env),
+            [python, str(WORKER)],
+            input=json.dumps(job),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=overall,
+            env=worker_env(simulate, extra_pythonpath, env),
         )
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")

@@ -47,8 +47,15 @@ def builder_argv(python: str, out: Path, seed: int, detokenizer: bool, mimi: boo
     return argv
 
 
-def build_into(out: Path, *, python: str | None = None, seed: int = DEFAULT_SEED,
-               detokenizer: bool = False, mimi: bool = False, timeout: float = 600) -> Path:
+def build_into(
+    out: Path,
+    *,
+    python: str | None = None,
+    seed: int = DEFAULT_SEED,
+    detokenizer: bool = False,
+    mimi: bool = False,
+    timeout: float = 600,
+) -> Path:
     """Build into ``out`` (must not exist or be empty), atomically."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -60,7 +67,7 @@ def build_into(out: Path, *, python: str | None = None, seed: int = DEFAULT_SEED
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            raise FixtureError(f"building the tiny checkpoint took over {timeout:g} s; retry with a larger --timeout") from None
+            raise FixtureError(f"building the tiny checkpoint took over {timeout:g} s; retry on a less busy machine") from None
         if done.returncode != 0:
             lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
             last = lines[-1] if lines else f"exit code {done.returncode}"
@@ -76,8 +83,9 @@ def build_into(out: Path, *, python: str | None = None, seed: int = DEFAULT_SEED
     return out
 
 
-def ensure_fixture(*, python: str | None = None, seed: int = DEFAULT_SEED,
-                   detokenizer: bool = False, mimi: bool = False) -> Path:
+def ensure_fixture(
+    *, python: str | None = None, seed: int = DEFAULT_SEED, detokenizer: bool = False, mimi: bool = False
+) -> Path:
     """Return the cached checkpoint for these options, building it on first use."""
     target = cache_root() / "fixtures" / fixture_key(seed, detokenizer, mimi)
     if (target / "model.safetensors").is_file():

@@ -36,16 +36,20 @@ class ModelRef:
 def check_folder(folder: Path, spec: str) -> Path:
     config_path = folder / "config.json"
     if not config_path.is_file():
-        raise ModelUnavailable(f"{spec} is not a liquid-audio model folder (no config.json); pass the folder "
-                               "that holds config.json and model.safetensors")
+        raise ModelUnavailable(
+            f"{spec} is not a liquid-audio model folder (no config.json); pass the folder "
+            "that holds config.json and model.safetensors"
+        )
     try:
         config = json.loads(config_path.read_text())
     except (OSError, ValueError) as exc:
         raise ModelUnavailable(f"{config_path} is not valid JSON ({exc}); re-download the model") from None
     missing = [key for key in REQUIRED_KEYS if key not in config]
     if missing:
-        raise ModelUnavailable(f"{spec} is not an LFM2-Audio checkpoint (config.json lacks {', '.join(missing)}); "
-                               "pass an LFM2-Audio / LFM2.5-Audio folder")
+        raise ModelUnavailable(
+            f"{spec} is not an LFM2-Audio checkpoint (config.json lacks {', '.join(missing)}); "
+            "pass an LFM2-Audio / LFM2.5-Audio folder"
+        )
     if not any(folder.glob("model*.safetensors")):
         raise ModelUnavailable(f"{spec} has no model.safetensors; the download is incomplete, fetch it again")
     return folder

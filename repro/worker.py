@@ -32,9 +32,7 @@ def exception_record(exc):
         "type": type(exc).__name__,
         "mro": [cls.__name__ for cls in type(exc).__mro__],
         "message": str(exc),
-        "frames": [
-            {"file": f.filename, "line": f.lineno, "func": f.name} for f in traceback.extract_tb(exc.__traceback__)
-        ],
+        "frames": [{"file": f.filename, "line": f.lineno, "func": f.name} for f in traceback.extract_tb(exc.__traceback__)],
         "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
     }
 
@@ -181,8 +179,15 @@ def run_forked(job, cases, stub_dir, parallel):
     emit({"kind": "facts", **(facts or {})})
     if facts is None or "cuda_available" not in facts:
         for case in cases:
-            emit({"kind": "case", "id": case["id"], "status": "setup_error",
-                  "exception": (facts or {}).get("exception"), "detail": "the machine probe failed"})
+            emit(
+                {
+                    "kind": "case",
+                    "id": case["id"],
+                    "status": "setup_error",
+                    "exception": (facts or {}).get("exception"),
+                    "detail": "the machine probe failed",
+                }
+            )
         return
     resource_errors = {}
     todo = []
@@ -198,8 +203,15 @@ def run_forked(job, cases, stub_dir, parallel):
                     resource_errors[need] = error
         failed = [n for n in case["needs"] if n in resource_errors]
         if failed:
-            emit({"kind": "case", "id": case["id"], "status": "setup_error",
-                  "exception": resource_errors[failed[0]], "duration_s": 0.0})
+            emit(
+                {
+                    "kind": "case",
+                    "id": case["id"],
+                    "status": "setup_error",
+                    "exception": resource_errors[failed[0]],
+                    "duration_s": 0.0,
+                }
+            )
             continue
         todo.append(case)
     if facts.get("bad_fork"):
@@ -219,24 +231,38 @@ def run_forked(job, cases, stub_dir, parallel):
         emit({"kind": "case", "id": case["id"], **result})
 
 
+def spawn_one(job, case, stub_dir):
+    """Run one case in a fresh interpreter; return its JSON lines (a case line always among them)."""
+    single = dict(job, mode="inline", cases=[case], stub_dir=stub_dir)
+    try:
+        done = subprocess.run(
+            [sys.executable, __file__], input=json.dumps(single), capture_output=True, text=True, timeout=job["timeout"] + 30
+        )
+    except subprocess.TimeoutExpired:
+        return [{"kind": "case", "id": case["id"], "status": "timeout", "duration_s": job["timeout"]}]
+    lines = [json.loads(x) for x in done.stdout.splitlines() if x.startswith("{")]
+    if not any(line["kind"] == "case" for line in lines):
+        tail = [x for x in done.stderr.splitlines() if x.strip()]
+        lines.append(
+            {
+                "kind": "case",
+                "id": case["id"],
+                "status": "crashed",
+                "detail": f"case process died: {tail[-1] if tail else done.returncode}",
+            }
+        )
+    return lines
+
+
 def run_spawned(job, cases, stub_dir, with_facts=True):
-    """One fresh interpreter per case: slower, but safe where fork is not."""
-    single = dict(job, mode="inline")
-    for case in cases:
-        try:
-            done = subprocess.run(
-                [sys.executable, __file__], input=json.dumps(dict(single, cases=[case], stub_dir=stub_dir)),
-                capture_output=True, text=True, timeout=job["timeout"] + 30,
-            )
-            lines = [json.loads(x) for x in done.stdout.splitlines() if x.startswith("{")]
-        except subprocess.TimeoutExpired:
-            lines = [{"kind": "case", "id": case["id"], "status": "timeout", "duration_s": job["timeout"]}]
-        if not any(line["kind"] == "case" for line in lines):
-            tail = [x for x in done.stderr.splitlines() if x.strip()]
-            lines.append({"kind": "case", "id": case["id"], "status": "crashed",
-                          "detail": f"case process died: {tail[-1] if tail else done.returncode}"})
+    """One fresh interpreter per case, a few at a time: slower, but safe where fork is not."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, job.get("parallel", 2))) as pool:
+        results = list(pool.map(lambda case: spawn_one(job, case, stub_dir), cases))
+    for index, lines in enumerate(results):
         for line in lines:
-            if line["kind"] == "case" or (with_facts and case is cases[0]):
+            if line["kind"] == "case" or (with_facts and index == 0):
                 emit(line)
 
 

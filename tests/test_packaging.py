@@ -15,8 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path):
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
     [wheel] = dist.glob("lfmdoctor-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     top_level = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
@@ -27,15 +30,20 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path):
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)],
-                         capture_output=True, text=True)
+    pip = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)], capture_output=True, text=True
+    )
     assert pip.returncode == 0, pip.stderr[-2000:]
     for argv in ([str(venv / "bin" / "lfmdoctor"), "--help"], [str(venv / "bin" / "python"), "-m", "lfmdoctor", "--help"]):
         done = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         assert "check" in done.stdout and "repro" in done.stdout
     # The light install inspects another interpreter's heavy stack: this test's own.
-    done = subprocess.run([str(venv / "bin" / "lfmdoctor"), "check", "--json", "--python", sys.executable],
-                          capture_output=True, text=True, cwd=tmp_path)
+    done = subprocess.run(
+        [str(venv / "bin" / "lfmdoctor"), "check", "--json", "--python", sys.executable],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert done.returncode in (0, 1), done.stderr
     assert '"processor-device"' in done.stdout

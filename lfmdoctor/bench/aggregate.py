@@ -72,39 +72,46 @@ def clip_results(plans: Sequence[ClipPlan], chunk_events: Sequence[dict[str, Any
         ref_norm, hyp_norm = normalize(plan.reference), normalize(hypothesis)
         counts = score([ref_norm], [hyp_norm])
         latency = median(r["latency_s"] for r in runs)
-        flags = quality_flags(hypothesis, plan.seconds, hit_token_limit=any(r["hit_limit"] for r in runs),
-                              insertions=counts.insertions, ref_words=counts.ref_words,
-                              token_repeat=max(r["repeat_run"] for r in runs))
-        results.append(ClipResult(
-            id=plan.id,
-            path=str(plan.path),
-            audio_s=plan.seconds,
-            sample_rate=plan.sample_rate,
-            channels=plan.channels,
-            chunks=len(plan.chunks),
-            reference=plan.reference,
-            hypothesis=hypothesis,
-            reference_normalized=ref_norm,
-            hypothesis_normalized=hyp_norm,
-            wer=counts.wer,
-            cer=counts.cer,
-            substitutions=counts.substitutions,
-            deletions=counts.deletions,
+        flags = quality_flags(
+            hypothesis,
+            plan.seconds,
+            hit_token_limit=any(r["hit_limit"] for r in runs),
             insertions=counts.insertions,
             ref_words=counts.ref_words,
-            latency_s=latency,
-            first_token_s=median(r["first_token_s"] for r in runs),
-            tokens=first["tokens"],
-            tokens_per_s=median(r["tokens_per_s"] for r in runs),
-            rtf=ratio(latency, plan.seconds),
-            rtfx=ratio(plan.seconds, latency),
-            peak_mem_mb=_max([r["rss"] for r in runs]),
-            cuda_peak_mb=_max([r["cuda"] for r in runs]),
-            mps_peak_mb=_max([r["mps"] for r in runs]),
-            flags=flags,
-            runs_agree=all(r["text"] == hypothesis for r in runs),
-            latencies_s=[r["latency_s"] for r in runs],
-        ))
+            token_repeat=max(r["repeat_run"] for r in runs),
+        )
+        results.append(
+            ClipResult(
+                id=plan.id,
+                path=str(plan.path),
+                audio_s=plan.seconds,
+                sample_rate=plan.sample_rate,
+                channels=plan.channels,
+                chunks=len(plan.chunks),
+                reference=plan.reference,
+                hypothesis=hypothesis,
+                reference_normalized=ref_norm,
+                hypothesis_normalized=hyp_norm,
+                wer=counts.wer,
+                cer=counts.cer,
+                substitutions=counts.substitutions,
+                deletions=counts.deletions,
+                insertions=counts.insertions,
+                ref_words=counts.ref_words,
+                latency_s=latency,
+                first_token_s=median(r["first_token_s"] for r in runs),
+                tokens=first["tokens"],
+                tokens_per_s=median(r["tokens_per_s"] for r in runs),
+                rtf=ratio(latency, plan.seconds),
+                rtfx=ratio(plan.seconds, latency),
+                peak_mem_mb=_max([r["rss"] for r in runs]),
+                cuda_peak_mb=_max([r["cuda"] for r in runs]),
+                mps_peak_mb=_max([r["mps"] for r in runs]),
+                flags=flags,
+                runs_agree=all(r["text"] == hypothesis for r in runs),
+                latencies_s=[r["latency_s"] for r in runs],
+            )
+        )
     return results
 
 
@@ -121,8 +128,7 @@ def summarize(summary: BenchSummary, clips: Sequence[ClipResult]) -> BenchSummar
         for flag in clip.flags:
             flagged[flag] = flagged.get(flag, 0) + 1
     summary.wer, summary.cer = counts.wer, counts.cer
-    summary.substitutions, summary.deletions, summary.insertions = (
-        counts.substitutions, counts.deletions, counts.insertions)
+    summary.substitutions, summary.deletions, summary.insertions = (counts.substitutions, counts.deletions, counts.insertions)
     summary.ref_words = counts.ref_words
     summary.latency_s = latency
     summary.audio_s = audio

@@ -2,7 +2,8 @@
 
 Standalone on purpose: it runs in the *target* interpreter, which has torch and liquid-audio but maybe
 not lfmdoctor. It imports torch first, then reads its job (one JSON object) from stdin, so that the
-parent can prepare the audio meanwhile; it checks the requested device, then imports liquid-audio. Each event is one stdout line, ``@@lfmdoctor `` + JSON:
+parent can prepare the audio meanwhile; it checks the requested device, then imports liquid-audio.
+Each event is one stdout line, ``@@lfmdoctor `` + JSON:
 
     ready   {liquid_audio, torch, threads, import_s}
     loaded  {device, dtype, load_s}
@@ -40,14 +41,13 @@ def emit(event, **fields):
 def short_path(path):
     path = path.replace("\\", "/")
     index = path.rfind("/liquid_audio/")
-    return path[index + 1:] if index >= 0 else path
+    return path[index + 1 :] if index >= 0 else path
 
 
 def fail(stage, exc, clip=None):
     frames = [[short_path(f.filename), f.lineno, f.name] for f in traceback.extract_tb(exc.__traceback__)]
     error_type = type(exc).__module__ + "." + type(exc).__qualname__
-    emit("error", stage=stage, clip=clip, error_type=error_type.removeprefix("builtins."),
-         message=str(exc), frames=frames)
+    emit("error", stage=stage, clip=clip, error_type=error_type.removeprefix("builtins."), message=str(exc), frames=frames)
     sys.exit(3)
 
 
@@ -77,8 +77,14 @@ def check_device(torch, device):
         reason = "no MPS backend"
     else:
         return
-    emit("error", stage="device", clip=None, error_type="DeviceUnavailable",
-         message=f"--device {device} is not available here ({reason})", frames=[])
+    emit(
+        "error",
+        stage="device",
+        clip=None,
+        error_type="DeviceUnavailable",
+        message=f"--device {device} is not available here ({reason})",
+        frames=[],
+    )
     sys.exit(3)
 
 
@@ -209,8 +215,13 @@ def run(at):
         la_version = version("liquid-audio")
     except PackageNotFoundError:
         la_version = None
-    emit("ready", liquid_audio=la_version, torch=torch.__version__, threads=torch.get_num_threads(),
-         import_s=time.perf_counter() - started)
+    emit(
+        "ready",
+        liquid_audio=la_version,
+        torch=torch.__version__,
+        threads=torch.get_num_threads(),
+        import_s=time.perf_counter() - started,
+    )
 
     asr = Asr(job, torch, liquid_audio, at)
     emit("loaded", device=str(asr.device), dtype=asr.model_dtype, load_s=asr.load_s)

@@ -58,8 +58,10 @@ def cached_faster_whisper():
 
 
 def probe():
-    for backend, dist, find in (("openai-whisper", "openai-whisper", cached_openai_whisper),
-                                ("faster-whisper", "faster-whisper", cached_faster_whisper)):
+    for backend, dist, find in (
+        ("openai-whisper", "openai-whisper", cached_openai_whisper),
+        ("faster-whisper", "faster-whisper", cached_faster_whisper),
+    ):
         if installed(dist) is None:
             emit("baseline", backend=backend, status="skipped", detail="not installed")
             continue

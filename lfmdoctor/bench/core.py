@@ -83,8 +83,11 @@ def plan(clips: list[inputs.Clip], chunk_seconds: float, max_new_tokens: int | N
     for clip in clips:
         chunks = tuple(plan_chunks(clip.mono(), clip.sample_rate, chunk_seconds))
         budgets = tuple(max_new_tokens or token_budget((end - start) / clip.sample_rate) for start, end in chunks)
-        plans.append(aggregate.ClipPlan(clip.id, clip.path, clip.reference, clip.seconds, clip.sample_rate,
-                                        clip.channels, chunks, budgets))
+        plans.append(
+            aggregate.ClipPlan(
+                clip.id, clip.path, clip.reference, clip.seconds, clip.sample_rate, clip.channels, chunks, budgets
+            )
+        )
     return plans
 
 
@@ -107,8 +110,9 @@ def _failure(error: dict[str, Any], plans: list[aggregate.ClipPlan]) -> BenchFai
     )
 
 
-def _job(config: BenchConfig, setup: ChildSetup, model: inputs.ModelRef, plans: list[aggregate.ClipPlan],
-         files: list[Path]) -> dict[str, Any]:
+def _job(
+    config: BenchConfig, setup: ChildSetup, model: inputs.ModelRef, plans: list[aggregate.ClipPlan], files: list[Path]
+) -> dict[str, Any]:
     return {
         "mode": setup.mode,
         "callsite_file": setup.callsite_file,
@@ -118,8 +122,10 @@ def _job(config: BenchConfig, setup: ChildSetup, model: inputs.ModelRef, plans: 
         "prompt": PROMPT,
         "runs": config.runs,
         "warmup": config.warmup,
-        "clips": [{"audio": str(f), "rate": p.sample_rate, "chunks": [list(c) for c in p.chunks],
-                   "budgets": list(p.budgets)} for p, f in zip(plans, files)],
+        "clips": [
+            {"audio": str(f), "rate": p.sample_rate, "chunks": [list(c) for c in p.chunks], "budgets": list(p.budgets)}
+            for p, f in zip(plans, files)
+        ],
     }
 
 
@@ -145,9 +151,17 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
                 clips = inputs.load_clips(specs)
             except (inputs.InputProblem, scoring.ScoringUnavailable) as exc:
                 raise BenchInputError(str(exc)) from None
-            summary = BenchSummary(model=model.label, device=None, dtype=None, strategy=config.strategy,
-                                   runs=config.runs, warmup=config.warmup, random_weights=model.random_weights,
-                                   cpus=os.cpu_count(), load_avg=load_avg)
+            summary = BenchSummary(
+                model=model.label,
+                device=None,
+                dtype=None,
+                strategy=config.strategy,
+                runs=config.runs,
+                warmup=config.warmup,
+                random_weights=model.random_weights,
+                cpus=os.cpu_count(),
+                load_avg=load_avg,
+            )
             result = BenchResult(summary)
             plans = plan(clips, config.chunk_seconds, config.max_new_tokens)
             files = []
@@ -178,14 +192,17 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
             try:
                 outcome = child.run(_job(config, setup, model, plans, files), on_event)
             except runner.ChildDied as exc:
-                outcome = runner.ChildOutcome(error={"stage": "child", "error_type": "ChildDied",
-                                                     "message": f"{exc}; {CHILD_DIED_HINT}", "frames": []})
+                outcome = runner.ChildOutcome(
+                    error={"stage": "child", "error_type": "ChildDied", "message": f"{exc}; {CHILD_DIED_HINT}", "frames": []}
+                )
         if outcome.error is not None and outcome.error.get("error_type") == "DeviceUnavailable":
             raise BenchInputError(f"{outcome.error['message']}; use --device auto or cpu")
         if outcome.error is not None and outcome.error.get("stage") == "import":
             what = f"{outcome.error.get('error_type')}: {outcome.error.get('message')}"
-            raise BenchInputError(f"torch / liquid-audio do not import in {config.python} ({what}); "
-                                  f"run 'lfmdoctor check --python {config.python}'")
+            raise BenchInputError(
+                f"torch / liquid-audio do not import in {config.python} ({what}); "
+                f"run 'lfmdoctor check --python {config.python}'"
+            )
         if outcome.error is not None:
             result.failure = _failure(outcome.error, plans)
         else:
@@ -194,12 +211,15 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
             if config.baselines:
                 result.baselines = run_baselines(config.python, plans, files)
     if config.strategy != "callsite" and (config.device != "auto" or config.dtype is not None):
-        result.notes.append(f"strategy {config.strategy} runs the seed report's calls as written: "
-                            "--device and --dtype are not passed to liquid-audio")
+        result.notes.append(
+            f"strategy {config.strategy} runs the seed report's calls as written: "
+            "--device and --dtype are not passed to liquid-audio"
+        )
     if load_avg is not None and summary.cpus and load_avg >= BUSY_SHARE * summary.cpus:
         result.notes.append(
             f"the machine was busy when the run started (load average {load_avg:.1f} on {summary.cpus} CPUs): "
-            "timings may be inflated; on a small CPU, OMP_NUM_THREADS=1 steadies them")
+            "timings may be inflated; on a small CPU, OMP_NUM_THREADS=1 steadies them"
+        )
     if model.random_weights:
         result.notes.append(RANDOM_WEIGHTS_NOTE)
     if builtin:
@@ -221,8 +241,12 @@ def run_baselines(python: str, plans: list[aggregate.ClipPlan], files: list[Path
         if entry["status"] != "available":
             results.append(BaselineResult(name, "skipped", entry["detail"]))
             continue
-        job = {"backend": name, "model": entry["model"], "warmup": 1,
-               "clips": [{"audio": str(f), "rate": p.sample_rate} for p, f in zip(plans, files)]}
+        job = {
+            "backend": name,
+            "model": entry["model"],
+            "warmup": 1,
+            "clips": [{"audio": str(f), "rate": p.sample_rate} for p, f in zip(plans, files)],
+        }
         try:
             with runner.Child(python, runner.BASELINE_CHILD, args=("run",)) as child:
                 outcome = child.run(job)
@@ -237,17 +261,27 @@ def run_baselines(python: str, plans: list[aggregate.ClipPlan], files: list[Path
     return results
 
 
-def _score_baseline(name: str, entry: dict[str, Any], plans: list[aggregate.ClipPlan],
-                    clips: list[dict[str, Any]]) -> BaselineResult:
+def _score_baseline(
+    name: str, entry: dict[str, Any], plans: list[aggregate.ClipPlan], clips: list[dict[str, Any]]
+) -> BaselineResult:
     from lfmdoctor.bench.normalize import normalize
 
     hyps = [c.get("text", "") for c in clips]
     counts = scoring.score([normalize(p.reference) for p in plans], [normalize(h) for h in hyps])
     latency = sum(c["latency_s"] for c in clips)
     audio = sum(p.seconds for p in plans)
-    return BaselineResult(name, "ok", entry.get("detail", ""), model=str(entry["model"]), wer=counts.wer,
-                          cer=counts.cer, rtf=scoring.ratio(latency, audio), rtfx=scoring.ratio(audio, latency),
-                          latency_s=latency, hypotheses=hyps)
+    return BaselineResult(
+        name,
+        "ok",
+        entry.get("detail", ""),
+        model=str(entry["model"]),
+        wer=counts.wer,
+        cer=counts.cer,
+        rtf=scoring.ratio(latency, audio),
+        rtfx=scoring.ratio(audio, latency),
+        latency_s=latency,
+        hypotheses=hyps,
+    )
 
 
 def write_json_atomic(path: str | Path, data: Any) -> Path:

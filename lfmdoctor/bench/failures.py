@@ -40,7 +40,7 @@ def where(frames: Sequence[Frame]) -> str | None:
         return None
     path = str(chosen[0]).replace("\\", "/")
     if "liquid_audio/" in path:
-        path = path[path.rindex("liquid_audio/"):]
+        path = path[path.rindex("liquid_audio/") :]
     return f"{path}:{chosen[1]}"
 
 
@@ -69,9 +69,7 @@ def classify(error_type: str, message: str, frames: Sequence[Frame], stage: str 
     if cuda:
         if _in(liquid, "liquid_audio/processor.py", "from_pretrained") or (not liquid and stage == "load_processor"):
             return "processor-device"
-        if _in(liquid, "liquid_audio/model/lfm2_audio.py", "from_pretrained") or (
-            not liquid and stage == "load_model"
-        ):
+        if _in(liquid, "liquid_audio/model/lfm2_audio.py", "from_pretrained") or (not liquid and stage == "load_model"):
             return "model-device"
     if "add_audio" in functions and short_type in ("AssertionError", "AttributeError", "TypeError"):
         return "audio-format"

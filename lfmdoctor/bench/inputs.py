@@ -76,8 +76,9 @@ def _soundfile():
     try:
         import soundfile
     except (ImportError, OSError) as exc:
-        raise InputProblem(f"soundfile cannot be imported next to lfmdoctor ({exc}); install it with: "
-                           "pip install soundfile") from None
+        raise InputProblem(
+            f"soundfile cannot be imported next to lfmdoctor ({exc}); install it with: pip install soundfile"
+        ) from None
     return soundfile
 
 
@@ -99,8 +100,7 @@ def load_audio(path: Path) -> tuple[np.ndarray, int]:
         raise InputProblem(f"audio file {path} has no samples (zero length); pass a clip with speech")
     if data.shape[0] / rate < MIN_SECONDS:
         raise InputProblem(
-            f"audio file {path} is {1000 * data.shape[0] / rate:.0f} ms long; ASR needs at least "
-            f"{1000 * MIN_SECONDS:.0f} ms"
+            f"audio file {path} is {1000 * data.shape[0] / rate:.0f} ms long; ASR needs at least {1000 * MIN_SECONDS:.0f} ms"
         )
     if not np.isfinite(data).all():
         raise InputProblem(f"audio file {path} contains NaN or infinite samples; re-export it")
@@ -173,8 +173,7 @@ def gather(audio: list[str], refs: list[str], manifest: str | None) -> tuple[lis
         return specs, False
     builtin = assets_dir() / ASSETS_MANIFEST
     rows = read_manifest(builtin)
-    return [ClipSpec(row.clip_id or Path(row.path).stem, builtin.parent / row.path, row.reference)
-            for row in rows], True
+    return [ClipSpec(row.clip_id or Path(row.path).stem, builtin.parent / row.path, row.reference) for row in rows], True
 
 
 def load_clips(specs: list[ClipSpec]) -> list[Clip]:
@@ -197,8 +196,10 @@ def resolve_model(model: str, python: str) -> ModelRef:
     path = Path(model).expanduser()
     if path.exists():
         if not (path / "config.json").is_file():
-            raise InputProblem(f"{path} is not a liquid-audio checkpoint folder (no config.json); pass --model "
-                               f"fixture, a checkpoint folder or a hub id like {DEFAULT_REPO}")
+            raise InputProblem(
+                f"{path} is not a liquid-audio checkpoint folder (no config.json); pass --model "
+                f"fixture, a checkpoint folder or a hub id like {DEFAULT_REPO}"
+            )
         return ModelRef(path.resolve(), model, _is_fixture(path))
     if not HUB_ID.match(model):
         raise InputProblem(f"--model {model} is neither 'fixture', an existing folder nor a hub id like {DEFAULT_REPO}")

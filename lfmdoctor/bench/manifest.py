@@ -67,15 +67,17 @@ def parse_jsonl(text: str, where: str = "manifest") -> list[ManifestRow]:
 
 def parse_csv(text: str, where: str = "manifest") -> list[ManifestRow]:
     """One record a line (quoted fields may hold commas, not line breaks)."""
-    records = [(number, next(csv.reader([line])))
-               for number, line in enumerate(text.splitlines(), start=1)
-               if line.strip() and not line.lstrip().startswith("#")]
+    records = [
+        (number, next(csv.reader([line])))
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     if not records:
         return []
     header = [cell.strip().lower() for cell in records[0][1]]
     has_header = any(key in header for key in PATH_KEYS) and any(key in header for key in TEXT_KEYS)
     rows = []
-    for number, record in records[1 if has_header else 0:]:
+    for number, record in records[1 if has_header else 0 :]:
         if has_header:
             rows.append(_row(dict(zip(header, record)), number, where))
         elif len(record) < 2:

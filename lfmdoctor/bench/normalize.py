@@ -44,20 +44,38 @@ CONTRACTIONS: tuple[tuple[str, str], ...] = (
     (r"'m\b", " am"),
 )
 TITLES: dict[str, str] = {
-    "mr": "mister", "mrs": "missus", "dr": "doctor", "prof": "professor", "st": "saint",
-    "jr": "junior", "sr": "senior", "capt": "captain", "gen": "general", "lt": "lieutenant",
+    "mr": "mister",
+    "mrs": "missus",
+    "dr": "doctor",
+    "prof": "professor",
+    "st": "saint",
+    "jr": "junior",
+    "sr": "senior",
+    "capt": "captain",
+    "gen": "general",
+    "lt": "lieutenant",
 }
 SYMBOLS: dict[str, str] = {"&": " and ", "%": " percent ", "+": " plus ", "=": " equals ", "@": " at "}
 CURRENCY: dict[str, tuple[str, str]] = {
-    "$": ("dollar", "dollars"), "£": ("pound", "pounds"), "€": ("euro", "euros"),
+    "$": ("dollar", "dollars"),
+    "£": ("pound", "pounds"),
+    "€": ("euro", "euros"),
 }
 
-ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen"
+).split()
 TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"))
 ORDINAL_WORDS = {
-    "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-    "nine": "ninth", "twelve": "twelfth",
+    "one": "first",
+    "two": "second",
+    "three": "third",
+    "five": "fifth",
+    "eight": "eighth",
+    "nine": "ninth",
+    "twelve": "twelfth",
 }
 MAX_SPELLED = 10**15
 
@@ -86,7 +104,7 @@ def spell_integer(n: int) -> str:
     words: list[str] = []
     for value, name in SCALES:
         if n >= value:
-            words += _below_thousand(n // value) + [name]
+            words += [*_below_thousand(n // value), name]
             n %= value
     if n:
         words += _below_thousand(n)

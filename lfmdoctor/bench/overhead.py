@@ -61,10 +61,36 @@ def main(argv: list[str] | None = None) -> None:
     clips = inputs.load_clips(specs)
     budgets = ",".join(str(token_budget(clip.seconds)) for clip in clips)
     common = ["--runs", str(args.runs), "--warmup", str(args.warmup)]
-    bare = [args.python, str(BARE_LOOP), str(model.path), *[str(s.path) for s in specs], "--device", args.device,
-            "--dtype", args.dtype, "--max-new-tokens", budgets, *common]
-    harness = [sys.executable, "-m", "lfmdoctor", "bench", "--model", args.model, "--device", args.device,
-               "--dtype", args.dtype, "--no-baselines", "--python", args.python, *common, "--json"]
+    bare = [
+        args.python,
+        str(BARE_LOOP),
+        str(model.path),
+        *[str(s.path) for s in specs],
+        "--device",
+        args.device,
+        "--dtype",
+        args.dtype,
+        "--max-new-tokens",
+        budgets,
+        *common,
+    ]
+    harness = [
+        sys.executable,
+        "-m",
+        "lfmdoctor",
+        "bench",
+        "--model",
+        args.model,
+        "--device",
+        args.device,
+        "--dtype",
+        args.dtype,
+        "--no-baselines",
+        "--python",
+        args.python,
+        *common,
+        "--json",
+    ]
 
     rows = []
     for round_number in range(args.rounds):
@@ -78,12 +104,20 @@ def main(argv: list[str] | None = None) -> None:
             loop, loop_cpu = figures["loop_s"], figures["loop_cpu_s"]
             per_clip = out["clip_s"] if name == "bare" else [clip["latencies_s"] for clip in out["clips"]]
             texts = out["texts"] if name == "bare" else [clip["hypothesis"] for clip in out["clips"]]
-            row[name] = {"process_s": wall, "loop_s": loop, "loop_cpu_s": loop_cpu, "clip_s": per_clip,
-                         "texts": [" ".join(t.split()) for t in texts]}
+            row[name] = {
+                "process_s": wall,
+                "loop_s": loop,
+                "loop_cpu_s": loop_cpu,
+                "clip_s": per_clip,
+                "texts": [" ".join(t.split()) for t in texts],
+            }
         rows.append(row)
-        print(f"round {round_number + 1}: bare loop {row['bare']['loop_s']:.3f} s / process "
-              f"{row['bare']['process_s']:.2f} s; harness loop {row['harness']['loop_s']:.3f} s / process "
-              f"{row['harness']['process_s']:.2f} s", file=sys.stderr)
+        print(
+            f"round {round_number + 1}: bare loop {row['bare']['loop_s']:.3f} s / process "
+            f"{row['bare']['process_s']:.2f} s; harness loop {row['harness']['loop_s']:.3f} s / process "
+            f"{row['harness']['process_s']:.2f} s",
+            file=sys.stderr,
+        )
 
     def med(kind: str, field: str) -> float:
         return statistics.median(r[kind][field] for r in rows)
@@ -97,8 +131,14 @@ def main(argv: list[str] | None = None) -> None:
         return sum(min(t for per_round in clip for t in per_round) for clip in clips)
 
     report = {
-        "model": args.model, "device": args.device, "dtype": args.dtype, "clips": len(clips),
-        "audio_s": sum(c.seconds for c in clips), "runs": args.runs, "warmup": args.warmup, "rounds": args.rounds,
+        "model": args.model,
+        "device": args.device,
+        "dtype": args.dtype,
+        "clips": len(clips),
+        "audio_s": sum(c.seconds for c in clips),
+        "runs": args.runs,
+        "warmup": args.warmup,
+        "rounds": args.rounds,
         "bare": {key: med("bare", key) for key in ("loop_s", "loop_cpu_s", "process_s")},
         "harness": {key: med("harness", key) for key in ("loop_s", "loop_cpu_s", "process_s")},
         "same_text": all(r["bare"]["texts"] == r["harness"]["texts"] for r in rows),

@@ -37,8 +37,11 @@ def bench_result(result: BenchResult, out: Console) -> None:
     out.print(f"[bold]lfmdoctor bench[/bold]  model {model} · {where} · strategy {s.strategy} · {runs}")
     if s.liquid_audio or s.torch:
         threads = f" ({s.torch_threads} threads)" if s.torch_threads else ""
-        out.print(f"[dim]liquid-audio {s.liquid_audio or '?'}, torch {s.torch or '?'}{threads}"
-                  + (f", model loaded in {s.load_s:.2f} s" if s.load_s is not None else "") + "[/dim]")
+        out.print(
+            f"[dim]liquid-audio {s.liquid_audio or '?'}, torch {s.torch or '?'}{threads}"
+            + (f", model loaded in {s.load_s:.2f} s" if s.load_s is not None else "")
+            + "[/dim]"
+        )
     if result.failure is not None:
         _failure(result, out)
     else:
@@ -46,8 +49,10 @@ def bench_result(result: BenchResult, out: Console) -> None:
         _overall(result, out)
     for baseline in result.baselines:
         if baseline.status == "ok":
-            out.print(f"baseline {baseline.name} ({baseline.model}): WER {_pct(baseline.wer)}, CER {_pct(baseline.cer)}, "
-                      f"RTFx {_num(baseline.rtfx, '.1f')}")
+            out.print(
+                f"baseline {baseline.name} ({baseline.model}): WER {_pct(baseline.wer)}, CER {_pct(baseline.cer)}, "
+                f"RTFx {_num(baseline.rtfx, '.1f')}"
+            )
         else:
             out.print(f"[dim]baseline {baseline.name}: {baseline.status}: {baseline.detail}[/dim]")
     for note in result.notes:
@@ -62,24 +67,43 @@ def _table(result: BenchResult, out: Console) -> None:
 
     for clip in result.clips:
         sdi = f"{clip.substitutions}/{clip.deletions}/{clip.insertions}"
-        table.add_row(clip.id, f"{clip.audio_s:.2f}", _pct(clip.wer), _pct(clip.cer), sdi, _num(clip.latency_s),
-                      _num(clip.first_token_s), _num(clip.tokens_per_s, ".0f"), _num(clip.rtf),
-                      _num(clip.rtfx, ".1f"))
+        table.add_row(
+            clip.id,
+            f"{clip.audio_s:.2f}",
+            _pct(clip.wer),
+            _pct(clip.cer),
+            sdi,
+            _num(clip.latency_s),
+            _num(clip.first_token_s),
+            _num(clip.tokens_per_s, ".0f"),
+            _num(clip.rtf),
+            _num(clip.rtfx, ".1f"),
+        )
     out.print(table)
     for clip in result.clips:
         flags = clip.flags + ([] if clip.runs_agree else ["runs disagree"])
-        out.print(Text.assemble((f"  {clip.id}", "bold"), (f" [{', '.join(flags)}]" if flags else "", "yellow"),
-                                ": ", _clip_text(clip.hypothesis) or "(empty)"))
+        out.print(
+            Text.assemble(
+                (f"  {clip.id}", "bold"),
+                (f" [{', '.join(flags)}]" if flags else "", "yellow"),
+                ": ",
+                _clip_text(clip.hypothesis) or "(empty)",
+            )
+        )
 
 
 def _overall(result: BenchResult, out: Console) -> None:
     s = result.summary
     sdi = f"S/D/I {s.substitutions}/{s.deletions}/{s.insertions} of {s.ref_words} words"
     out.print(f"[bold]overall[/bold] {s.clips} clips, {s.audio_s:.2f} s audio: WER {_pct(s.wer)}, CER {_pct(s.cer)} ({sdi})")
-    out.print(f"  RTF {_num(s.rtf)} (processing ÷ audio, lower is faster) · RTFx {_num(s.rtfx, '.1f')} "
-              f"(audio ÷ processing, higher is faster)")
-    out.print(f"  total latency {_num(s.latency_s)} s · time to first token (TTFT) {_num(s.first_token_s)} s (median) · "
-              f"{_num(s.tokens_per_s, '.0f')} tokens/s")
+    out.print(
+        f"  RTF {_num(s.rtf)} (processing ÷ audio, lower is faster) · RTFx {_num(s.rtfx, '.1f')} "
+        f"(audio ÷ processing, higher is faster)"
+    )
+    out.print(
+        f"  total latency {_num(s.latency_s)} s · time to first token (TTFT) {_num(s.first_token_s)} s (median) · "
+        f"{_num(s.tokens_per_s, '.0f')} tokens/s"
+    )
     memory = f"  peak memory: RSS {_num(s.peak_mem_mb, '.0f')} MiB"
     if s.cuda_peak_mb is not None:
         memory += f" · CUDA allocator {s.cuda_peak_mb:.0f} MiB"
@@ -94,16 +118,25 @@ def _overall(result: BenchResult, out: Console) -> None:
 def _failure(result: BenchResult, out: Console) -> None:
     f = result.failure
     assert f is not None
-    out.print(Text(f"✗ the ASR run stopped ({f.stage}{', clip ' + f.clip if f.clip else ''}): "
-                   f"{f.error_type}: {f.message or '(no message)'}", style="bold red"))
+    out.print(
+        Text(
+            f"✗ the ASR run stopped ({f.stage}{', clip ' + f.clip if f.clip else ''}): "
+            f"{f.error_type}: {f.message or '(no message)'}",
+            style="bold red",
+        )
+    )
     if f.where:
         out.print(f"  at {f.where}")
     if f.bug_id:
         out.print(Text.assemble("  bug: ", (f.bug_id, "bold"), f" — {f.bug_title}"))
         out.print(Text(f"  workaround: {f.workaround}", style="cyan"))
         if result.summary.strategy == "none":
-            out.print(Text("  the same run with the workarounds: lfmdoctor bench --strategy callsite "
-                           "(or runtime, source)", style="cyan"))
+            out.print(
+                Text(
+                    "  the same run with the workarounds: lfmdoctor bench --strategy callsite (or runtime, source)",
+                    style="cyan",
+                )
+            )
     else:
         out.print("  this failure matches no known liquid-audio bug; run 'lfmdoctor check'")
 
@@ -114,8 +147,14 @@ def progress_bar(console: Console) -> Iterator[ProgressFn | None]:
     if not console.is_terminal:
         yield None
         return
-    bar = Progress(TextColumn("[bold]bench[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), console=console, transient=True)
+    bar = Progress(
+        TextColumn("[bold]bench[/bold] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
     task = bar.add_task("loading", total=None)
 
     def update(done: int, total: int, what: str) -> None:

@@ -47,14 +47,19 @@ def last_line(text: str) -> str:
 class Child:
     """One child process: ``with Child(python, script, env) as child: outcome = child.run(job)``."""
 
-    def __init__(self, python: str, script: Path, env: Mapping[str, str] | None = None,
-                 args: tuple[str, ...] = ()) -> None:
+    def __init__(self, python: str, script: Path, env: Mapping[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
         self._stderr = tempfile.TemporaryFile(mode="w+b")
         try:
             self.proc = subprocess.Popen(
-                [python, str(script), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=self._stderr, env=dict(env) if env is not None else None,
-                text=True, encoding="utf-8", errors="replace", bufsize=1,
+                [python, str(script), *args],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                env=dict(env) if env is not None else None,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                bufsize=1,
             )
         except OSError as exc:
             self._stderr.close()
@@ -94,7 +99,7 @@ class Child:
             if not line.startswith(MARK):
                 continue
             try:
-                event = json.loads(line[len(MARK):])
+                event = json.loads(line[len(MARK) :])
             except json.JSONDecodeError:
                 continue
             outcome.log.append(event)

@@ -95,7 +95,7 @@ def longest_repeat(words: Sequence[str], max_n: int = 6) -> int:
         for start in range(len(words) - n):
             count = 1
             pos = start + n
-            while words[pos:pos + n] == words[start:start + n] and len(words[pos:pos + n]) == n:
+            while words[pos : pos + n] == words[start : start + n] and len(words[pos : pos + n]) == n:
                 count += 1
                 pos += n
             best = max(best, count)
@@ -121,8 +121,10 @@ def quality_flags(
         flags.append("truncated")
     norm = normalize(hypothesis)
     words = norm.split()
-    if token_repeat >= REPEATED_TOKEN or longest_repeat(words) >= REPEATED_RUN or (
-        len(hypothesis) >= MIN_COMPRESSIBLE_CHARS and compression_ratio(hypothesis) > COMPRESSION_RATIO
+    if (
+        token_repeat >= REPEATED_TOKEN
+        or longest_repeat(words) >= REPEATED_RUN
+        or (len(hypothesis) >= MIN_COMPRESSIBLE_CHARS and compression_ratio(hypothesis) > COMPRESSION_RATIO)
     ):
         flags.append("repetitive")
     seconds = max(audio_seconds, 1e-6)

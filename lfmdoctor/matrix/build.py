@@ -75,13 +75,15 @@ def inspect_target(python: str, runner: Runner = run) -> Target:
     except InvalidVersion:
         too_old = False
     if too_old:
-        raise MatrixError(f"{python} is Python {facts['python']}; every liquid-audio release needs Python >= 3.12, "
-                          "pass --python with a 3.12+ interpreter")
+        raise MatrixError(
+            f"{python} is Python {facts['python']}; every liquid-audio release needs Python >= 3.12, "
+            "pass --python with a 3.12+ interpreter"
+        )
     return Target(python, facts["python"], facts.get("transformers"))
 
 
 def relative_evidence(evidence: str | None, overlay: Path) -> str | None:
-    """"/cache/overlays/1.3.0/liquid_audio/processor.py:151" -> "liquid_audio/processor.py:151"."""
+    """ "/cache/overlays/1.3.0/liquid_audio/processor.py:151" -> "liquid_audio/processor.py:151"."""
     if not evidence:
         return evidence
     path, sep, line = evidence.rpartition(":")
@@ -200,16 +202,18 @@ def build_matrix(
                     bug.outcome, bug.reason = cells[bug.id]
                 else:
                     bug.outcome, bug.reason = NOT_RUN, not_run if not engine else "no reproduction case for this bug"
-            releases.append(ReleaseResult(
-                version=item.version,
-                importable=problem is None,
-                import_problem=problem,
-                bugs=bugs,
-                location=facts.location,
-                transformers=facts.transformers,
-                overlay=[str(p) for p in item.paths],
-                provisioned=list(item.provision.pins) if item.provision else [],
-            ))
+            releases.append(
+                ReleaseResult(
+                    version=item.version,
+                    importable=problem is None,
+                    import_problem=problem,
+                    bugs=bugs,
+                    location=facts.location,
+                    transformers=facts.transformers,
+                    overlay=[str(p) for p in item.paths],
+                    provisioned=list(item.provision.pins) if item.provision else [],
+                )
+            )
     if not repro:
         repro_state = "skipped (--no-repro)"
     elif not engine:

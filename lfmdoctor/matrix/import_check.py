@@ -40,12 +40,15 @@ def version(name, location=None):
     if location:
         prefix = name.replace("-", "_").lower() + "-"
         try:
-            found = [entry for entry in os.listdir(os.path.dirname(location))
-                     if entry.lower().startswith(prefix) and entry.endswith(".dist-info")]
+            found = [
+                entry
+                for entry in os.listdir(os.path.dirname(location))
+                if entry.lower().startswith(prefix) and entry.endswith(".dist-info")
+            ]
         except OSError:
             found = []
         if len(found) == 1:
-            return found[0][len(prefix):-len(".dist-info")]
+            return found[0][len(prefix) : -len(".dist-info")]
     try:
         from importlib import metadata
 

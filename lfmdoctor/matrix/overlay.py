@@ -54,8 +54,10 @@ def removed_cache_import(package_dir: Path, transformers: str | None) -> int | N
 
 
 def cannot_import_reason(version: str, line: int) -> str:
-    return (f"liquid-audio {version} imports Lfm2HybridConvCache (model/lfm2_audio.py:{line}), "
-            "removed in transformers 5 (use --provision)")
+    return (
+        f"liquid-audio {version} imports Lfm2HybridConvCache (model/lfm2_audio.py:{line}), "
+        "removed in transformers 5 (use --provision)"
+    )
 
 
 @dataclass(frozen=True)
@@ -67,14 +69,20 @@ class ImportFacts:
     error: str | None  # first line of the import error, or why the check itself failed
 
 
-def check_import(python: str, paths: Sequence[Path], *, import_it: bool = True,
-                 timeout: float = 180) -> ImportFacts:
+def check_import(python: str, paths: Sequence[Path], *, import_it: bool = True, timeout: float = 180) -> ImportFacts:
     """Locate (and, with ``import_it``, import) ``liquid_audio`` in a child of the target interpreter
     with ``paths`` laid over it."""
     argv = [python, str(IMPORT_CHECK)] + ([] if import_it else ["--no-import"])
     try:
-        done = subprocess.run(argv, check=False, capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL, env=overlay_env(paths))
+        done = subprocess.run(
+            argv,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            env=overlay_env(paths),
+        )
     except subprocess.TimeoutExpired:
         return ImportFacts(None, None, None, None, f"import liquid_audio took over {timeout:g} s")
     except OSError as exc:
@@ -83,8 +91,13 @@ def check_import(python: str, paths: Sequence[Path], *, import_it: bool = True,
     if not lines:
         return ImportFacts(None, None, None, None, f"the import check crashed: {last_error(done.stderr)}")
     facts = json.loads(lines[-1])
-    return ImportFacts(facts.get("location"), facts.get("liquid_audio"), facts.get("transformers"),
-                       facts.get("transformers_location"), facts.get("error"))
+    return ImportFacts(
+        facts.get("location"),
+        facts.get("liquid_audio"),
+        facts.get("transformers"),
+        facts.get("transformers_location"),
+        facts.get("error"),
+    )
 
 
 def ensure_bytecode(python: str, overlay: Path, python_version: str, *, runner: Runner = run) -> bool:
@@ -144,15 +157,24 @@ def pins_from_report(report: dict) -> list[str]:
 
 
 def provision_dir_name(pins: Sequence[str]) -> str:
-    """"transformers-4.57-<hash of the exact pins>": one folder per distinct resolution."""
+    """ "transformers-4.57-<hash of the exact pins>": one folder per distinct resolution."""
     digest = hashlib.sha256("\n".join(sorted(pins)).encode()).hexdigest()[:8]
     return f"transformers-4.57-{digest}"
 
 
 def _resolve_pins(pip: list[str], runner: Runner, scratch: Path) -> list[str]:
     report = scratch / "report.json"
-    argv = [*pip, "install", "--dry-run", "--quiet", "--only-binary=:all:", "--report", str(report),
-            PROVISION_SPEC, *NETWORK_OPTIONS]
+    argv = [
+        *pip,
+        "install",
+        "--dry-run",
+        "--quiet",
+        "--only-binary=:all:",
+        "--report",
+        str(report),
+        PROVISION_SPEC,
+        *NETWORK_OPTIONS,
+    ]
     code, _, err = runner(argv, 600)
     data = _read_json(report) if code == 0 else None
     if data is None:
@@ -163,8 +185,7 @@ def _resolve_pins(pip: list[str], runner: Runner, scratch: Path) -> list[str]:
     return pins
 
 
-def ensure_provision(python: str, pip_for: Callable[[], list[str]], cache: Path, *,
-                     runner: Runner = run) -> Provision:
+def ensure_provision(python: str, pip_for: Callable[[], list[str]], cache: Path, *, runner: Runner = run) -> Provision:
     """transformers 4.57 and what it needs beyond the target's packages, installed once into the cache.
 
     The resolution is remembered per target interpreter, so a second run neither asks the index nor
@@ -184,8 +205,17 @@ def ensure_provision(python: str, pip_for: Callable[[], list[str]], cache: Path,
         dest = root / provision_dir_name(pins)
         if not (dest / MANIFEST).is_file():
             site = scratch / "site"
-            argv = [*pip, "install", "--quiet", "--no-deps", "--only-binary=:all:", "--target", str(site),
-                    *pins, *NETWORK_OPTIONS]
+            argv = [
+                *pip,
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--target",
+                str(site),
+                *pins,
+                *NETWORK_OPTIONS,
+            ]
             code, _, err = runner(argv, 900)
             if code != 0:
                 raise MatrixError(f"--provision could not install {', '.join(pins)}: {last_error(err)}")

@@ -49,8 +49,9 @@ class MatrixError(Exception):
 def run(argv: list[str], timeout: float) -> RunResult:
     env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
     try:
-        done = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL, env=env)
+        done = subprocess.run(
+            argv, check=False, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=env
+        )
     except subprocess.TimeoutExpired:
         return None, "", f"timed out after {timeout:g} s"
     except OSError as exc:
@@ -200,8 +201,9 @@ def _write_listing(cache: Path, versions: list[str], now: float) -> None:
     os.replace(staging, cache / "releases.json")
 
 
-def list_releases(pip: list[str], cache: Path, *, runner: Runner = run, refresh: bool = False,
-                  now: Callable[[], float] = time.time) -> Listing:
+def list_releases(
+    pip: list[str], cache: Path, *, runner: Runner = run, refresh: bool = False, now: Callable[[], float] = time.time
+) -> Listing:
     """A listing younger than a day is reused; else the index; else the last listing; else the built-in list."""
     saved = _read_listing(cache)
     if saved and not refresh and now() - saved[1] < LISTING_MAX_AGE_S:
@@ -224,8 +226,9 @@ def match_version(version: str, known: Iterable[str]) -> str | None:
     return next((k for k in known if Version(k) == wanted), None)
 
 
-def select_versions(spec: str, pip_for: Callable[[], list[str]], cache: Path, *,
-                    runner: Runner = run) -> tuple[list[str], Listing | None]:
+def select_versions(
+    spec: str, pip_for: Callable[[], list[str]], cache: Path, *, runner: Runner = run
+) -> tuple[list[str], Listing | None]:
     """The releases ``--versions`` names, oldest first; the index is asked only when a wheel is missing."""
     wanted = parse_version_spec(spec)
     if wanted is None:
@@ -264,17 +267,23 @@ def fetch_wheel(version: str, pip_for: Callable[[], list[str]], cache: Path, *, 
     cache.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".download-", dir=cache))
     try:
-        argv = [*pip, "download", "--no-deps", "--only-binary=:all:", f"{DISTRIBUTION}=={version}",
-                "-d", str(staging), *NETWORK_OPTIONS]
+        argv = [
+            *pip,
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            f"{DISTRIBUTION}=={version}",
+            "-d",
+            str(staging),
+            *NETWORK_OPTIONS,
+        ]
         code, _, err = runner(argv, 600)
         wheels = sorted(staging.glob("liquid_audio-*.whl"))
         if code != 0 or not wheels:
             listed = versions_from_pip_error(err)
             if listed:
                 raise MatrixError(f"unknown {DISTRIBUTION} version {version}; known: {', '.join(sort_versions(listed))}")
-            raise MatrixError(
-                f"cannot download {DISTRIBUTION} {version} and it is not cached in {cache}: {last_error(err)}"
-            )
+            raise MatrixError(f"cannot download {DISTRIBUTION} {version} and it is not cached in {cache}: {last_error(err)}")
         target = cache / wheels[0].name
         os.replace(wheels[0], target)
         return target

@@ -16,9 +16,15 @@ from lfmdoctor.matrix.results import CANNOT_RUN, NOT_REPRODUCED, NOT_RUN, REPROD
 PRESENCE = {True: "present", False: "absent", None: "unknown"}
 PROVISIONED_MARK = "†"
 STYLES = {
-    "present": "red", "absent": "green", "unknown": "yellow",
-    REPRODUCED: "red", NOT_REPRODUCED: "green", CANNOT_RUN: "yellow", NOT_RUN: "dim",
-    "yes": "green", "no": "yellow",
+    "present": "red",
+    "absent": "green",
+    "unknown": "yellow",
+    REPRODUCED: "red",
+    NOT_REPRODUCED: "green",
+    CANNOT_RUN: "yellow",
+    NOT_RUN: "dim",
+    "yes": "green",
+    "no": "yellow",
 }
 
 
@@ -34,9 +40,7 @@ def bug_cell(bug: ReleaseBug) -> list[str]:
 
 
 def matrix_table(result: MatrixResult) -> MatrixTable:
-    header = ["bug"] + [
-        r.version + (PROVISIONED_MARK if r.provisioned else "") for r in result.versions
-    ]
+    header = ["bug"] + [r.version + (PROVISIONED_MARK if r.provisioned else "") for r in result.versions]
     rows = [[["imports"]] + [["yes" if r.importable else "no"] for r in result.versions]]
     bug_ids = [b.id for b in result.versions[0].bugs] if result.versions else []
     for bug_id in bug_ids:
@@ -46,8 +50,10 @@ def matrix_table(result: MatrixResult) -> MatrixTable:
         if release.import_problem:
             notes.append(f"{release.version}: cannot run: {release.import_problem}")
         if release.provisioned:
-            notes.append(f"{release.version}{PROVISIONED_MARK}: run with {', '.join(release.provisioned)} "
-                         "laid over the target (--provision)")
+            notes.append(
+                f"{release.version}{PROVISIONED_MARK}: run with {', '.join(release.provisioned)} "
+                "laid over the target (--provision)"
+            )
     notes.append(f"reproductions: {result.repro}")
     notes.append(f"releases listed from: {result.listing}")
     return MatrixTable(header, rows, notes)

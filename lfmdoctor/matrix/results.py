@@ -101,8 +101,10 @@ class MatrixResult(JsonMixin):
         """The inverse of ``to_json`` (e.g. to report from a saved ``lfmdoctor matrix --json``)."""
         fields = {k: v for k, v in data.items() if k != "versions"}
         releases = [
-            ReleaseResult(**{k: v for k, v in release.items() if k != "bugs"},
-                          bugs=[ReleaseBug(**bug) for bug in release.get("bugs", [])])
+            ReleaseResult(
+                **{k: v for k, v in release.items() if k != "bugs"},
+                bugs=[ReleaseBug(**bug) for bug in release.get("bugs", [])],
+            )
             for release in data.get("versions", [])
         ]
         return cls(**fields, versions=releases)
@@ -147,8 +149,12 @@ def describe_affected(result: MatrixResult, bug_id: str) -> str:
     if not affected:
         return text
     notes = []
-    for label, outcome in (("reproduced here", REPRODUCED), ("not reproduced here", NOT_REPRODUCED),
-                           ("could not run here", CANNOT_RUN), ("not run", NOT_RUN)):
+    for label, outcome in (
+        ("reproduced here", REPRODUCED),
+        ("not reproduced here", NOT_REPRODUCED),
+        ("could not run here", CANNOT_RUN),
+        ("not run", NOT_RUN),
+    ):
         versions = [v for v in releases_with_outcome(result, bug_id, outcome) if v in affected]
         if versions == affected:
             notes.append(label)

@@ -16,11 +16,33 @@ def plan(clip_id: str, reference: str, seconds: float, chunks: int = 1) -> ClipP
     return ClipPlan(clip_id, Path(f"/x/{clip_id}.wav"), reference, seconds, 16_000, 1, spans, (40,) * chunks)
 
 
-def event(clip: int, run: int, chunk: int, text: str, latency: float, first: float = 0.1, steps: int = 10,
-          hit_limit: bool = False, rss: float = 500.0) -> dict:
-    return {"event": "chunk", "clip": clip, "run": run, "chunk": chunk, "text": text, "steps": steps,
-            "repeat_run": 1, "audio_frames": 0, "hit_limit": hit_limit, "latency_s": latency, "first_token_s": first,
-            "rss_peak_mb": rss, "cuda_peak_mb": None, "mps_peak_mb": None}
+def event(
+    clip: int,
+    run: int,
+    chunk: int,
+    text: str,
+    latency: float,
+    first: float = 0.1,
+    steps: int = 10,
+    hit_limit: bool = False,
+    rss: float = 500.0,
+) -> dict:
+    return {
+        "event": "chunk",
+        "clip": clip,
+        "run": run,
+        "chunk": chunk,
+        "text": text,
+        "steps": steps,
+        "repeat_run": 1,
+        "audio_frames": 0,
+        "hit_limit": hit_limit,
+        "latency_s": latency,
+        "first_token_s": first,
+        "rss_peak_mb": rss,
+        "cuda_peak_mb": None,
+        "mps_peak_mb": None,
+    }
 
 
 PLANS = [plan("a", "The cat sat on the mat.", 2.0, chunks=2), plan("b", "It's 10 o'clock.", 1.0)]

@@ -19,7 +19,7 @@ from lfmdoctor.bench.inputs import gather, load_clips
 
 np = pytest.importorskip("numpy")
 
-FAKE_WHISPER = '''
+FAKE_WHISPER = """
 TEXTS = iter(open(__file__.replace("__init__.py", "texts.txt")).read().splitlines() * 2)
 class _Model:
     device = "cpu"
@@ -29,7 +29,7 @@ class _Model:
 def load_model(name):
     assert name == "tiny.en"
     return _Model()
-'''
+"""
 
 
 def plans_and_files(tmp_path: Path) -> tuple[list[ClipPlan], list[Path]]:
@@ -39,8 +39,7 @@ def plans_and_files(tmp_path: Path) -> tuple[list[ClipPlan], list[Path]]:
     for index, clip in enumerate(clips):
         files.append(tmp_path / f"clip{index}.npy")
         np.save(files[-1], clip.samples)
-    plans = [ClipPlan(c.id, c.path, c.reference, c.seconds, c.sample_rate, c.channels, ((0, c.frames),), (64,))
-             for c in clips]
+    plans = [ClipPlan(c.id, c.path, c.reference, c.seconds, c.sample_rate, c.channels, ((0, c.frames),), (64,)) for c in clips]
     return plans, files
 
 

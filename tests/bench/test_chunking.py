@@ -20,7 +20,7 @@ def speech_with_pauses(seconds: float, pause_every: float, rate: int = RATE) -> 
     t = pause_every
     while t < seconds:
         centre = int(t * rate)
-        wave[centre - rate // 20: centre + rate // 20] = 0.0
+        wave[centre - rate // 20 : centre + rate // 20] = 0.0
         centres.append(centre)
         t += pause_every
     return wave, centres
@@ -49,7 +49,7 @@ def test_cuts_land_in_pauses():
     wave, centres = speech_with_pauses(60, 1.0)
     chunks = plan_chunks(wave, RATE, 10)
     for _, cut in chunks[:-1]:
-        assert np.all(wave[cut - 100: cut + 100] == 0.0), cut
+        assert np.all(wave[cut - 100 : cut + 100] == 0.0), cut
         assert min(abs(cut - c) for c in centres) < RATE // 20
 
 

@@ -32,8 +32,15 @@ def quiet_env(**extra: str) -> dict[str, str]:
 
 
 def bench(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lfmdoctor", "bench", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env or quiet_env(), stdin=subprocess.DEVNULL, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "lfmdoctor", "bench", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or quiet_env(),
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
 
 
 def hub_cache(root: Path, repo: str, source: Path) -> Path:
@@ -59,8 +66,9 @@ def stereo_manifest(folder: Path) -> Path:
     manifest.write_text(
         "path,reference\n"
         "long.ogg,\"The quick brown fox jumps over the lazy dog. It's 10 past 9, and we're almost done. "
-        "Please call Stella and ask her to bring these things.\"\n"
-        "short.wav,The quick brown fox jumps over the lazy dog.\n")
+        'Please call Stella and ask her to bring these things."\n'
+        "short.wav,The quick brown fox jumps over the lazy dog.\n"
+    )
     return manifest
 
 
@@ -72,14 +80,38 @@ def runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("runs")
     hub_cache(folder / "hub", "lfmdoctor-test/tiny", ensure_fixture())
     manifest = stereo_manifest(folder)
-    fox = ["--audio", str(ASSETS / "asr-fox.flac"), "--ref", "The quick brown fox jumps over the lazy dog.",
-           "--warmup", "0", "--no-baselines", "--json"]
+    fox = [
+        "--audio",
+        str(ASSETS / "asr-fox.flac"),
+        "--ref",
+        "The quick brown fox jumps over the lazy dog.",
+        "--warmup",
+        "0",
+        "--no-baselines",
+        "--json",
+    ]
     jobs = {
         "default": (["--out", str(folder / "default.json")], None),
         "none": (["--strategy", "none", "--no-baselines", "--out", str(folder / "none.json")], None),
-        "hub": (["--manifest", str(manifest), "--model", "lfmdoctor-test/tiny", "--device", "cpu", "--chunk-seconds",
-                 "4", "--runs", "2", "--warmup", "0", "--no-baselines", "--json"],
-                quiet_env(HF_HUB_CACHE=str(folder / "hub"), HF_HUB_OFFLINE="1")),
+        "hub": (
+            [
+                "--manifest",
+                str(manifest),
+                "--model",
+                "lfmdoctor-test/tiny",
+                "--device",
+                "cpu",
+                "--chunk-seconds",
+                "4",
+                "--runs",
+                "2",
+                "--warmup",
+                "0",
+                "--no-baselines",
+                "--json",
+            ],
+            quiet_env(HF_HUB_CACHE=str(folder / "hub"), HF_HUB_OFFLINE="1"),
+        ),
         "runtime": (["--strategy", "runtime", *fox], None),
         "source": (["--strategy", "source", *fox], None),
     }
@@ -116,17 +148,28 @@ def test_default_run_works_offline_on_the_builtin_clips(default_run):
         assert clip["chunks"] == 1 and clip["sample_rate"] == 16_000
     assert any("random weights" in note and "meaningless" in note for note in data["notes"])
     assert {b["name"]: b["status"] for b in data["baselines"]} == {
-        "openai-whisper": "skipped", "faster-whisper": "skipped"} or all(
-        b["status"] in ("ok", "skipped") for b in data["baselines"])
+        "openai-whisper": "skipped",
+        "faster-whisper": "skipped",
+    } or all(b["status"] in ("ok", "skipped") for b in data["baselines"])
     assert data["failure"] is None and data["exit_code"] == 0
 
 
 def test_default_run_terminal_output_labels_its_figures(default_run):
     done, _ = default_run
     text = " ".join(done.stdout.split())
-    for label in ("WER", "CER", "S/D/I", "RTF", "(processing ÷ audio, lower is faster)",
-                  "(audio ÷ processing, higher is faster)", "time to first token", "tokens/s", "peak memory: RSS",
-                  "note: random weights", "meaningless"):
+    for label in (
+        "WER",
+        "CER",
+        "S/D/I",
+        "RTF",
+        "(processing ÷ audio, lower is faster)",
+        "(audio ÷ processing, higher is faster)",
+        "time to first token",
+        "tokens/s",
+        "peak memory: RSS",
+        "note: random weights",
+        "meaningless",
+    ):
         assert label in text, label
     for clip in ("fox", "time", "stella", "meeting"):
         assert f"\n{clip} " in done.stdout
@@ -223,8 +266,13 @@ def test_ctrl_c_leaves_no_result_file_and_no_child(tmp_path):
     tag = f"LFMDOCTOR_TEST_TAG={uuid.uuid4().hex}"
     env = quiet_env(TMPDIR=str(tmp_path), LFMDOCTOR_TEST_TAG=tag.split("=", 1)[1])
     out = tmp_path / "result.json"
-    proc = subprocess.Popen([sys.executable, "-m", "lfmdoctor", "bench", "--runs", "100000", "--no-baselines",
-                             "--out", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lfmdoctor", "bench", "--runs", "100000", "--no-baselines", "--out", str(out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while not tagged_children(tag) and time.monotonic() < deadline:
@@ -245,7 +293,7 @@ def test_ctrl_c_leaves_no_result_file_and_no_child(tmp_path):
 
 def test_target_without_torch_is_a_usage_problem(tmp_path, capsys):
     broken = tmp_path / "python"
-    broken.write_text(f"#!/bin/sh\nexec {sys.executable} -S \"$@\"\n")  # -S: no site-packages, so no torch
+    broken.write_text(f'#!/bin/sh\nexec {sys.executable} -S "$@"\n')  # -S: no site-packages, so no torch
     broken.chmod(0o755)
     with pytest.raises(SystemExit) as done:
         main(["bench", "--no-baselines", "--python", str(broken)])

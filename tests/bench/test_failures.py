@@ -7,13 +7,25 @@ import pytest
 from lfmdoctor.bench.failures import classify, where
 from lfmdoctor.catalog import BUG_IDS
 
-PROC_LOAD = [["<child>", 90, "__init__"], ["liquid_audio/processor.py", 82, "from_pretrained"],
-             ["liquid_audio/processor.py", 86, "to"], ["/x/torch/cuda/__init__.py", 410, "_lazy_init"]]
-MODEL_LOAD = [["<child>", 95, "__init__"], ["liquid_audio/model/lfm2_audio.py", 160, "from_pretrained"],
-              ["liquid_audio/model/lfm2_audio.py", 83, "__init__"], ["/x/torch/cuda/__init__.py", 410, "_lazy_init"]]
+PROC_LOAD = [
+    ["<child>", 90, "__init__"],
+    ["liquid_audio/processor.py", 82, "from_pretrained"],
+    ["liquid_audio/processor.py", 86, "to"],
+    ["/x/torch/cuda/__init__.py", 410, "_lazy_init"],
+]
+MODEL_LOAD = [
+    ["<child>", 95, "__init__"],
+    ["liquid_audio/model/lfm2_audio.py", 160, "from_pretrained"],
+    ["liquid_audio/model/lfm2_audio.py", 83, "__init__"],
+    ["/x/torch/cuda/__init__.py", 410, "_lazy_init"],
+]
 ADD_AUDIO = [["<child>", 140, "chat"], ["liquid_audio/processor.py", 227, "add_audio"]]
-DETOK = [["<child>", 1, "main"], ["liquid_audio/processor.py", 182, "decode"],
-         ["liquid_audio/processor.py", 151, "audio_detokenizer"], ["/x/torch/cuda/__init__.py", 410, "_lazy_init"]]
+DETOK = [
+    ["<child>", 1, "main"],
+    ["liquid_audio/processor.py", 182, "decode"],
+    ["liquid_audio/processor.py", 151, "audio_detokenizer"],
+    ["/x/torch/cuda/__init__.py", 410, "_lazy_init"],
+]
 MIMI = [["<child>", 1, "main"], ["liquid_audio/processor.py", 114, "mimi"]]
 NO_DRIVER = "Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and installed a driver"
 
@@ -26,22 +38,39 @@ NO_DRIVER = "Found no NVIDIA driver on your system. Please check that you have a
         ("RuntimeError", "No CUDA GPUs are available", MODEL_LOAD, "load_model", "model-device"),
         ("RuntimeError", NO_DRIVER, [], "load_model", "model-device"),
         ("AssertionError", "", ADD_AUDIO, "clip", "audio-format"),
-        ("AttributeError", "'numpy.ndarray' object has no attribute 'to'",
-         [["<child>", 1, "chat"], ["liquid_audio/processor.py", 232, "add_audio"]], "clip", "audio-format"),
+        (
+            "AttributeError",
+            "'numpy.ndarray' object has no attribute 'to'",
+            [["<child>", 1, "chat"], ["liquid_audio/processor.py", 232, "add_audio"]],
+            "clip",
+            "audio-format",
+        ),
         ("RuntimeError", "CUDA out of memory. Tried to allocate 20.00 MiB", DETOK, "clip", "detokenizer-device"),
         ("RuntimeError", "PyTorch is not linked with support for mps devices", MIMI, "clip", "mimi-device"),
         ("safetensors_rust.SafetensorError", "device mps:0 is invalid", MIMI, "clip", "mimi-device"),
-        ("huggingface_hub.errors.HFValidationError",
-         "Repo id must be in the form 'repo_name' or 'namespace/repo_name': '/tmp/x'.",
-         [["liquid_audio/utils.py", 47, "get_model_dir"]], "load_processor", "local-path"),
-        ("RuntimeError", "Input type (c10::BFloat16) and bias type (float) should be the same", [], "clip",
-         "dtype-mismatch"),
-        ("ValueError", "Expected more than 1 value per channel when training, got input size torch.Size([1, 32, 1])",
-         [], "clip", "train-mode"),
-        ("ImportError", "flash_attn_2_cuda.so: undefined symbol", [["/x/flash_attn/__init__.py", 3, "<module>"]],
-         "load_model", "flash-attn"),
-        ("RuntimeError", "expected audio codes in range ", [["liquid_audio/processor.py", 175, "decode"]], "clip",
-         "eoa-code"),
+        (
+            "huggingface_hub.errors.HFValidationError",
+            "Repo id must be in the form 'repo_name' or 'namespace/repo_name': '/tmp/x'.",
+            [["liquid_audio/utils.py", 47, "get_model_dir"]],
+            "load_processor",
+            "local-path",
+        ),
+        ("RuntimeError", "Input type (c10::BFloat16) and bias type (float) should be the same", [], "clip", "dtype-mismatch"),
+        (
+            "ValueError",
+            "Expected more than 1 value per channel when training, got input size torch.Size([1, 32, 1])",
+            [],
+            "clip",
+            "train-mode",
+        ),
+        (
+            "ImportError",
+            "flash_attn_2_cuda.so: undefined symbol",
+            [["/x/flash_attn/__init__.py", 3, "<module>"]],
+            "load_model",
+            "flash-attn",
+        ),
+        ("RuntimeError", "expected audio codes in range ", [["liquid_audio/processor.py", 175, "decode"]], "clip", "eoa-code"),
     ],
 )
 def test_known_failures_map_to_their_bug(error_type, message, frames, stage, bug):

@@ -20,7 +20,7 @@ def test_jsonl_with_any_common_keys():
 
 
 def test_csv_with_header():
-    text = "path,reference\na.wav,\"hello, there\"\nb.ogg,bye\n"
+    text = 'path,reference\na.wav,"hello, there"\nb.ogg,bye\n'
     assert parse_manifest(text, "m.csv") == [ManifestRow("a.wav", "hello, there", 2), ManifestRow("b.ogg", "bye", 3)]
 
 

@@ -58,8 +58,16 @@ def test_spell_integer(number, words):
 
 @pytest.mark.parametrize(
     ("number", "words"),
-    [(1, "first"), (2, "second"), (3, "third"), (5, "fifth"), (12, "twelfth"), (20, "twentieth"),
-     (21, "twenty first"), (100, "one hundredth")],
+    [
+        (1, "first"),
+        (2, "second"),
+        (3, "third"),
+        (5, "fifth"),
+        (12, "twelfth"),
+        (20, "twentieth"),
+        (21, "twenty first"),
+        (100, "one hundredth"),
+    ],
 )
 def test_spell_ordinal(number, words):
     assert spell_ordinal(number) == words

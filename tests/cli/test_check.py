@@ -39,7 +39,7 @@ def test_check_finds_core_bugs_with_evidence(cli, liquid_audio_dir):
 
 def test_check_reports_a_fixed_copy_as_absent(cli, liquid_audio_copy):
     liquid_audio_copy.edit("processor.py", 'device: torch.device | str = "cuda"', "device: torch.device | str | None = None")
-    done, data = _check_json(cli, env={"PYTHONPATH": str(liquid_audio_copy)})
+    _, data = _check_json(cli, env={"PYTHONPATH": str(liquid_audio_copy)})
     bugs = {b["id"]: b for b in data["bugs"]}
     assert data["environment"]["liquid_audio"]["location"] == str(liquid_audio_copy.package)
     assert data["environment"]["liquid_audio"]["version"] == "1.3.0"  # same version string, fixed code

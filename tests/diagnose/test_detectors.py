@@ -217,9 +217,7 @@ FIXED_COPIES = {
         "device: torch.device | str = default_device(),",
         "default",
     ),
-    "model-device-none": SourceEdit(
-        "model-device", MODEL, CUDA_DEFAULT, "device: torch.device | str | None = None,", "None"
-    ),
+    "model-device-none": SourceEdit("model-device", MODEL, CUDA_DEFAULT, "device: torch.device | str | None = None,", "None"),
     "model-device-required": SourceEdit(
         "model-device", MODEL, CUDA_DEFAULT, "device: torch.device | str,", "device: torch.device | str,"
     ),
@@ -243,9 +241,7 @@ FIXED_COPIES = {
     "detokenizer-device": SourceEdit(
         "detokenizer-device", PROCESSOR, ".eval().cuda()", ".eval().to(self.device)", ".to(self.device)"
     ),
-    "mimi-device": SourceEdit(
-        "mimi-device", PROCESSOR, "device=str(self.device))", 'device="cpu")', 'device="cpu"'
-    ),
+    "mimi-device": SourceEdit("mimi-device", PROCESSOR, "device=str(self.device))", 'device="cpu")', 'device="cpu"'),
     "mimi-device-default": SourceEdit(
         "mimi-device", PROCESSOR, ", device=str(self.device))", ")", "load_file(self.mimi_weights_path)"
     ),
@@ -258,9 +254,7 @@ FIXED_COPIES = {
         "    if isinstance(repo_id, str):\n",
         ".is_dir()",
     ),
-    "train-mode": SourceEdit(
-        "train-mode", MODEL, "        return model\n", "        return model.eval()\n", ".eval()"
-    ),
+    "train-mode": SourceEdit("train-mode", MODEL, "        return model\n", "        return model.eval()\n", ".eval()"),
     "flash-attn": SourceEdit(
         "flash-attn",
         MODEL,
@@ -313,9 +307,7 @@ STILL_BUGGY_COPIES = {
         'device: torch.device | str = (\n            "cuda"\n        ),',
         '"cuda"',
     ),
-    "audio-format-no-asserts": SourceEdit(
-        "audio-format", PROCESSOR, SHAPE_ASSERTS, "", "wave.to(device=device)"
-    ),
+    "audio-format-no-asserts": SourceEdit("audio-format", PROCESSOR, SHAPE_ASSERTS, "", "wave.to(device=device)"),
     "detokenizer-device-split": SourceEdit(
         "detokenizer-device",
         PROCESSOR,
@@ -343,9 +335,7 @@ STILL_BUGGY_COPIES = {
 }
 
 
-def assert_only_changed(
-    findings: dict[str, BugFinding], baseline: dict[str, BugFinding], bug_id: str
-) -> None:
+def assert_only_changed(findings: dict[str, BugFinding], baseline: dict[str, BugFinding], bug_id: str) -> None:
     for other in BUG_IDS:
         if other != bug_id:
             assert findings[other].present is baseline[other].present, other
@@ -463,9 +453,7 @@ def odd_package_dirs(tmp_path: Path) -> dict[str, object]:
     }
 
 
-@pytest.mark.parametrize(
-    "kind", ["missing", "str", "file", "nul-bytes", "empty-files", "folders-named-like-files", "none"]
-)
+@pytest.mark.parametrize("kind", ["missing", "str", "file", "nul-bytes", "empty-files", "folders-named-like-files", "none"])
 def test_odd_input_gives_unknown_without_raising(tmp_path: Path, kind: str) -> None:
     findings = detect_all(odd_package_dirs(tmp_path)[kind])  # type: ignore[arg-type]
 

@@ -10,16 +10,40 @@ from lfmdoctor.diagnose.check import affects_here, build_report
 from lfmdoctor.diagnose.environment import TargetUnusable, build_facts, collect, torch_flavour
 from lfmdoctor.results import BugFinding, Status
 
-BASICS = json.dumps({
-    "stage": "basics", "python": "3.12.1", "executable": "/py", "os": "Linux 6.1", "os_pretty": "Debian 12",
-    "arch": "x86_64", "packages": {"torch": "2.11.0", "torchaudio": "2.11.0", "liquid-audio": "1.3.0",
-                                   "transformers": "5.23.0", "accelerate": "1.15.0", "safetensors": "0.8.0"},
-    "liquid_audio_location": "/site/liquid_audio", "liquid_audio_dist_location": "/site/liquid_audio",
-    "flash_attn_spec": False, "fingerprint": "abc",
-})
-TORCH_CPU = json.dumps({"stage": "torch", "version": "2.11.0+cpu", "cuda_build": None, "hip_build": None,
-                        "mps_built": False, "mps_available": False, "cuda_available": False,
-                        "cuda_unavailable_reason": "torch is a CPU-only build"})
+BASICS = json.dumps(
+    {
+        "stage": "basics",
+        "python": "3.12.1",
+        "executable": "/py",
+        "os": "Linux 6.1",
+        "os_pretty": "Debian 12",
+        "arch": "x86_64",
+        "packages": {
+            "torch": "2.11.0",
+            "torchaudio": "2.11.0",
+            "liquid-audio": "1.3.0",
+            "transformers": "5.23.0",
+            "accelerate": "1.15.0",
+            "safetensors": "0.8.0",
+        },
+        "liquid_audio_location": "/site/liquid_audio",
+        "liquid_audio_dist_location": "/site/liquid_audio",
+        "flash_attn_spec": False,
+        "fingerprint": "abc",
+    }
+)
+TORCH_CPU = json.dumps(
+    {
+        "stage": "torch",
+        "version": "2.11.0+cpu",
+        "cuda_build": None,
+        "hip_build": None,
+        "mps_built": False,
+        "mps_available": False,
+        "cuda_available": False,
+        "cuda_unavailable_reason": "torch is a CPU-only build",
+    }
+)
 TORCHAUDIO_OK = json.dumps({"stage": "torchaudio", "version": "2.11.0", "imports": True})
 
 
@@ -59,13 +83,16 @@ def test_collect_reuses_the_torch_probe_while_the_fingerprint_holds(tmp_path):
     assert calls.count("torch") == 2
 
 
-@pytest.mark.parametrize("facts, os_name, flavour", [
-    ({"version": "2.11", "cuda_build": "12.8"}, "Linux", "CUDA 12.8"),
-    ({"version": "2.11", "hip_build": "6.3"}, "Linux", "ROCm 6.3"),
-    ({"version": "2.11", "mps_built": True}, "Darwin 24", "macOS (MPS)"),
-    ({"version": "2.11"}, "Linux", "CPU-only"),
-    ({}, "Linux", None),
-])
+@pytest.mark.parametrize(
+    "facts, os_name, flavour",
+    [
+        ({"version": "2.11", "cuda_build": "12.8"}, "Linux", "CUDA 12.8"),
+        ({"version": "2.11", "hip_build": "6.3"}, "Linux", "ROCm 6.3"),
+        ({"version": "2.11", "mps_built": True}, "Darwin 24", "macOS (MPS)"),
+        ({"version": "2.11"}, "Linux", "CPU-only"),
+        ({}, "Linux", None),
+    ],
+)
 def test_torch_flavour(facts, os_name, flavour):
     assert torch_flavour(facts, os_name) == flavour
 

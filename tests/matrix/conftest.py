@@ -27,8 +27,15 @@ RELEASES = "1.0.0,1.3.0"
 
 
 def lfmdoctor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lfmdoctor", *args], check=False, capture_output=True,
-                          text=True, env=env, timeout=300, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "lfmdoctor", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def _skip_if_offline(exc: MatrixError | str) -> None:

@@ -23,8 +23,15 @@ OUTCOME_STRINGS = {"reproduced", "not reproduced", "cannot run", "not run"}
 
 
 def lfmdoctor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lfmdoctor", *args], check=False, capture_output=True,
-                          text=True, env=env, timeout=300, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "lfmdoctor", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def assert_contract(data: dict[str, Any]) -> None:

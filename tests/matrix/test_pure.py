@@ -70,8 +70,10 @@ def test_versions_sort_as_versions_and_match_loosely() -> None:
 
 
 def test_pip_outputs() -> None:
-    error = ("ERROR: Could not find a version that satisfies the requirement liquid-audio==9 "
-             "(from versions: 0.0.0a1, 1.0.0, 1.3.0)\nERROR: No matching distribution found")
+    error = (
+        "ERROR: Could not find a version that satisfies the requirement liquid-audio==9 "
+        "(from versions: 0.0.0a1, 1.0.0, 1.3.0)\nERROR: No matching distribution found"
+    )
     assert versions_from_pip_error(error) == ["0.0.0a1", "1.0.0", "1.3.0"]
     assert versions_from_pip_error("ERROR: ... (from versions: none)") == []
     assert versions_from_pip_error("ERROR: something else") is None
@@ -197,12 +199,23 @@ def test_affected_releases_use_the_source_and_the_runs() -> None:
 
 def test_describe_affected() -> None:
     result = matrix_of(
-        release("1.0.0", {"dtype-mismatch": (True, "cannot run"), "local-path": (True, "reproduced"),
-                          "train-mode": (True, "reproduced"), "mimi-device": (True, "cannot run")}),
-        release("1.1.0", {"dtype-mismatch": (True, "reproduced"), "local-path": (True, "reproduced"),
-                          "mimi-device": (True, "cannot run")}),
-        release("1.2.0", {"local-path": (True, "not reproduced"), "train-mode": (True, "reproduced"),
-                          "mimi-device": (True, "cannot run")}),
+        release(
+            "1.0.0",
+            {
+                "dtype-mismatch": (True, "cannot run"),
+                "local-path": (True, "reproduced"),
+                "train-mode": (True, "reproduced"),
+                "mimi-device": (True, "cannot run"),
+            },
+        ),
+        release(
+            "1.1.0",
+            {"dtype-mismatch": (True, "reproduced"), "local-path": (True, "reproduced"), "mimi-device": (True, "cannot run")},
+        ),
+        release(
+            "1.2.0",
+            {"local-path": (True, "not reproduced"), "train-mode": (True, "reproduced"), "mimi-device": (True, "cannot run")},
+        ),
     )
     assert describe_affected(result, "eoa-code") == "none"
     assert describe_affected(result, "train-mode") == "1.0.0, 1.2.0 (reproduced here)"
@@ -244,11 +257,13 @@ def test_overlay_env_prepends() -> None:
 
 
 def test_provision_pins_from_a_pip_report() -> None:
-    report = {"install": [
-        {"metadata": {"name": "transformers", "version": "4.57.6"}},
-        {"metadata": {"name": "huggingface_hub", "version": "0.36.2"}},
-        {"metadata": {"name": "tokenizers", "version": "0.22.2"}},
-    ]}
+    report = {
+        "install": [
+            {"metadata": {"name": "transformers", "version": "4.57.6"}},
+            {"metadata": {"name": "huggingface_hub", "version": "0.36.2"}},
+            {"metadata": {"name": "tokenizers", "version": "0.22.2"}},
+        ]
+    }
     pins = pins_from_report(report)
     assert pins == ["huggingface-hub==0.36.2", "tokenizers==0.22.2", "transformers==4.57.6"]
     assert provision_dir_name(pins) == provision_dir_name(list(reversed(pins)))
@@ -269,7 +284,10 @@ def sample_result() -> MatrixResult:
 
     problem = "liquid-audio 1.0.0 imports Lfm2HybridConvCache (model/lfm2_audio.py:15), removed in transformers 5"
     return MatrixResult(
-        python="/venv/bin/python", transformers="5.23.0", listing="package index", provision=True,
+        python="/venv/bin/python",
+        transformers="5.23.0",
+        listing="package index",
+        provision=True,
         repro="ran",
         versions=[
             ReleaseResult("1.0.0", False, problem, bugs({"detokenizer-device": False}, "cannot run", problem)),
@@ -307,14 +325,16 @@ def case(bug: str, outcome: Outcome, reason: str = "") -> ReproOutcome:
 
 
 def test_seam_aggregates_cases_into_one_cell_per_bug() -> None:
-    cells = aggregate([
-        case("audio-format", Outcome.NOT_REPRODUCED, "ok"),
-        case("audio-format", Outcome.REPRODUCED, "AssertionError from processor.py:227"),
-        case("local-path", Outcome.NOT_REPRODUCED, "loaded"),
-        case("mimi-device", Outcome.SKIPPED, "needs an Apple Silicon Mac"),
-        case("train-mode", Outcome.NOT_REPRODUCED, "eval"),
-        case("train-mode", Outcome.ERROR, "setup failed"),
-    ])
+    cells = aggregate(
+        [
+            case("audio-format", Outcome.NOT_REPRODUCED, "ok"),
+            case("audio-format", Outcome.REPRODUCED, "AssertionError from processor.py:227"),
+            case("local-path", Outcome.NOT_REPRODUCED, "loaded"),
+            case("mimi-device", Outcome.SKIPPED, "needs an Apple Silicon Mac"),
+            case("train-mode", Outcome.NOT_REPRODUCED, "eval"),
+            case("train-mode", Outcome.ERROR, "setup failed"),
+        ]
+    )
     assert cells["audio-format"] == ("reproduced", "AssertionError from processor.py:227")
     assert cells["local-path"] == ("not reproduced", "loaded")
     assert cells["mimi-device"] == ("cannot run", "needs an Apple Silicon Mac")

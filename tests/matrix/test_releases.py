@@ -45,8 +45,7 @@ def no_pip() -> list[str]:
 def test_target_is_read_without_importing_anything() -> None:
     """Another interpreter path is asked in a child (metadata only); the answers match this one's."""
     names = [f"python{sys.version_info[0]}.{sys.version_info[1]}", f"python{sys.version_info[0]}", "python"]
-    other = next((p for p in map(Path(sys.executable).with_name, names) if p.exists() and str(p) != sys.executable),
-                 None)
+    other = next((p for p in map(Path(sys.executable).with_name, names) if p.exists() and str(p) != sys.executable), None)
     if other is None:
         pytest.skip("this environment has no second name for its interpreter")
     target = inspect_target(str(other))
@@ -117,8 +116,7 @@ def test_1_0_0_cannot_run_without_provision(repro_matrix: MatrixResult) -> None:
         return
     assert not old.importable
     assert old.import_problem == (
-        "liquid-audio 1.0.0 imports Lfm2HybridConvCache (model/lfm2_audio.py:15), removed in transformers 5 "
-        "(use --provision)"
+        "liquid-audio 1.0.0 imports Lfm2HybridConvCache (model/lfm2_audio.py:15), removed in transformers 5 (use --provision)"
     )
     assert {(b.outcome, b.reason) for b in old.bugs} == {("cannot run", old.import_problem)}
     assert describe_affected(repro_matrix, "dtype-mismatch") == "1.0.0 (from the source; could not run here)"
@@ -155,8 +153,7 @@ def test_overlay_wins_over_the_installed_release_in_a_child(wheels: Path, repro_
         "spec = importlib.util.find_spec('liquid_audio'); "
         "print(json.dumps([list(spec.submodule_search_locations)[0], m.version('liquid-audio')]))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                          env=overlay_env([overlay]))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=overlay_env([overlay]))
     location, version = json.loads(done.stdout)
     assert Path(location) == overlay / "liquid_audio"
     assert version == "1.0.0"
@@ -164,8 +161,7 @@ def test_overlay_wins_over_the_installed_release_in_a_child(wheels: Path, repro_
     assert json.loads(plain.stdout)[0] != location  # the user's environment is untouched
 
 
-def test_cached_releases_need_no_index(repro_matrix: MatrixResult, wheels: Path,
-                                       unreachable_index: dict[str, str]) -> None:
+def test_cached_releases_need_no_index(repro_matrix: MatrixResult, wheels: Path, unreachable_index: dict[str, str]) -> None:
     """Second run: with the index unreachable, selection, fetch and unpack all come from the cache."""
     del repro_matrix  # only for the wheels it cached
     versions, listing = select_versions("1.0,1.3.0", no_pip, wheels)
@@ -186,8 +182,9 @@ def test_removed_cache_class_is_read_from_the_source(repro_matrix: MatrixResult,
 
 
 @pytest.mark.slow
-def test_provision_makes_1_0_0_run(provisioned_json: dict[str, Any], repro_matrix: MatrixResult, wheels: Path,
-                                   cuda_usable: bool) -> None:
+def test_provision_makes_1_0_0_run(
+    provisioned_json: dict[str, Any], repro_matrix: MatrixResult, wheels: Path, cuda_usable: bool
+) -> None:
     """--provision: transformers 4.57 (and the hub/tokenizers it needs) laid over the target, once; then
     1.0.0's own bugs reproduce, and the ones it cannot have (no detokenizer before 1.1.0) do not."""
     if not removed_in_target(repro_matrix):

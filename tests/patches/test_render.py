@@ -16,13 +16,23 @@ def text(draw, result) -> str:
 
 def test_verify_table():
     strategies = ["callsite", "runtime", "source"]
-    results = [VerifyResult("local-path", "local-path", s, Outcome.REPRODUCED, Outcome.NOT_REPRODUCED, "ok")
-               for s in strategies]
-    results += [VerifyResult("eoa-code", "eoa-code", s, Outcome.REPRODUCED,
-                             Outcome.REPRODUCED if s == "runtime" else Outcome.NOT_REPRODUCED, "RuntimeError")
-                for s in strategies]
-    results += [VerifyResult("mimi-device", "mimi-device", s, Outcome.SKIPPED, Outcome.SKIPPED, "needs MPS")
-                for s in strategies]
+    results = [
+        VerifyResult("local-path", "local-path", s, Outcome.REPRODUCED, Outcome.NOT_REPRODUCED, "ok") for s in strategies
+    ]
+    results += [
+        VerifyResult(
+            "eoa-code",
+            "eoa-code",
+            s,
+            Outcome.REPRODUCED,
+            Outcome.REPRODUCED if s == "runtime" else Outcome.NOT_REPRODUCED,
+            "RuntimeError",
+        )
+        for s in strategies
+    ]
+    results += [
+        VerifyResult("mimi-device", "mimi-device", s, Outcome.SKIPPED, Outcome.SKIPPED, "needs MPS") for s in strategies
+    ]
     report = VerifyReport("fixture", "/py", [], strategies, results)
     assert text(verify_report, report) == (
         "lfmdoctor patch verify  model fixture, /py\n"
@@ -39,9 +49,16 @@ def test_verify_table():
 
 def test_patch_result():
     result = PatchResult(
-        action="apply", outcome="applied", package_dir="/site/liquid_audio", version="1.3.0", release="1.3.0",
-        patch="liquid-audio+1.3.0.patch", files=[PatchFile("processor.py", "patched", "ab")], fixes=["local-path"],
-        detail="patched processor.py; fixes local-path", backup_dir="/cache/backups/x",
+        action="apply",
+        outcome="applied",
+        package_dir="/site/liquid_audio",
+        version="1.3.0",
+        release="1.3.0",
+        patch="liquid-audio+1.3.0.patch",
+        files=[PatchFile("processor.py", "patched", "ab")],
+        fixes=["local-path"],
+        detail="patched processor.py; fixes local-path",
+        backup_dir="/cache/backups/x",
     )
     assert text(patch_result, result) == (
         "lfmdoctor patch apply  liquid-audio 1.3.0 at /site/liquid_audio\n"

@@ -15,11 +15,11 @@ import pytest
 torch = pytest.importorskip("torch")
 liquid_audio = pytest.importorskip("liquid_audio")
 
-from lfmdoctor.patches import runtime  # noqa: E402
-from lfmdoctor.patches.bootstrap import exec_environment, runtime_bootstrap  # noqa: E402
-from lfmdoctor.patches.source import apply_plan, plan  # noqa: E402
+from lfmdoctor.patches import runtime
+from lfmdoctor.patches.bootstrap import exec_environment, runtime_bootstrap
+from lfmdoctor.patches.source import apply_plan, plan
 
-from .conftest import copy_package  # noqa: E402
+from .conftest import copy_package
 
 FIXED_IN_1_3_0 = {
     "processor-device",
@@ -176,9 +176,7 @@ sys.exit(5)
 
 def _run(job: tuple[list[str], dict[str, str]]) -> subprocess.CompletedProcess[str]:
     argv, env = job
-    return subprocess.run(
-        argv, capture_output=True, text=True, timeout=300, env=dict(os.environ, **env), check=False
-    )
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, env=dict(os.environ, **env), check=False)
 
 
 def _probe_result(done: subprocess.CompletedProcess[str]) -> dict:
@@ -187,15 +185,11 @@ def _probe_result(done: subprocess.CompletedProcess[str]) -> dict:
 
 
 @pytest.fixture(scope="module")
-def children(
-    liquid_audio_dir, tiny_checkpoint, tmp_path_factory
-) -> dict[str, subprocess.CompletedProcess[str]]:
+def children(liquid_audio_dir, tiny_checkpoint, tmp_path_factory) -> dict[str, subprocess.CompletedProcess[str]]:
     root = tmp_path_factory.mktemp("runtime-children")
     drift = copy_package(liquid_audio_dir, root / "drift")
     processor = drift / "processor.py"
-    processor.write_text(
-        processor.read_text().replace("assert len(wave.shape) == 2", "assert wave.dim() == 2")
-    )
+    processor.write_text(processor.read_text().replace("assert len(wave.shape) == 2", "assert wave.dim() == 2"))
     fixed = copy_package(liquid_audio_dir, root / "fixed")
     apply_plan(plan(fixed), backup=False)
     (root / "seed.py").write_text(SEED)
@@ -211,9 +205,7 @@ def children(
 
 def test_code_that_no_longer_looks_as_expected_is_left_alone_with_a_warning(children):
     result = _probe_result(children["drift"])
-    assert result["report"]["audio-format"].startswith(
-        "skipped: ChatState.add_audio does not look as expected"
-    )
+    assert result["report"]["audio-format"].startswith("skipped: ChatState.add_audio does not look as expected")
     assert len(result["warnings"]) == 1 and "left alone" in result["warnings"][0]
     assert result["report"]["processor-device"] == "patched"  # the other fixes still go in
 

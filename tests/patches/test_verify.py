@@ -26,9 +26,7 @@ def verified(liquid_audio_dir, tiny_checkpoint):
 def test_json_contract(verified):
     done, data, _ = verified
     assert done.returncode == 0, done.stderr
-    assert {(r["id"], r["strategy"]) for r in data["results"]} == {
-        (c.id, s) for c in CASES for s in STRATEGIES
-    }
+    assert {(r["id"], r["strategy"]) for r in data["results"]} == {(c.id, s) for c in CASES for s in STRATEGIES}
     outcomes = {"reproduced", "not_reproduced", "skipped", "error"}
     for result in data["results"]:
         assert set(result) >= {"id", "strategy", "before", "after"}

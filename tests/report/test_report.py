@@ -26,7 +26,7 @@ from lfmdoctor.results import (
 )
 
 GOLDEN = Path(__file__).with_name("golden")
-TRACEBACK = '''Traceback (most recent call last):
+TRACEBACK = """Traceback (most recent call last):
   File "/home/alice/lfmdoctor/repro/worker.py", line 120, in run_case
     exec(compile(case[phase] or "pass", f"<repro {case['id']} {phase}>", "exec"), ns)
   File "<repro processor-device trigger>", line 1, in <module>
@@ -39,8 +39,8 @@ TRACEBACK = '''Traceback (most recent call last):
   File "/home/alice/venv/lib/python3.12/site-packages/torch/cuda/__init__.py", line 403, in _lazy_init
     raise AssertionError("Torch not compiled with CUDA enabled")
 AssertionError: Torch not compiled with CUDA enabled
-'''
-DIFF = '''diff --git a/src/liquid_audio/processor.py b/src/liquid_audio/processor.py
+"""
+DIFF = """diff --git a/src/liquid_audio/processor.py b/src/liquid_audio/processor.py
 --- a/src/liquid_audio/processor.py
 +++ b/src/liquid_audio/processor.py
 @@ -58,7 +58,7 @@ class LFM2AudioProcessor:
@@ -52,50 +52,91 @@ DIFF = '''diff --git a/src/liquid_audio/processor.py b/src/liquid_audio/processo
      ) -> Self:
          cache_path = get_model_dir(repo_id, revision=revision)
          with (cache_path / "config.json").open() as f:
-'''
+"""
 
 
 def fixed_check(tmp_path: Path) -> CheckReport:
     package = tmp_path / "site-packages" / "liquid_audio"
     package.mkdir(parents=True)
-    lines = ["class LFM2AudioProcessor:"] + ["    pass"] * 50 + [
-        "    @classmethod",
-        "    def from_pretrained(",
-        "        cls,",
-        "        repo_id,",
-        "        *,",
-        "        revision=None,",
-        '        device: torch.device | str = "cuda",',
-        "    ):",
-        "        return cls",
-    ]
+    lines = (
+        ["class LFM2AudioProcessor:"]
+        + ["    pass"] * 50
+        + [
+            "    @classmethod",
+            "    def from_pretrained(",
+            "        cls,",
+            "        repo_id,",
+            "        *,",
+            "        revision=None,",
+            '        device: torch.device | str = "cuda",',
+            "    ):",
+            "        return cls",
+        ]
+    )
     (package / "processor.py").write_text("\n".join(lines) + "\n")
     env = EnvironmentFacts(
-        python="3.12.1", python_executable="/home/alice/venv/bin/python", os="macOS 15.1", arch="arm64",
-        packages={"liquid-audio": "1.3.0", "transformers": "5.23.0", "accelerate": "1.15.0",
-                  "safetensors": "0.8.0", "huggingface-hub": "2.4.0"},
-        torch=TorchFacts(version="2.11.0", flavour="macOS (MPS)", cuda_available=False,
-                         cuda_unavailable_reason="torch is a CPU-only build", mps_built=True, mps_available=True),
+        python="3.12.1",
+        python_executable="/home/alice/venv/bin/python",
+        os="macOS 15.1",
+        arch="arm64",
+        packages={
+            "liquid-audio": "1.3.0",
+            "transformers": "5.23.0",
+            "accelerate": "1.15.0",
+            "safetensors": "0.8.0",
+            "huggingface-hub": "2.4.0",
+        },
+        torch=TorchFacts(
+            version="2.11.0",
+            flavour="macOS (MPS)",
+            cuda_available=False,
+            cuda_unavailable_reason="torch is a CPU-only build",
+            mps_built=True,
+            mps_available=True,
+        ),
         torchaudio=TorchaudioFacts(version="2.11.0", imports=True),
         liquid_audio=LiquidAudioFacts(version="1.3.0", location=str(package)),
     )
-    finding = BugFinding("processor-device", "LFM2AudioProcessor.from_pretrained defaults to device='cuda'", True,
-                         f"{package}/processor.py:58", "defaults to cuda", affects_here=True)
+    finding = BugFinding(
+        "processor-device",
+        "LFM2AudioProcessor.from_pretrained defaults to device='cuda'",
+        True,
+        f"{package}/processor.py:58",
+        "defaults to cuda",
+        affects_here=True,
+    )
     return CheckReport(environment=env, bugs=[finding], items=[])
 
 
 def fixed_repro() -> list[ReproOutcome]:
-    return [ReproOutcome("processor-device", "processor-device", Outcome.REPRODUCED,
-                         ExceptionInfo("AssertionError", "Torch not compiled with CUDA enabled"),
-                         ["liquid_audio/processor.py:82 in to"], 0.02, "AssertionError from processor.py:82",
-                         TRACEBACK)]
+    return [
+        ReproOutcome(
+            "processor-device",
+            "processor-device",
+            Outcome.REPRODUCED,
+            ExceptionInfo("AssertionError", "Torch not compiled with CUDA enabled"),
+            ["liquid_audio/processor.py:82 in to"],
+            0.02,
+            "AssertionError from processor.py:82",
+            TRACEBACK,
+        )
+    ]
 
 
 def fixed_data(tmp_path: Path):
-    verify = [{"id": "processor-device", "strategy": s, "before": "reproduced", "after": "not_reproduced"}
-              for s in ("callsite", "runtime", "source")]
-    return compose(fixed_check(tmp_path), fixed_repro(), verify=verify, diff=DIFF, patch_name="liquid-audio+1.3.0.patch",
-                   affected={"processor-device": "all checked releases (0.0.0a1–1.3.0)"}, ruff="ruff check: passed")
+    verify = [
+        {"id": "processor-device", "strategy": s, "before": "reproduced", "after": "not_reproduced"}
+        for s in ("callsite", "runtime", "source")
+    ]
+    return compose(
+        fixed_check(tmp_path),
+        fixed_repro(),
+        verify=verify,
+        diff=DIFF,
+        patch_name="liquid-audio+1.3.0.patch",
+        affected={"processor-device": "all checked releases (0.0.0a1–1.3.0)"},
+        ruff="ruff check: passed",
+    )
 
 
 def _golden(name: str, text: str, tmp_path: Path) -> None:
@@ -106,8 +147,12 @@ def _golden(name: str, text: str, tmp_path: Path) -> None:
     assert text == path.read_text()
 
 
-CONTEXT = Context(home="/home/alice", user="alice", host="alice-mbp",
-                  env={"HF_TOKEN_FILE_CONTENT": "s3cr3tvalue42", "CUDA_VISIBLE_DEVICES": "0"})
+CONTEXT = Context(
+    home="/home/alice",
+    user="alice",
+    host="alice-mbp",
+    env={"HF_TOKEN_FILE_CONTENT": "s3cr3tvalue42", "CUDA_VISIBLE_DEVICES": "0"},
+)
 
 
 @pytest.mark.parametrize("fmt", ["issue", "pr"])
@@ -118,11 +163,21 @@ def test_golden_markdown(tmp_path, fmt):
 
 def test_issue_has_what_upstream_26_had_and_more(tmp_path):
     text = render_document(fixed_data(tmp_path), "issue", CONTEXT).text
-    for heading in ("### Summary", "### Environment", "### Reproducer", "### Actual", "### Expected",
-                    "### Root cause", "### Affected releases", "### Suggested fix", "### Workaround", "### Evidence"):
+    for heading in (
+        "### Summary",
+        "### Environment",
+        "### Reproducer",
+        "### Actual",
+        "### Expected",
+        "### Root cause",
+        "### Affected releases",
+        "### Suggested fix",
+        "### Workaround",
+        "### Evidence",
+    ):
         assert heading in text, heading
     assert "src/liquid_audio/processor.py:58" in text
-    assert "-        device: torch.device | str = \"cuda\"," in text
+    assert '-        device: torch.device | str = "cuda",' in text
     assert "| `processor-device` | reproduced | not_reproduced | not_reproduced | not_reproduced |" in text
     assert "worker.py" not in text  # lfmdoctor's own frames are not the maintainer's business
 
@@ -131,8 +186,11 @@ def test_json_format_is_the_same_facts(tmp_path):
     document = render_document(fixed_data(tmp_path), "json", CONTEXT)
     data = json.loads(document.text)
     assert data["bugs"][0]["id"] == "processor-device"
-    assert data["bugs"][0]["cases"][0]["verify"][0] == {"strategy": "callsite", "before": "reproduced",
-                                                         "after": "not_reproduced"}
+    assert data["bugs"][0]["cases"][0]["verify"][0] == {
+        "strategy": "callsite",
+        "before": "reproduced",
+        "after": "not_reproduced",
+    }
     assert "/home/alice" not in document.text and data["redactions"]
 
 
@@ -143,8 +201,18 @@ def test_redaction_removes_planted_secrets():
         "api_key=zzzzzzzzzz value s3cr3tvalue42, cuda 0, root cause stays"
     )
     result = redact(planted, CONTEXT)
-    for secret in ("/home/alice", "/Users/alice", "alice", "alice-mbp", "alice@example.com", "hf_abc", "ghp_abc",
-                   "AKIAABCD", "zzzzzzzzzz", "s3cr3tvalue42"):
+    for secret in (
+        "/home/alice",
+        "/Users/alice",
+        "alice",
+        "alice-mbp",
+        "alice@example.com",
+        "hf_abc",
+        "ghp_abc",
+        "AKIAABCD",
+        "zzzzzzzzzz",
+        "s3cr3tvalue42",
+    ):
         assert secret not in result.text, secret
     assert "~/projects/x" in result.text and "root cause stays" in result.text and "cuda 0" in result.text
     assert result.total >= 10
@@ -176,8 +244,13 @@ def test_run_end_to_end_on_the_tiny_checkpoint(cli, tmp_path):
     out = tmp_path / "run"
     done = cli("run", "--out", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
-    for name in ("report.md", "pr.md", "results.json", "reproducers/repro_processor_device.py",
-                 "reproducers/tiny_checkpoint.py"):
+    for name in (
+        "report.md",
+        "pr.md",
+        "results.json",
+        "reproducers/repro_processor_device.py",
+        "reproducers/tiny_checkpoint.py",
+    ):
         assert (out / name).is_file(), name
     results = json.loads((out / "results.json").read_text())
     assert set(results) >= {"check", "repro", "verify", "bench", "report"}

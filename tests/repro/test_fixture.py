@@ -14,16 +14,27 @@ def test_core_checkpoint_has_the_real_layout_and_is_small(tiny_checkpoint):
     names = {p.name for p in tiny_checkpoint.iterdir()}
     assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "audio_detokenizer"} <= names
     config = json.loads((tiny_checkpoint / "config.json").read_text())
-    assert set(config) >= {"architectures", "codebooks", "tie_audio_embeddings", "semantic_codebook_factor",
-                           "codebook_weight", "interleaved_n_text", "interleaved_n_audio", "preprocessor",
-                           "encoder", "lfm", "depthformer"}
+    assert set(config) >= {
+        "architectures",
+        "codebooks",
+        "tie_audio_embeddings",
+        "semantic_codebook_factor",
+        "codebook_weight",
+        "interleaved_n_text",
+        "interleaved_n_audio",
+        "preprocessor",
+        "encoder",
+        "lfm",
+        "depthformer",
+    }
     core = sum(p.stat().st_size for p in tiny_checkpoint.iterdir() if p.is_file())
     assert core < 5 * 1024 * 1024
 
 
 def test_it_loads_and_generates_with_liquid_audio(tiny_checkpoint):
-    done = subprocess.run([sys.executable, str(SMOKE_SCRIPT), str(tiny_checkpoint)], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(SMOKE_SCRIPT), str(tiny_checkpoint)], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["tokens"] == 32

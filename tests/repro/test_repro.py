@@ -64,14 +64,20 @@ FIXES = {
     "processor-device": [("processor.py", 'device: torch.device | str = "cuda"', 'device: torch.device | str = "cpu"')],
     "model-device": [("model/lfm2_audio.py", 'device: torch.device | str = "cuda"', 'device: torch.device | str = "cpu"')],
     "detokenizer-device": [DETOK_FIX],
-    "local-path": [("utils.py", "if isinstance(repo_id, str):",
-                    "if isinstance(repo_id, str) and not Path(repo_id).is_dir():"),
-                   ("utils.py", "cache_path = repo_id", "cache_path = Path(repo_id)")],
+    "local-path": [
+        ("utils.py", "if isinstance(repo_id, str):", "if isinstance(repo_id, str) and not Path(repo_id).is_dir():"),
+        ("utils.py", "cache_path = repo_id", "cache_path = Path(repo_id)"),
+    ],
     "train-mode": [("model/lfm2_audio.py", "        return model\n", "        return model.eval()\n")],
     # once end-of-audio frames are dropped, decode reaches the detokenizer: that bug must go too
-    "eoa-code": [DETOK_FIX, ("processor.py", "if torch.any(audio_codes >= 2048)",
-                             "audio_codes = audio_codes[..., (audio_codes != 2048).all(1)[0]]\n"
-                             "        if torch.any(audio_codes >= 2048)")],
+    "eoa-code": [
+        DETOK_FIX,
+        (
+            "processor.py",
+            "if torch.any(audio_codes >= 2048)",
+            "audio_codes = audio_codes[..., (audio_codes != 2048).all(1)[0]]\n        if torch.any(audio_codes >= 2048)",
+        ),
+    ],
 }
 
 
@@ -91,10 +97,14 @@ def test_unfixed_copy_still_reproduces(model, liquid_audio_copy):
 
 
 def test_a_hanging_case_becomes_error_after_its_timeout(model, liquid_audio_copy):
-    liquid_audio_copy.edit("utils.py", "    if isinstance(repo_id, str):\n",
-                           "    if isinstance(repo_id, str):\n        import time; time.sleep(600)\n")
-    results = run_cases(sys.executable, select(["local-path", "eoa-code"]), model, timeout=3,
-                        extra_pythonpath=[str(liquid_audio_copy)])
+    liquid_audio_copy.edit(
+        "utils.py",
+        "    if isinstance(repo_id, str):\n",
+        "    if isinstance(repo_id, str):\n        import time; time.sleep(600)\n",
+    )
+    results = run_cases(
+        sys.executable, select(["local-path", "eoa-code"]), model, timeout=3, extra_pythonpath=[str(liquid_audio_copy)]
+    )
     outcomes = {r.id: r for r in results}
     assert outcomes["local-path"].outcome is Outcome.ERROR
     assert "timed out" in outcomes["local-path"].reason
@@ -103,8 +113,13 @@ def test_a_hanging_case_becomes_error_after_its_timeout(model, liquid_audio_copy
 
 def test_a_hanging_shared_load_is_an_error_for_the_cases_that_need_it(model, liquid_audio_copy):
     liquid_audio_copy.edit("utils.py", "    cache_path: Path\n", "    cache_path: Path\n    import time; time.sleep(600)\n")
-    results = run_cases(sys.executable, select(["eoa-code", "audio-format:numpy-1d"]), model, timeout=3,
-                        extra_pythonpath=[str(liquid_audio_copy)])
+    results = run_cases(
+        sys.executable,
+        select(["eoa-code", "audio-format:numpy-1d"]),
+        model,
+        timeout=3,
+        extra_pythonpath=[str(liquid_audio_copy)],
+    )
     for result in results:
         assert result.outcome is Outcome.ERROR
         assert "timed out" in result.reason
@@ -131,8 +146,13 @@ def test_emitted_scripts_reproduce_with_plain_python(model, tmp_path, all_result
 
     def run(case):
         script = tmp_path / f"repro_{case.id.replace(':', '_').replace('-', '_')}.py"
-        done = subprocess.run([sys.executable, str(script), str(tiny_checkpoint)], capture_output=True, text=True,
-                              timeout=300, env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+        done = subprocess.run(
+            [sys.executable, str(script), str(tiny_checkpoint)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+        )
         return case, done
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -146,8 +166,9 @@ def test_emitted_scripts_reproduce_with_plain_python(model, tmp_path, all_result
 def test_emitted_script_builds_its_own_checkpoint(model, tmp_path):
     [case] = select(["local-path"])
     [script, _builder] = emit_scripts([case], model, tmp_path)
-    imports = {line.split()[1].split(".")[0] for line in script.read_text().splitlines()
-               if line.startswith(("import ", "from "))}
+    imports = {
+        line.split()[1].split(".")[0] for line in script.read_text().splitlines() if line.startswith(("import ", "from "))
+    }
     assert imports <= {"subprocess", "sys", "pathlib", "numpy", "torch", "liquid_audio"}
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert "HFValidationError" in done.stderr.strip().splitlines()[-1]
