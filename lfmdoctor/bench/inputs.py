@@ -185,38 +185,21 @@ def load_clips(specs: list[ClipSpec]) -> list[Clip]:
 
 
 def resolve_model(model: str, python: str) -> ModelRef:
-    """``fixture``, an existing checkpoint folder, or a hub id whose weights are already cached."""
-    if model == "fixture":
-        from lfmdoctor.repro.fixture import FixtureError, ensure_fixture
+    """``fixture``, an existing checkpoint folder, or a hub id whose weights are already cached.
 
-        try:
-            return ModelRef(ensure_fixture(python=python), "fixture", True)
-        except FixtureError as exc:
-            raise InputProblem(str(exc)) from None
-    path = Path(model).expanduser()
-    if path.exists():
-        if not (path / "config.json").is_file():
-            raise InputProblem(
-                f"{path} is not a liquid-audio checkpoint folder (no config.json); pass --model "
-                f"fixture, a checkpoint folder or a hub id like {DEFAULT_REPO}"
-            )
-        return ModelRef(path.resolve(), model, _is_fixture(path))
-    if not HUB_ID.match(model):
-        raise InputProblem(f"--model {model} is neither 'fixture', an existing folder nor a hub id like {DEFAULT_REPO}")
+    The same resolution as ``lfmdoctor repro --model`` (``lfmdoctor.repro.models``), as bench input.
+    """
+    from lfmdoctor.repro.fixture import FixtureError
+    from lfmdoctor.repro.models import ModelUnavailable
+    from lfmdoctor.repro.models import resolve_model as resolve
+
     try:
-        from huggingface_hub import snapshot_download
-    except ImportError:
-        raise InputProblem("huggingface_hub is not installed; pip install huggingface-hub") from None
-    hint = f"download them with: hf download {model}"
-    try:
-        local = Path(snapshot_download(model, local_files_only=True))
-    except (OSError, ValueError) as exc:  # LocalEntryNotFoundError is an OSError, HFValidationError a ValueError
-        if type(exc).__name__ == "HFValidationError":
-            raise InputProblem(f"--model {model} is not a valid hub id; pass e.g. {DEFAULT_REPO}") from None
-        raise InputProblem(f"the weights of {model} are not in the local Hugging Face cache; {hint}") from None
-    if not (local / "config.json").is_file() or not any(local.glob("*.safetensors")):
-        raise InputProblem(f"the cached copy of {model} at {local} is incomplete; {hint}")
-    return ModelRef(local, model, False)
+        found = resolve(model, python, detokenizer=False)
+    except (ModelUnavailable, FixtureError) as exc:
+        raise InputProblem(str(exc)) from None
+    if found.is_fixture:
+        return ModelRef(found.folder, "fixture", True)
+    return ModelRef(found.folder, model, _is_fixture(found.folder))
 
 
 def _is_fixture(path: Path) -> bool:
