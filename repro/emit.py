@@ -83,13 +83,13 @@ def render_script(case: Case, model: ModelRef) -> str:
         lines.append(MODEL_DIR.rstrip())
     lines.append("")
     if "cuda_unusable" in case.requires:
-        lines.append("print('CUDA available:', torch.cuda.is_available())  # the bug shows where this is False")
+        lines.append('print("CUDA available:", torch.cuda.is_available())  # the bug shows where this is False')
     for need in case.needs:
         lines.append(RESOURCES[need])
     if case.setup:
         lines.append(case.setup)
     lines.append(case.trigger)
-    lines.append("print('no error: this liquid-audio does not have the bug')")
+    lines.append('print("no error: this liquid-audio does not have the bug")')
     return "\n".join(lines) + "\n"
 
 

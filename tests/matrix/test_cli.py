@@ -50,7 +50,8 @@ def test_json_without_reproductions(static_json: dict[str, Any], repro_matrix: M
     assert_contract(static_json)
     assert [v["version"] for v in static_json["versions"]] == ["1.0.0", "1.3.0"]
     assert static_json["repro"] == "skipped (--no-repro)"
-    assert static_json["listing"] == "cached wheels (the index was not asked)"
+    # a warm cache answers without the index; a fresh one (CI) asks it once
+    assert static_json["listing"] in ("cached wheels (the index was not asked)", "package index")
     for ran, reproduced in zip(static_json["versions"], repro_matrix.to_json()["versions"]):
         # presence comes from the source: the same with or without the reproductions
         assert [(b["id"], b["present"], b["evidence"]) for b in ran["bugs"]] == [
