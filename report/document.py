@@ -10,6 +10,8 @@ from lfmdoctor.report.markdown import issue_body, issue_title, pr_body, pr_title
 from lfmdoctor.report.redact import Context, redact
 
 FORMATS = ("issue", "pr", "json")
+# GitHub refuses issue bodies over 65,536 characters; leave room for the redaction footer.
+MAX_BODY = 60_000
 
 
 @dataclass
@@ -33,6 +35,8 @@ def render_document(data: ReportData, fmt: str, context: Context | None) -> Docu
         text = json.dumps(payload, indent=2, ensure_ascii=False)
         return Document(payload["title"], text, text + "\n", result.total)
     title, body = (issue_title(data), issue_body(data)) if fmt == "issue" else (pr_title(data), pr_body(data))
+    if fmt == "issue" and len(body) > MAX_BODY:
+        body = issue_body(data, compact=True)
     if context is None:
         return Document(title, body, f"# {title}\n\n{body}", None)
     result = redact(f"{title}\n\x00\n{body}", context)

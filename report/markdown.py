@@ -34,7 +34,7 @@ def _cuda(env: EnvironmentFacts) -> str:
     return f"unavailable ({torch.cuda_unavailable_reason or 'unknown reason'})"
 
 
-def environment_table(env: EnvironmentFacts) -> str:
+def environment_table(env: EnvironmentFacts, dump: bool = True) -> str:
     pkg = env.packages
     rows = [
         ("liquid-audio", pkg.get("liquid-audio") or "not installed"),
@@ -54,8 +54,10 @@ def environment_table(env: EnvironmentFacts) -> str:
         ("flash_attn", "installed" if env.flash_attn else "not installed"),
     ]
     table = "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
-    dump = _fence(json.dumps(env.to_json(), indent=2), "json")
-    return table + "\n\n" + _details("Full environment (<code>lfmdoctor check --json</code>)", dump)
+    if not dump:
+        return table
+    full = _fence(json.dumps(env.to_json(), indent=2), "json")
+    return table + "\n\n" + _details("Full environment (<code>lfmdoctor check --json</code>)", full)
 
 
 def _evidence_table(bug: BugSection) -> str:
@@ -116,13 +118,17 @@ def _bench_lines(data: ReportData) -> str:
     return "\n".join(lines)
 
 
-def _case_block(case: CaseEvidence, level: str) -> str:
-    parts = [
-        f"{level} Reproducer: {case.summary}",
-        "Self-contained; run it with the real model (`python repro.py`, or pass a local folder). "
-        "Verified here on a 5 MB random checkpoint with the LFM2.5-Audio-1.5B layout, built by lfmdoctor.",
-        _fence(case.script, "python"),
-    ]
+def _case_block(case: CaseEvidence, level: str, compact: bool = False) -> str:
+    parts = [f"{level} Reproducer: {case.summary}"]
+    if compact:
+        name = "repro_" + case.id.replace(":", "_").replace("-", "_") + ".py"
+        parts.append(f"`{name}`, written by `lfmdoctor run` beside this report (left out here for length).")
+    else:
+        parts += [
+            "Self-contained; run it with the real model (`python repro.py`, or pass a local folder). "
+            "Verified here on a 5 MB random checkpoint with the LFM2.5-Audio-1.5B layout, built by lfmdoctor.",
+            _fence(case.script, "python"),
+        ]
     if case.traceback:
         parts += [f"{level} Actual", _fence(case.traceback, "pytb")]
     elif case.exception:
@@ -131,7 +137,7 @@ def _case_block(case: CaseEvidence, level: str) -> str:
     return "\n\n".join(parts)
 
 
-def bug_body(bug: BugSection, data: ReportData, level: str = "###", environment: str = "") -> str:
+def bug_body(bug: BugSection, data: ReportData, level: str = "###", environment: str = "", compact: bool = False) -> str:
     reproduced = [c for c in bug.cases if c.outcome == "reproduced"]
     shown = reproduced[:1] or bug.cases[:1]
     others = [c for c in reproduced[1:]]
@@ -146,7 +152,7 @@ def bug_body(bug: BugSection, data: ReportData, level: str = "###", environment:
     if environment:
         parts += [f"{level} Environment", environment]
     for case in shown:
-        parts.append(_case_block(case, level))
+        parts.append(_case_block(case, level, compact))
     if others:
         listing = "\n".join(f"- `{c.id}` ({c.summary}): `{c.exception}`" for c in others)
         parts.append(f"Other inputs that fail the same way:\n\n{listing}")
@@ -182,7 +188,8 @@ def _footer(data: ReportData) -> str:
     )
 
 
-def issue_body(data: ReportData) -> str:
+def issue_body(data: ReportData, compact: bool = False) -> str:
+    """``compact`` leaves out the reproducer scripts and the full environment dump (for very long reports)."""
     if len(data.bugs) == 1:
         body = bug_body(data.bugs[0], data, environment=environment_table(data.environment))
         return body + "\n\n---\n" + _footer(data) + "\n"
@@ -196,10 +203,10 @@ def issue_body(data: ReportData) -> str:
         "fails in several places; each is reproduced below with a minimal script and a suggested fix.",
         "\n".join(overview),
         "### Environment",
-        environment_table(data.environment),
+        environment_table(data.environment, dump=not compact),
     ]
     for bug in data.bugs:
-        parts += [f"## `{bug.id}`: {bug.title}", bug_body(bug, data, level="####")]
+        parts += [f"## `{bug.id}`: {bug.title}", bug_body(bug, data, level="####", compact=compact)]
     return "\n\n".join(parts) + "\n\n---\n" + _footer(data) + "\n"
 
 

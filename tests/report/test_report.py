@@ -194,6 +194,18 @@ def test_json_format_is_the_same_facts(tmp_path):
     assert "/home/alice" not in document.text and data["redactions"]
 
 
+def test_an_issue_too_long_for_github_drops_scripts_and_the_dump(tmp_path):
+    data = fixed_data(tmp_path)
+    data.bugs = data.bugs * 20  # twice the known bugs: over GitHub's 65,536-character limit in full
+    from lfmdoctor.report.markdown import issue_body
+
+    assert len(issue_body(data)) > 65_536
+    document = render_document(data, "issue", CONTEXT)
+    assert len(document.body) < 65_536
+    assert "repro_processor_device.py`, written by `lfmdoctor run`" in document.text
+    assert "Full environment" not in document.text
+
+
 def test_redaction_removes_planted_secrets():
     planted = (
         "home /home/alice/projects/x and /Users/alice/y, user alice on alice-mbp, mail alice@example.com, "
