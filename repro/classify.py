@@ -35,8 +35,11 @@ def _first_line(message: str) -> str:
     return message.strip().splitlines()[0] if message.strip() else ""
 
 
-def _matches(case: Case, exc: dict, frames: list[str]) -> str | None:
-    """None when the exception is the expected one, else why not."""
+def mismatch(case: Case, exc: dict, frames: list[str]) -> str | None:
+    """None when the exception is the one the case expects, else why not.
+
+    ``exc``: {type, mro (optional), message}; ``frames``: liquid-audio frames "liquid_audio/f.py:N in func".
+    """
     expect = case.expect
     names = set(exc.get("mro") or [exc["type"]])
     if not names & set(expect.types):
@@ -47,11 +50,15 @@ def _matches(case: Case, exc: dict, frames: list[str]) -> str | None:
             return f"expected an empty message, got {_first_line(message)!r}"
     elif not re.search(expect.message, message):
         return f"message {_first_line(message)!r} does not match /{expect.message}/"
-    if expect.frame is not None and not any(
-        f.split(":")[0] == f"liquid_audio/{expect.frame}" or f.startswith(f"liquid_audio/{expect.frame}") for f in frames
-    ):
-        return f"no frame in liquid_audio/{expect.frame}"
+    if expect.frame is not None and not any(_frame_is(f, expect.frame, expect.function) for f in frames):
+        where = f"liquid_audio/{expect.frame}" + (f" in {expect.function}" if expect.function else "")
+        return f"no frame in {where}"
     return None
+
+
+def _frame_is(frame: str, path: str, function: str | None) -> bool:
+    location, _, func = frame.partition(" in ")
+    return location.startswith(f"liquid_audio/{path}") and (function is None or func == function)
 
 
 def classify(case: Case, record: dict, facts: dict) -> ReproOutcome:
@@ -81,7 +88,7 @@ def classify(case: Case, record: dict, facts: dict) -> ReproOutcome:
     if status == "raised" and exc:
         if case.expect.frame is None:
             frames = repro_frames(exc["frames"])
-        why_not = _matches(case, exc, frames)
+        why_not = mismatch(case, exc, frames)
         if why_not is None:
             where = frames[-1] if frames else "the reproducer's own check"
             return outcome(Outcome.REPRODUCED, f"{info.type} from {where}" if info else "reproduced")

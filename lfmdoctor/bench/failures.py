@@ -1,35 +1,24 @@
 """Map an exception raised inside liquid-audio to a catalogued bug id. Pure.
 
 The ASR child reports a failure as (stage, exception type, message, frames), frames being
-``(file, line, function)`` with liquid-audio files shortened to ``liquid_audio/...``. The rules use
-the message first (the errors that name themselves), then where it was raised.
+``(file, line, function)`` with liquid-audio files shortened to ``liquid_audio/...``. A failure is an
+instance of a bug when it is what that bug's reproduction case expects (``lfmdoctor.repro.cases``:
+exception type, message and the liquid-audio function it comes from), so each bug's failure is
+described once, there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-Frame = Sequence  # (file, line, function)
+from lfmdoctor.repro.cases import CASES
+from lfmdoctor.repro.classify import mismatch
 
-CUDA_UNUSABLE = (
-    "torch not compiled with cuda enabled",
-    "found no nvidia driver",
-    "no cuda gpus are available",
-    "cuda driver version is insufficient",
-    "cuda error",
-    "cuda out of memory",
-    "cuda is not available",
-    "cudagetdevicecount",
-)
-MPS_UNUSABLE = ("not linked with support for mps", "mps:", "device mps")
+Frame = Sequence  # (file, line, function)
 
 
 def _liquid(frames: Sequence[Frame]) -> list[tuple[str, int, str]]:
     return [(str(f[0]), int(f[1]), str(f[2])) for f in frames if "liquid_audio/" in str(f[0]).replace("\\", "/")]
-
-
-def _in(frames: list[tuple[str, int, str]], file_suffix: str, function: str) -> bool:
-    return any(path.endswith(file_suffix) and name == function for path, _, name in frames)
 
 
 def where(frames: Sequence[Frame]) -> str | None:
@@ -45,32 +34,17 @@ def where(frames: Sequence[Frame]) -> str | None:
 
 
 def classify(error_type: str, message: str, frames: Sequence[Frame], stage: str | None = None) -> str | None:
-    """The catalog bug id this failure is an instance of, or None when it matches none."""
-    text = message.lower()
-    short_type = error_type.rsplit(".", 1)[-1]
-    liquid = _liquid(frames)
-    functions = {name for _, _, name in liquid}
-    cuda = any(marker in text for marker in CUDA_UNUSABLE)
+    """The catalog bug id this failure is an instance of, or None when it matches none.
 
-    if short_type == "HFValidationError" or "repo id must be in the form" in text:
-        return "local-path"
-    if "expected audio codes in range" in text:
-        return "eoa-code"
-    if "input type" in text and "bias type" in text:
-        return "dtype-mismatch"
-    if "expected more than 1 value per channel when training" in text:
-        return "train-mode"
-    if "flash_attn" in text or "flash attention" in text or any("flash_attn" in str(f[0]) for f in frames):
-        return "flash-attn"
-    if "audio_detokenizer" in functions and (cuda or "out of memory" in text):
-        return "detokenizer-device"
-    if "mimi" in functions and (any(marker in text for marker in MPS_UNUSABLE) or "is invalid" in text):
-        return "mimi-device"
-    if cuda:
-        if _in(liquid, "liquid_audio/processor.py", "from_pretrained") or (not liquid and stage == "load_processor"):
-            return "processor-device"
-        if _in(liquid, "liquid_audio/model/lfm2_audio.py", "from_pretrained") or (not liquid and stage == "load_model"):
-            return "model-device"
-    if "add_audio" in functions and short_type in ("AssertionError", "AttributeError", "TypeError"):
-        return "audio-format"
+    ``stage`` is not needed to decide; it stays in the signature for the callers that report it.
+    """
+    short_type = error_type.rsplit(".", 1)[-1]
+    exc = {"type": short_type, "mro": [short_type], "message": message}
+    liquid = []
+    for path, line, function in _liquid(frames):
+        path = path.replace("\\", "/")
+        liquid.append(f"{path[path.rindex('liquid_audio/') :]}:{line} in {function}")
+    for case in CASES:
+        if case.expect.frame is not None and mismatch(case, exc, liquid) is None:
+            return case.bug
     return None

@@ -36,7 +36,7 @@ NO_DRIVER = "Found no NVIDIA driver on your system. Please check that you have a
         ("RuntimeError", NO_DRIVER, PROC_LOAD, "load_processor", "processor-device"),
         ("AssertionError", "Torch not compiled with CUDA enabled", PROC_LOAD, "load_processor", "processor-device"),
         ("RuntimeError", "No CUDA GPUs are available", MODEL_LOAD, "load_model", "model-device"),
-        ("RuntimeError", NO_DRIVER, [], "load_model", "model-device"),
+        ("RuntimeError", NO_DRIVER, MODEL_LOAD, "load_model", "model-device"),
         ("AssertionError", "", ADD_AUDIO, "clip", "audio-format"),
         (
             "AttributeError",
@@ -55,18 +55,27 @@ NO_DRIVER = "Found no NVIDIA driver on your system. Please check that you have a
             "load_processor",
             "local-path",
         ),
-        ("RuntimeError", "Input type (c10::BFloat16) and bias type (float) should be the same", [], "clip", "dtype-mismatch"),
+        (
+            "RuntimeError",
+            "Input type (c10::BFloat16) and bias type (float) should be the same",
+            [
+                ["liquid_audio/model/lfm2_audio.py", 332, "_prefill"],
+                ["liquid_audio/model/conformer/subsampling.py", 571, "forward"],
+            ],
+            "clip",
+            "dtype-mismatch",
+        ),
         (
             "ValueError",
             "Expected more than 1 value per channel when training, got input size torch.Size([1, 32, 1])",
-            [],
+            [["liquid_audio/model/conformer/modules.py", 336, "forward"]],
             "clip",
             "train-mode",
         ),
         (
             "ImportError",
             "flash_attn_2_cuda.so: undefined symbol",
-            [["/x/flash_attn/__init__.py", 3, "<module>"]],
+            [["liquid_audio/model/lfm2_audio.py", 163, "from_pretrained"], ["/x/flash_attn/__init__.py", 3, "<module>"]],
             "load_model",
             "flash-attn",
         ),
@@ -76,6 +85,11 @@ NO_DRIVER = "Found no NVIDIA driver on your system. Please check that you have a
 def test_known_failures_map_to_their_bug(error_type, message, frames, stage, bug):
     assert bug in BUG_IDS
     assert classify(error_type, message, frames, stage) == bug
+
+
+def test_a_cuda_error_outside_liquid_audio_is_no_known_bug():
+    # the same message from the user's own code is not liquid-audio's device default
+    assert classify("RuntimeError", NO_DRIVER, [["<child>", 1, "main"]], "load_model") is None
 
 
 def test_unrelated_failures_map_to_nothing():
