@@ -64,6 +64,7 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 600) -> subpro
     )
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def cli():
+    """Run ``python -m lfmdoctor ARGS`` with ``env`` laid over this environment; returns the CompletedProcess."""
     return run_cli

@@ -26,18 +26,6 @@ from lfmdoctor.matrix import build as matrix_build
 RELEASES = "1.0.0,1.3.0"
 
 
-def lfmdoctor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lfmdoctor", *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def _skip_if_offline(exc: MatrixError | str) -> None:
     if "cannot download" in str(exc) or "cannot be reached" in str(exc):
         pytest.skip(f"the package index is unreachable and the wheels are not cached: {exc}")
@@ -61,8 +49,8 @@ def cli_env(cache_home: Path) -> dict[str, str]:
     return dict(os.environ, LFMDOCTOR_CACHE=str(cache_home))
 
 
-def cli_json(*args: str, env: dict[str, str]) -> dict[str, Any]:
-    done = lfmdoctor("matrix", *args, "--json", env=env)
+def cli_json(cli, *args: str, env: dict[str, str]) -> dict[str, Any]:
+    done = cli("matrix", *args, "--json", env=env)
     if done.returncode == 2:
         _skip_if_offline(done.stderr)
     assert done.returncode == 0, done.stderr
@@ -70,15 +58,15 @@ def cli_json(*args: str, env: dict[str, str]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def static_json(cli_env: dict[str, str]) -> dict[str, Any]:
+def static_json(cli, cli_env: dict[str, str]) -> dict[str, Any]:
     """``lfmdoctor matrix --versions 1.3.0,1.0.0 --no-repro --json``: detection and a real import only."""
-    return cli_json("--versions", "1.3.0,1.0.0", "--no-repro", env=cli_env)
+    return cli_json(cli, "--versions", "1.3.0,1.0.0", "--no-repro", env=cli_env)
 
 
 @pytest.fixture(scope="session")
-def provisioned_json(cli_env: dict[str, str]) -> dict[str, Any]:
+def provisioned_json(cli, cli_env: dict[str, str]) -> dict[str, Any]:
     """``lfmdoctor matrix --versions 1.0.0 --provision --json``: 1.0.0 run with transformers 4.57."""
-    return cli_json("--versions", "1.0.0", "--provision", env=cli_env)
+    return cli_json(cli, "--versions", "1.0.0", "--provision", env=cli_env)
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +18,6 @@ from lfmdoctor.matrix.render import print_matrix
 
 # The JSON contract: these strings are what consumers of ``lfmdoctor matrix --json`` match on.
 OUTCOME_STRINGS = {"reproduced", "not reproduced", "cannot run", "not run"}
-
-
-def lfmdoctor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lfmdoctor", *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def assert_contract(data: dict[str, Any]) -> None:
@@ -97,9 +83,9 @@ def test_table_without_reproductions(static_json: dict[str, Any]) -> None:
     assert "• reproductions: skipped (--no-repro)" in text.splitlines()
 
 
-def test_unknown_version_is_one_line_exit_2(repro_matrix: MatrixResult, cli_env: dict[str, str]) -> None:
+def test_unknown_version_is_one_line_exit_2(cli, repro_matrix: MatrixResult, cli_env: dict[str, str]) -> None:
     del repro_matrix  # only for the wheels it cached
-    done = lfmdoctor("matrix", "--versions", "1.0.0,9.9.9", env=cli_env)
+    done = cli("matrix", "--versions", "1.0.0,9.9.9", env=cli_env)
     assert done.returncode == 2
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
@@ -108,20 +94,20 @@ def test_unknown_version_is_one_line_exit_2(repro_matrix: MatrixResult, cli_env:
     assert "1.0.0" in lines[0] and "1.3.0" in lines[0]
 
 
-def test_bad_version_is_one_line_exit_2(cli_env: dict[str, str]) -> None:
-    done = lfmdoctor("matrix", "--versions", "one.two", env=cli_env)
+def test_bad_version_is_one_line_exit_2(cli, cli_env: dict[str, str]) -> None:
+    done = cli("matrix", "--versions", "one.two", env=cli_env)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     assert "invalid version 'one.two'" in done.stderr
 
 
-def test_unreachable_index_with_nothing_cached(tmp_path: Path, unreachable_index: dict[str, str]) -> None:
+def test_unreachable_index_with_nothing_cached(cli, tmp_path: Path, unreachable_index: dict[str, str]) -> None:
     env = dict(os.environ, LFMDOCTOR_CACHE=str(tmp_path))
-    done = lfmdoctor("matrix", "--versions", "1.3.0", env=env)
+    done = cli("matrix", "--versions", "1.3.0", env=env)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("error: cannot download liquid-audio 1.3.0 and it is not cached in ")
     assert lines[0].endswith("the package index cannot be reached (Connection refused)")
-    everything = lfmdoctor("matrix", env=env)  # "all": listed from the built-in list, nothing to fetch it with
+    everything = cli("matrix", env=env)  # "all": listed from the built-in list, nothing to fetch it with
     assert everything.returncode == 2 and len(everything.stderr.strip().splitlines()) == 1
     assert "cannot download liquid-audio 0.0.0a1" in everything.stderr
