@@ -403,20 +403,21 @@ def _write_source(action: str, python: str | None, yes: bool, dry_run: bool, jso
             result = source.apply_plan(plan) if action == "apply" else source.revert_plan(plan)
         except (source.NotWritable, source.SourcePatchError) as exc:
             raise UsageProblem(str(exc)) from None
-    if json_out:
-        render.print_json(result.to_json())
-    else:
-        patch_result(result)
-    raise typer.Exit(result.exit_code)
+    _finish_patch(result, json_out)
 
 
 @patch_app.command("status")
 def patch_status(python: PythonOpt = None, json_out: JsonOpt = False) -> None:
     """Which release the installed liquid-audio files are, and whether lfmdoctor's source patch is in."""
     from lfmdoctor.patches import source
+
+    _finish_patch(source.status(_source_plan(python)), json_out)
+
+
+def _finish_patch(result, json_out: bool) -> None:
+    """Show a patch result as JSON or text, and exit with its code."""
     from lfmdoctor.patches.render import patch_result
 
-    result = source.status(_source_plan(python))
     if json_out:
         render.print_json(result.to_json())
     else:
