@@ -12,5 +12,5 @@ I/O: ``inputs`` (audio files, references, model resolution), ``runner`` (child p
 Standalone scripts run in the *target* interpreter: ``asr_child.py`` (the ASR loop),
 ``baseline_child.py`` (optional Whisper baselines), ``bare_loop.py`` (the yardstick for harness
 overhead, compared by ``python -m lfmdoctor.bench.overhead``). ``assets_builder`` remakes the
-built-in clips in ``lfmdoctor/repro/assets``.
+built-in clips in ``bench/assets``.
 """

@@ -1,6 +1,6 @@
 """Make the built-in benchmark clips: short English sentences, synthesised offline.
 
-    python -m lfmdoctor.bench.assets_builder [OUT_DIR]      (default: the package's repro/assets)
+    python -m lfmdoctor.bench.assets_builder [OUT_DIR]      (default: the package's bench/assets)
 
 espeak-ng speaks each sentence (US English), sox converts it to 16 kHz mono 16-bit FLAC with
 dithering off (``sox -D``; its default dither is random), so the same tool versions give the same
@@ -73,9 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     if args:
         out = Path(args[0])
     else:
-        import lfmdoctor.repro
-
-        out = Path(lfmdoctor.repro.__file__).parent / "assets"
+        out = Path(__file__).resolve().with_name("assets")
     try:
         files = build(out)
     except ToolMissing as exc:

@@ -67,9 +67,7 @@ class ModelRef:
 
 
 def assets_dir() -> Path:
-    import lfmdoctor.repro
-
-    return Path(lfmdoctor.repro.__file__).parent / "assets"
+    return Path(__file__).resolve().with_name("assets")
 
 
 def _soundfile():

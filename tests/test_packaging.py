@@ -27,7 +27,7 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path):
     for sub in ("diagnose", "repro", "patches", "report"):
         assert f"lfmdoctor/{sub}/__init__.py" in names
     assert "lfmdoctor/repro/fixture_builder.py" in names and "lfmdoctor/diagnose/probe.py" in names
-    assert "lfmdoctor/repro/assets/asr_clips.jsonl" in names  # the default bench clips
+    assert "lfmdoctor/bench/assets/asr_clips.jsonl" in names  # the default bench clips
     assert "lfmdoctor/patches/liquid-audio+1.3.0.patch" in names  # the stored source fixes
 
     venv = tmp_path / "venv"

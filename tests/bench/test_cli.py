@@ -22,7 +22,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("liquid_audio")
 sf = pytest.importorskip("soundfile")
 
-ASSETS = Path(__file__).resolve().parents[2] / "repro" / "assets"
+ASSETS = Path(__file__).resolve().parents[2] / "bench" / "assets"
 CONTRACT = ("wer", "cer", "rtf", "rtfx", "latency_s", "first_token_s", "tokens_per_s", "peak_mem_mb")
 
 

@@ -1,0 +1,1 @@
+"""The known liquid-audio bugs, one module each."""

@@ -1,0 +1,215 @@
+"""What a known-bug module declares: plain data plus a few functions, standard library only.
+
+The engines (diagnose, repro, patches, report, bench, matrix) read these declarations and know no bug
+by name. This file, like every bug module, imports nothing outside the standard library at import
+time: the runtime and call-site fixes load the package by path inside the interpreter under study.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+RELEASES = ("0.0.0a1", "1.0.0", "1.1.0", "1.2.0", "1.3.0")
+
+
+@dataclass(frozen=True)
+class Thread:
+    """An upstream issue or pull request, as it stood on ``as_of``."""
+
+    number: int
+    kind: str  # "issue" or "pr"
+    title: str
+    state: str  # "open", "closed", "merged", "closed unmerged"
+    as_of: str  # ISO date the state was read
+    relation: str  # how it bears on this bug, in upstream's words
+
+    @property
+    def ref(self) -> str:
+        return f"Liquid4All/liquid-audio#{self.number}"
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a reproduction must raise for the bug to count as shown."""
+
+    types: tuple[str, ...]  # exception class names (any class in the raised exception's MRO)
+    message: str  # regular expression searched in the message; "^$" means an empty message
+    frame: str | None  # liquid-audio file (relative to the package) the failure must come from
+    function: str | None = None  # ... and the function in that file, where the file alone is ambiguous
+
+
+@dataclass(frozen=True)
+class Case:
+    """One minimal real liquid-audio call that shows the bug.
+
+    ``setup`` and ``trigger`` are Python source run by the repro worker and written verbatim into
+    reproducer scripts. Names they can use: ``MODEL``, ``MODEL_DIR``, ``np``, ``torch``, the
+    liquid-audio classes, and the resources in ``needs`` (see ``RESOURCES``). ``requires`` names
+    machine conditions (see ``CONDITIONS``); the case is not run where one does not hold.
+    """
+
+    trigger: str
+    expect: Expect
+    summary: str  # one line: what the case does
+    variant: str | None = None  # None for a bug's only case; the case id is "<bug>:<variant>" otherwise
+    setup: str = ""
+    needs: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    expected_text: str = ""  # what a user should see instead (for reports)
+    # The same steps through the call-site helpers (None: as above).
+    callsite_setup: str | None = None
+    callsite_trigger: str | None = None
+    bug: str = ""  # filled in by the bug that owns the case
+
+    @property
+    def id(self) -> str:
+        return self.bug if self.variant is None else f"{self.bug}:{self.variant}"
+
+
+# Resources a case can ask for in ``needs``: built once by the worker, spelled out in reproducers.
+RESOURCES = {
+    "processor": 'processor = LFM2AudioProcessor.from_pretrained(MODEL, device="cpu")',
+    "model": 'model = LFM2AudioModel.from_pretrained(MODEL, device="cpu", dtype=torch.float32)',
+}
+CALLSITE_RESOURCES = {
+    "processor": 'processor = load_processor(MODEL, device="cpu")',
+    "model": 'model = load_model(MODEL, device="cpu", dtype=torch.float32)',
+}
+
+# Machine conditions a case can ask for in ``requires``, with the sentence shown where one does not hold.
+CONDITIONS = {
+    "cuda_unusable": "CUDA is available here, so the call works; run with --simulate no-cuda to see what "
+    "CPU and Mac users get",
+    "mps": "needs an Apple Silicon Mac with MPS; this machine has none",
+    "flash_attn": "needs flash_attn importable; it is not installed here "
+    "(--simulate flash-attn puts an importable but unusable stub on the path)",
+    "decode": "this liquid-audio release has no LFM2AudioProcessor.decode (added in 1.1.0), so it cannot have the bug",
+    "detokenizer": "needs the checkpoint's audio_detokenizer/ folder (the tiny checkpoint builds one)",
+}
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """A ``--simulate`` switch a bug declares: it makes ``condition`` hold on a machine where it does not."""
+
+    name: str
+    help: str
+    condition: str
+    stub_flash_attn: bool = False
+
+
+@dataclass(frozen=True)
+class Wrap:
+    """One runtime replacement: ``module.owner.attr`` (``owner`` None: a module-level function).
+
+    ``check(function, module)`` returns None when the target has the bug in the shape this fix knows,
+    and raises ``NotNeeded`` or ``Unfamiliar`` otherwise. ``wrap(function, module)`` returns the
+    replacement function. Several bugs may wrap the same target: the runtime engine composes them in
+    registry order and installs the result once. ``lazy``: the module may be imported later; the fix
+    goes in when it is (and only if an earlier wrap of the same bug went in).
+    """
+
+    module: str
+    owner: str | None
+    attr: str
+    check: Callable[[Any, Any], None]
+    wrap: Callable[[Any, Any], Any]
+    lazy: bool = False
+
+
+class NotNeeded(Exception):
+    """The runtime target is already fixed or lacks the feature; the message says which (one line)."""
+
+
+class Unfamiliar(Exception):
+    """The runtime target looks like neither the buggy nor the fixed code (one line); it is left alone."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One exact-text replacement in a release's file (``path`` inside the package)."""
+
+    path: str
+    old: str
+    new: str
+    releases: tuple[str, ...] = RELEASES
+
+    def applies(self, release: str) -> bool:
+        return release in self.releases
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A detector's answer: the offending node when present, the node showing the fix when absent."""
+
+    present: bool
+    node: Any
+    detail: str
+
+
+class CannotTell(Exception):
+    """The code is not shaped the way a detector expects; the message says how, as a sentence."""
+
+
+@dataclass(frozen=True)
+class Bug:
+    """Everything about one known bug. The module that defines it is its only home."""
+
+    id: str
+    title: str
+    module: str  # file inside the installed ``liquid_audio`` package
+    trigger: str
+    symptom: str
+    root_cause: str
+    expected: str  # what should happen instead
+    workaround: str  # what a user can do at the call site today (prose with code)
+    fix: str  # what the upstream fix does
+    detect: Callable[[Any], Verdict]  # receives the parsed ``module`` (a ``_ast.Source``)
+    cases: tuple[Case, ...]
+    runtime: tuple[Wrap, ...]
+    edits: tuple[Edit, ...]
+    regression_test: str  # pytest source for upstream's repo (tiny checkpoint, no weights, no GPU)
+    callsite_helpers: tuple[str, ...] = ()  # names in ``lfmdoctor.patches`` that work around it
+    threads: tuple[Thread, ...] = ()
+    position: str = ""  # the maintainers' stated position, where they gave one
+    after: tuple[str, ...] = ()  # bugs whose fix this one's fix builds on
+    # Conditions under which the bug bites: "cuda_unusable", "mps", "flash_attn_without_cuda" (see check)
+    bites_when: str | None = None
+    simulations: tuple[Simulation, ...] = ()
+    since: str | None = None  # first release with the affected feature
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cases", tuple(replace(case, bug=self.id) for case in self.cases))
+
+    @property
+    def upstream_path(self) -> str:
+        return f"src/liquid_audio/{self.module}"
+
+
+def release_range(first: str | None = None, before: str | None = None) -> tuple[str, ...]:
+    """The releases from ``first`` (inclusive) up to ``before`` (exclusive)."""
+    start = RELEASES.index(first) if first else 0
+    stop = RELEASES.index(before) if before else len(RELEASES)
+    return RELEASES[start:stop]
+
+
+__all__ = [
+    "CALLSITE_RESOURCES",
+    "CONDITIONS",
+    "RELEASES",
+    "RESOURCES",
+    "Bug",
+    "CannotTell",
+    "Case",
+    "Edit",
+    "Expect",
+    "NotNeeded",
+    "Simulation",
+    "Thread",
+    "Unfamiliar",
+    "Verdict",
+    "Wrap",
+    "release_range",
+]

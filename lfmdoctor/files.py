@@ -1,0 +1,46 @@
+"""The one way lfmdoctor writes a file: a temporary sibling, flushed and renamed into place."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+TEMP_SUFFIX = ".lfmdoctor-tmp"
+
+
+def write_atomic(path: str | Path, data: str | bytes, *, like: os.stat_result | None = None, mode: int | None = None) -> Path:
+    """Write ``data`` (str: UTF-8) to ``path`` so that readers see the old file or the new one, never a part.
+
+    ``like``: copy that file's mode and, where allowed, owner (patching an installed file). ``mode``: set
+    this mode. Otherwise the file gets the user's umask, as any other tool's output. The folder must exist.
+    """
+    target = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if like is not None:
+            os.chmod(tmp, stat.S_IMODE(like.st_mode))
+            if hasattr(os, "chown") and (like.st_uid, like.st_gid) != (os.getuid(), os.getgid()):
+                try:
+                    os.chown(tmp, like.st_uid, like.st_gid)
+                except PermissionError:
+                    pass
+        else:
+            os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
