@@ -14,7 +14,7 @@ from packaging.version import InvalidVersion, Version
 
 from lfmdoctor.catalog import BUG_IDS
 from lfmdoctor.diagnose.detectors import detect_all
-from lfmdoctor.matrix import repro_seam
+from lfmdoctor.matrix import reproduce
 from lfmdoctor.matrix.import_check import target_facts
 from lfmdoctor.matrix.overlay import (
     IMPORT_CHECK,
@@ -169,26 +169,24 @@ def build_matrix(
         paths = [overlay] + ([extra.path] if extra else [])
         prepared.append(_Prepared(version, overlay, paths, extra, removed_line, detect_all(package)))
 
-    engine = repro and repro_seam.engine_available()
-    not_run = "--no-repro" if not repro else repro_seam.NOT_WIRED
     ran = False
     releases = []
-    # Without the engine, importing is how we learn whether a release runs here. With it, the engine's
+    # With --no-repro, importing is how we learn whether a release runs here. Otherwise the reproduction
     # worker imports liquid-audio anyway: only the (fast, no torch) overlay resolution is checked, in the
     # background while the worker runs. A release whose source says it cannot import with the target's
     # transformers gets a real import instead of a worker run (the worker would only fail to import).
     say("locating and importing each release in the target interpreter")
     with ThreadPoolExecutor(max_workers=4) as pool:
-        checks = [pool.submit(check_import, python, p.paths, import_it=not engine or p.blocked) for p in prepared]
+        checks = [pool.submit(check_import, python, p.paths, import_it=not repro or p.blocked) for p in prepared]
         for item, check in zip(prepared, checks):
             outcome = None
-            if engine and not item.blocked:
+            if repro and not item.blocked:
                 say(f"liquid-audio {item.version}: reproductions")
-                outcome = repro_seam.reproduce_release(python, item.paths, BUG_IDS)
+                outcome = reproduce.reproduce_release(python, item.paths, BUG_IDS)
             facts = check.result()
-            if engine and item.blocked and _import_problem(item, facts) is None:  # it imports after all
+            if repro and item.blocked and _import_problem(item, facts) is None:  # it imports after all
                 say(f"liquid-audio {item.version}: reproductions")
-                outcome = repro_seam.reproduce_release(python, item.paths, BUG_IDS)
+                outcome = reproduce.reproduce_release(python, item.paths, BUG_IDS)
             if outcome is not None:
                 facts = replace(facts, error=outcome.import_error or facts.error)
             problem = _import_problem(item, facts)
@@ -201,7 +199,7 @@ def build_matrix(
                 elif bug.id in cells:
                     bug.outcome, bug.reason = cells[bug.id]
                 else:
-                    bug.outcome, bug.reason = NOT_RUN, not_run if not engine else "no reproduction case for this bug"
+                    bug.outcome, bug.reason = NOT_RUN, "--no-repro" if not repro else "no reproduction case for this bug"
             releases.append(
                 ReleaseResult(
                     version=item.version,
@@ -216,8 +214,6 @@ def build_matrix(
             )
     if not repro:
         repro_state = "skipped (--no-repro)"
-    elif not engine:
-        repro_state = repro_seam.NOT_WIRED
     elif ran:
         repro_state = "ran"
     else:

@@ -31,7 +31,7 @@ JSON contract (``MatrixResult.to_json()``, what ``lfmdoctor matrix --json`` prin
   and how many variants could not run, if some could not);
 - ``"cannot run"``: none of the bug's cases could run here, e.g. the release does not import, or the
   case needs an Apple Silicon Mac (``reason`` says which);
-- ``"not run"``: reproductions were not attempted (``--no-repro``, or the engine is unavailable).
+- ``"not run"``: reproductions were not attempted (``--no-repro``), or the bug has no reproduction case.
 
 A release is *affected* by a bug when its source has it or the run here reproduced it
 (``affected_releases``); "not reproduced" here does not clear a release whose source has the bug.

@@ -86,7 +86,7 @@ class Calls:
 
 
 def _spied_build(versions: str, calls: Calls, **options: Any) -> MatrixResult:
-    check, reproduce = matrix_build.check_import, matrix_build.repro_seam.reproduce_release
+    check, reproduce_release = matrix_build.check_import, matrix_build.reproduce.reproduce_release
 
     def spy_check(python: str, paths: list[Path], *, import_it: bool = True, **kw: Any) -> Any:
         calls.checks.append((str(paths[0]), import_it))
@@ -94,11 +94,11 @@ def _spied_build(versions: str, calls: Calls, **options: Any) -> MatrixResult:
 
     def spy_reproduce(python: str, paths: list[Path], bug_ids: Any) -> Any:
         calls.reproductions.append(str(paths[0]))
-        return reproduce(python, paths, bug_ids)
+        return reproduce_release(python, paths, bug_ids)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(matrix_build, "check_import", spy_check)
-        patch.setattr(matrix_build.repro_seam, "reproduce_release", spy_reproduce)
+        patch.setattr(matrix_build.reproduce, "reproduce_release", spy_reproduce)
         try:
             return build_matrix(sys.executable, versions, **options)
         except MatrixError as exc:

@@ -1,4 +1,4 @@
-"""Pure parts of the matrix: version parsing, pip output, listing fallbacks, table building, seam adapter."""
+"""Pure parts of the matrix: version parsing, pip output, listing fallbacks, table building, reproductions per release."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from lfmdoctor.matrix.releases import (
     versions_from_pip_text,
 )
 from lfmdoctor.matrix.render import matrix_table, print_matrix
-from lfmdoctor.matrix.repro_seam import aggregate, import_error_of
+from lfmdoctor.matrix.reproduce import aggregate, import_error_of
 from lfmdoctor.matrix.results import OUTCOMES
 from lfmdoctor.results import ExceptionInfo, Outcome, ReproOutcome
 
@@ -324,7 +324,7 @@ def case(bug: str, outcome: Outcome, reason: str = "") -> ReproOutcome:
     return ReproOutcome(f"{bug}:x", bug, outcome, ExceptionInfo("E", "m"), [], 0.1, reason)
 
 
-def test_seam_aggregates_cases_into_one_cell_per_bug() -> None:
+def test_reproduce_aggregates_cases_into_one_cell_per_bug() -> None:
     cells = aggregate(
         [
             case("audio-format", Outcome.NOT_REPRODUCED, "ok"),
@@ -341,7 +341,7 @@ def test_seam_aggregates_cases_into_one_cell_per_bug() -> None:
     assert cells["train-mode"] == ("not reproduced", "1 of 2 cases could not run: setup failed")
 
 
-def test_seam_reads_the_engine_import_failure() -> None:
+def test_reproduce_reads_the_engine_import_failure() -> None:
     reason = "liquid-audio does not import: ImportError: cannot import name 'Lfm2HybridConvCache'"
     failed = [case(b, Outcome.ERROR, reason) for b in ("audio-format", "local-path")]
     assert import_error_of(failed) == "ImportError: cannot import name 'Lfm2HybridConvCache'"

@@ -2,7 +2,7 @@
 
 ``build_matrix`` calls ``reproduce_release`` once per release whose overlay resolves, with the overlay
 path (release first, then any --provision folder); one worker run per release. ``aggregate`` turns
-the engine's ``ReproOutcome`` list (several cases per bug, e.g. the audio-format variants) into one
+the engine's ``ReproOutcome`` list (a bug may have several cases, one per variant) into one
 table cell per bug.
 """
 
@@ -18,9 +18,6 @@ from lfmdoctor.results import Outcome, ReproOutcome
 # (outcome label, reason) per bug id.
 BugOutcomes = dict[str, tuple[str, str | None]]
 
-NOT_WIRED = "not run: the reproduction engine is unavailable"
-
-
 IMPORT_FAILURE = "liquid-audio does not import: "
 
 
@@ -28,10 +25,6 @@ IMPORT_FAILURE = "liquid-audio does not import: "
 class ReleaseRepro:
     import_error: str | None  # "<Type>: <message>" when liquid-audio did not import under the overlay
     cells: BugOutcomes = field(default_factory=dict)
-
-
-def engine_available() -> bool:
-    return True
 
 
 def reproduce_release(python: str, overlay: Sequence[Path], bug_ids: Sequence[str]) -> ReleaseRepro:
