@@ -7,6 +7,7 @@ benchmark: it comes back as ``BenchResult.failure`` with the catalog bug id it m
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -21,6 +22,8 @@ from lfmdoctor.bench import aggregate, failures, inputs, runner, scoring
 from lfmdoctor.bench.chunking import plan_chunks, token_budget
 from lfmdoctor.bench.results import BaselineResult, BenchFailure, BenchResult, BenchSummary
 from lfmdoctor.bench.strategy import ChildSetup, StrategyUnavailable, child_setup
+from lfmdoctor.files import write_atomic
+from lfmdoctor.repro.models import ModelRef
 
 PROMPT = "Perform ASR."
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -95,7 +98,7 @@ def _failure(error: dict[str, Any], plans: list[aggregate.ClipPlan]) -> BenchFai
     from lfmdoctor.catalog import get_bug
 
     frames = error.get("frames") or []
-    bug_id = failures.classify(error.get("error_type", ""), error.get("message", ""), frames, error.get("stage"))
+    bug_id = failures.matching_bug(error.get("error_type", ""), error.get("message", ""), frames)
     bug = get_bug(bug_id) if bug_id else None
     clip = error.get("clip")
     return BenchFailure(
@@ -111,12 +114,12 @@ def _failure(error: dict[str, Any], plans: list[aggregate.ClipPlan]) -> BenchFai
 
 
 def _job(
-    config: BenchConfig, setup: ChildSetup, model: inputs.ModelRef, plans: list[aggregate.ClipPlan], files: list[Path]
+    config: BenchConfig, setup: ChildSetup, model: ModelRef, plans: list[aggregate.ClipPlan], files: list[Path]
 ) -> dict[str, Any]:
     return {
         "mode": setup.mode,
         "callsite_file": setup.callsite_file,
-        "model": str(model.path),
+        "model": str(model.folder),
         "device": config.device,
         "dtype": config.dtype,
         "prompt": PROMPT,
@@ -152,7 +155,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
             except (inputs.InputProblem, scoring.ScoringUnavailable) as exc:
                 raise BenchInputError(str(exc)) from None
             summary = BenchSummary(
-                model=model.label,
+                model=model.spec,
                 device=None,
                 dtype=None,
                 strategy=config.strategy,
@@ -285,19 +288,7 @@ def _score_baseline(
 
 
 def write_json_atomic(path: str | Path, data: Any) -> Path:
-    """Write ``data`` as JSON to ``path`` via a temporary sibling renamed into place (no partial file)."""
-    import json
-    import os
-
+    """Write ``data`` as JSON to ``path`` (its folder made if needed), atomically."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, staging = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-        os.replace(staging, target)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomic(target, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -33,11 +33,8 @@ def where(frames: Sequence[Frame]) -> str | None:
     return f"{path}:{chosen[1]}"
 
 
-def classify(error_type: str, message: str, frames: Sequence[Frame], stage: str | None = None) -> str | None:
-    """The catalog bug id this failure is an instance of, or None when it matches none.
-
-    ``stage`` is not needed to decide; it stays in the signature for the callers that report it.
-    """
+def matching_bug(error_type: str, message: str, frames: Sequence[Frame]) -> str | None:
+    """The catalog bug id this failure is an instance of, or None when it matches none."""
     short_type = error_type.rsplit(".", 1)[-1]
     exc = {"type": short_type, "mro": [short_type], "message": message}
     liquid = []

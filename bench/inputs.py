@@ -9,7 +9,6 @@ as float32 frames x channels; mixing down and resampling happen in the ASR child
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,11 +16,10 @@ import numpy as np
 
 from lfmdoctor.bench.manifest import ManifestError, ManifestRow, parse_manifest
 from lfmdoctor.bench.normalize import normalize
+from lfmdoctor.repro.models import ModelRef
 
 MIN_SECONDS = 0.1  # below ~80 ms the conformer has too few mel frames to encode
 ASSETS_MANIFEST = "asr_clips.jsonl"
-HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-DEFAULT_REPO = "LiquidAI/LFM2.5-Audio-1.5B"
 
 
 class InputProblem(Exception):
@@ -57,13 +55,6 @@ class Clip:
 
     def mono(self) -> np.ndarray:
         return self.samples.mean(axis=1) if self.channels > 1 else self.samples[:, 0]
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    path: Path
-    label: str  # what the user asked for: "fixture", a hub id or a path
-    random_weights: bool
 
 
 def assets_dir() -> Path:
@@ -192,22 +183,9 @@ def resolve_model(model: str, python: str) -> ModelRef:
     from lfmdoctor.repro.models import resolve_model as resolve
 
     try:
-        found = resolve(model, python, detokenizer=False)
+        return resolve(model, python, detokenizer=False)
     except (ModelUnavailable, FixtureError) as exc:
         raise InputProblem(str(exc)) from None
-    if found.is_fixture:
-        return ModelRef(found.folder, "fixture", True)
-    return ModelRef(found.folder, model, _is_fixture(found.folder))
-
-
-def _is_fixture(path: Path) -> bool:
-    from lfmdoctor.repro.fixture import cache_root
-
-    try:
-        path.resolve().relative_to((cache_root() / "fixtures").resolve())
-    except ValueError:
-        return False
-    return True
 
 
 def chunk_seconds_ok(value: float) -> float:

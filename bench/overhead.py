@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     bare = [
         args.python,
         str(BARE_LOOP),
-        str(model.path),
+        str(model.folder),
         *[str(s.path) for s in specs],
         "--device",
         args.device,

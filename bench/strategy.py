@@ -6,28 +6,21 @@
 - ``callsite``: the child runs the same steps through ``lfmdoctor.patches.callsite`` (explicit device,
   eval mode, ``to_chat_audio``). Nothing of liquid-audio is changed.
 - ``runtime`` / ``source``: the child runs the user's code (as ``none``) in an environment where
-  liquid-audio is patched. That environment comes from ``lfmdoctor.patches``, which provides it by
-  defining::
-
-      def strategy_environment(strategy: str, python: str) -> Mapping[str, str]:
-          '''Extra environment variables for the ASR child run by interpreter ``python``.
-          A ``PYTHONPATH`` value is prepended to the inherited PYTHONPATH. Raise LookupError
-          when ``strategy`` is not one it can provide.'''
-
-  Until it does, those strategies are reported as not available (exit 2).
+  liquid-audio is patched, from ``lfmdoctor.patches.bootstrap.strategy_environment`` (a ``PYTHONPATH``
+  entry that goes before the inherited one); where it cannot be provided, the strategy is unavailable
+  (exit 2).
 """
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STRATEGIES = ("none", "callsite", "runtime", "source")
-PATCHED = ("runtime", "source")
-HOOK = "strategy_environment"
+from lfmdoctor.patches.verify import STRATEGIES as FIXES
+from lfmdoctor.pythonpath import prepend
+
+STRATEGIES = ("none", *FIXES)
 
 
 class StrategyUnavailable(Exception):
@@ -43,12 +36,10 @@ class ChildSetup:
 
     def environment(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """The child's full environment: ``base`` (default os.environ) with ``env`` applied."""
-        merged = dict(os.environ if base is None else base)
-        for key, value in self.env.items():
-            if key == "PYTHONPATH" and merged.get("PYTHONPATH"):
-                merged[key] = os.pathsep.join([value, merged["PYTHONPATH"]])
-            else:
-                merged[key] = value
+        extra = dict(self.env)
+        path = extra.pop("PYTHONPATH", "")
+        merged = prepend([path], base)
+        merged.update(extra)
         return merged
 
 
@@ -61,12 +52,10 @@ def child_setup(strategy: str, python: str) -> ChildSetup:
         from lfmdoctor.patches import callsite
 
         return ChildSetup(strategy, "callsite", callsite_file=str(Path(callsite.__file__).resolve()))
-    patches = importlib.import_module("lfmdoctor.patches")
-    provider = getattr(patches, HOOK, None)
-    if provider is None:
-        raise StrategyUnavailable(f"strategy {strategy} is not available yet; use --strategy callsite or none")
+    from lfmdoctor.patches import bootstrap
+
     try:
-        env = provider(strategy, python)
+        env = bootstrap.strategy_environment(strategy, python)
     except LookupError as exc:
         raise StrategyUnavailable(f"strategy {strategy} is not available: {exc}") from None
     return ChildSetup(strategy, "user", env={str(k): str(v) for k, v in dict(env).items()})

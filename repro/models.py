@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lfmdoctor.repro.fixture import ensure_fixture
+from lfmdoctor.repro.fixture import cache_root, ensure_fixture
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 REQUIRED_KEYS = ("preprocessor", "encoder", "lfm", "depthformer")
@@ -26,6 +26,17 @@ class ModelRef:
     @property
     def is_fixture(self) -> bool:
         return self.spec == "fixture"
+
+    @property
+    def random_weights(self) -> bool:
+        """The built-in tiny checkpoint (untrained), asked for by name or by its folder."""
+        if self.is_fixture:
+            return True
+        try:
+            self.folder.resolve().relative_to((cache_root() / "fixtures").resolve())
+        except ValueError:
+            return False
+        return True
 
     @property
     def argument(self) -> str:

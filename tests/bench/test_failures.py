@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lfmdoctor.bench.failures import classify, where
+from lfmdoctor.bench.failures import matching_bug, where
 from lfmdoctor.catalog import BUG_IDS
 
 PROC_LOAD = [
@@ -31,28 +31,26 @@ NO_DRIVER = "Found no NVIDIA driver on your system. Please check that you have a
 
 
 @pytest.mark.parametrize(
-    ("error_type", "message", "frames", "stage", "bug"),
+    ("error_type", "message", "frames", "bug"),
     [
-        ("RuntimeError", NO_DRIVER, PROC_LOAD, "load_processor", "processor-device"),
-        ("AssertionError", "Torch not compiled with CUDA enabled", PROC_LOAD, "load_processor", "processor-device"),
-        ("RuntimeError", "No CUDA GPUs are available", MODEL_LOAD, "load_model", "model-device"),
-        ("RuntimeError", NO_DRIVER, MODEL_LOAD, "load_model", "model-device"),
-        ("AssertionError", "", ADD_AUDIO, "clip", "audio-format"),
+        ("RuntimeError", NO_DRIVER, PROC_LOAD, "processor-device"),
+        ("AssertionError", "Torch not compiled with CUDA enabled", PROC_LOAD, "processor-device"),
+        ("RuntimeError", "No CUDA GPUs are available", MODEL_LOAD, "model-device"),
+        ("RuntimeError", NO_DRIVER, MODEL_LOAD, "model-device"),
+        ("AssertionError", "", ADD_AUDIO, "audio-format"),
         (
             "AttributeError",
             "'numpy.ndarray' object has no attribute 'to'",
             [["<child>", 1, "chat"], ["liquid_audio/processor.py", 232, "add_audio"]],
-            "clip",
             "audio-format",
         ),
-        ("RuntimeError", "CUDA out of memory. Tried to allocate 20.00 MiB", DETOK, "clip", "detokenizer-device"),
-        ("RuntimeError", "PyTorch is not linked with support for mps devices", MIMI, "clip", "mimi-device"),
-        ("safetensors_rust.SafetensorError", "device mps:0 is invalid", MIMI, "clip", "mimi-device"),
+        ("RuntimeError", "CUDA out of memory. Tried to allocate 20.00 MiB", DETOK, "detokenizer-device"),
+        ("RuntimeError", "PyTorch is not linked with support for mps devices", MIMI, "mimi-device"),
+        ("safetensors_rust.SafetensorError", "device mps:0 is invalid", MIMI, "mimi-device"),
         (
             "huggingface_hub.errors.HFValidationError",
             "Repo id must be in the form 'repo_name' or 'namespace/repo_name': '/tmp/x'.",
             [["liquid_audio/utils.py", 47, "get_model_dir"]],
-            "load_processor",
             "local-path",
         ),
         (
@@ -62,39 +60,36 @@ NO_DRIVER = "Found no NVIDIA driver on your system. Please check that you have a
                 ["liquid_audio/model/lfm2_audio.py", 332, "_prefill"],
                 ["liquid_audio/model/conformer/subsampling.py", 571, "forward"],
             ],
-            "clip",
             "dtype-mismatch",
         ),
         (
             "ValueError",
             "Expected more than 1 value per channel when training, got input size torch.Size([1, 32, 1])",
             [["liquid_audio/model/conformer/modules.py", 336, "forward"]],
-            "clip",
             "train-mode",
         ),
         (
             "ImportError",
             "flash_attn_2_cuda.so: undefined symbol",
             [["liquid_audio/model/lfm2_audio.py", 163, "from_pretrained"], ["/x/flash_attn/__init__.py", 3, "<module>"]],
-            "load_model",
             "flash-attn",
         ),
-        ("RuntimeError", "expected audio codes in range ", [["liquid_audio/processor.py", 175, "decode"]], "clip", "eoa-code"),
+        ("RuntimeError", "expected audio codes in range ", [["liquid_audio/processor.py", 175, "decode"]], "eoa-code"),
     ],
 )
-def test_known_failures_map_to_their_bug(error_type, message, frames, stage, bug):
+def test_known_failures_map_to_their_bug(error_type, message, frames, bug):
     assert bug in BUG_IDS
-    assert classify(error_type, message, frames, stage) == bug
+    assert matching_bug(error_type, message, frames) == bug
 
 
 def test_a_cuda_error_outside_liquid_audio_is_no_known_bug():
     # the same message from the user's own code is not liquid-audio's device default
-    assert classify("RuntimeError", NO_DRIVER, [["<child>", 1, "main"]], "load_model") is None
+    assert matching_bug("RuntimeError", NO_DRIVER, [["<child>", 1, "main"]]) is None
 
 
 def test_unrelated_failures_map_to_nothing():
-    assert classify("ValueError", "something else", [["<child>", 1, "main"]], "clip") is None
-    assert classify("AssertionError", "", [["liquid_audio/model/lfm2_audio.py", 300, "_prefill"]], "clip") is None
+    assert matching_bug("ValueError", "something else", [["<child>", 1, "main"]]) is None
+    assert matching_bug("AssertionError", "", [["liquid_audio/model/lfm2_audio.py", 300, "_prefill"]]) is None
 
 
 def test_where_prefers_the_innermost_liquid_frame():

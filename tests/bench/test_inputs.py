@@ -127,8 +127,8 @@ def test_model_fixture_is_random_weights():
     from lfmdoctor.repro.fixture import ensure_fixture
 
     ref = resolve_model("fixture", "python")
-    assert ref.random_weights and ref.label == "fixture" and ref.path == ensure_fixture()
-    assert resolve_model(str(ref.path), "python").random_weights
+    assert ref.random_weights and ref.spec == "fixture" and ref.folder == ensure_fixture()
+    assert resolve_model(str(ref.folder), "python").random_weights
 
 
 def test_chunk_seconds_bounds():

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-import lfmdoctor.patches
 from lfmdoctor.bench.strategy import ChildSetup, StrategyUnavailable, child_setup
+from lfmdoctor.patches import bootstrap
 
 
 def test_none_runs_the_user_code():
@@ -23,14 +23,7 @@ def test_callsite_points_at_a_loadable_file():
     assert setup.callsite_file.endswith("callsite.py")
 
 
-@pytest.mark.parametrize("name", ["runtime", "source"])
-def test_patched_strategies_are_not_available_yet(name, monkeypatch):
-    monkeypatch.delattr(lfmdoctor.patches, "strategy_environment", raising=False)
-    with pytest.raises(StrategyUnavailable, match=f"strategy {name} is not available yet"):
-        child_setup(name, sys.executable)
-
-
-def test_patched_strategy_uses_the_patches_hook(monkeypatch):
+def test_patched_strategy_uses_the_patches_environment(monkeypatch):
     calls = []
 
     def provider(strategy, python):
@@ -39,7 +32,7 @@ def test_patched_strategy_uses_the_patches_hook(monkeypatch):
             raise LookupError("no patched copy for this liquid-audio")
         return {"PYTHONPATH": "/patched", "LFMDOCTOR_PATCH": "1"}
 
-    monkeypatch.setattr(lfmdoctor.patches, "strategy_environment", provider, raising=False)
+    monkeypatch.setattr(bootstrap, "strategy_environment", provider)
     setup = child_setup("runtime", "/py")
     assert setup.mode == "user" and calls == [("runtime", "/py")]
     env = setup.environment({"PYTHONPATH": "/inherited", "HOME": "/h"})

@@ -6,11 +6,10 @@ import json
 
 import pytest
 
+from lfmdoctor.patches.verify import STRATEGIES
 from lfmdoctor.repro.cases import CASES
 
 from .conftest import tree
-
-STRATEGIES = {"callsite", "runtime", "source"}
 
 
 @pytest.fixture(scope="session")
