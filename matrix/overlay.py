@@ -23,19 +23,13 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from lfmdoctor.diagnose.check import imports_removed_cache_class
+from lfmdoctor.files import write_atomic
 from lfmdoctor.matrix.releases import NETWORK_OPTIONS, MatrixError, Runner, last_error, run
+from lfmdoctor.pythonpath import prepend
 
 IMPORT_CHECK = Path(__file__).with_name("import_check.py")
 PROVISION_SPEC = "transformers==4.57.*"
 MANIFEST = "lfmdoctor-provision.json"
-
-
-def overlay_env(paths: Sequence[Path | str], base: dict[str, str] | None = None) -> dict[str, str]:
-    """``base`` (default: this process's environment) with ``paths`` prepended to PYTHONPATH."""
-    env = dict(os.environ if base is None else base)
-    parts = [str(p) for p in paths] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
-    env["PYTHONPATH"] = os.pathsep.join(parts)
-    return env
 
 
 def transformers_major(version: str | None) -> int | None:
@@ -81,7 +75,7 @@ def check_import(python: str, paths: Sequence[Path], *, import_it: bool = True, 
             text=True,
             timeout=timeout,
             stdin=subprocess.DEVNULL,
-            env=overlay_env(paths),
+            env=prepend(paths),
         )
     except subprocess.TimeoutExpired:
         return ImportFacts(None, None, None, None, f"import liquid_audio took over {timeout:g} s")
@@ -227,9 +221,7 @@ def ensure_provision(python: str, pip_for: Callable[[], list[str]], cache: Path,
             except OSError:
                 if not (dest / MANIFEST).is_file():
                     raise
-        staging = root / f".{record_path.name}.{os.getpid()}"
-        staging.write_text(json.dumps({"python": os.path.abspath(python), "dir": dest.name, "pins": pins}) + "\n")
-        os.replace(staging, record_path)
+        write_atomic(record_path, json.dumps({"python": os.path.abspath(python), "dir": dest.name, "pins": pins}) + "\n")
         return Provision(dest, pins)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

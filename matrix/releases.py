@@ -29,11 +29,11 @@ from pathlib import Path
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from lfmdoctor.bugs._spec import RELEASES
+from lfmdoctor.files import write_atomic
 from lfmdoctor.repro.fixture import cache_root
 
 DISTRIBUTION = "liquid-audio"
-# Used only to *list* releases when the index cannot be reached and nothing was listed before.
-KNOWN_RELEASES = ("0.0.0a1", "1.0.0", "1.1.0", "1.2.0", "1.3.0")
 LISTING_MAX_AGE_S = 24 * 3600
 NETWORK_OPTIONS = ("--timeout", "20", "--retries", "1")
 
@@ -196,9 +196,7 @@ def _read_listing(cache: Path) -> tuple[list[str], float] | None:
 
 def _write_listing(cache: Path, versions: list[str], now: float) -> None:
     cache.mkdir(parents=True, exist_ok=True)
-    staging = cache / f".releases.{os.getpid()}.json"
-    staging.write_text(json.dumps({"versions": versions, "fetched": now}) + "\n")
-    os.replace(staging, cache / "releases.json")
+    write_atomic(cache / "releases.json", json.dumps({"versions": versions, "fetched": now}) + "\n")
 
 
 def list_releases(
@@ -214,7 +212,8 @@ def list_releases(
         if saved:
             day = time.strftime("%Y-%m-%d", time.localtime(saved[1]))
             return Listing(saved[0], f"cached package-index listing from {day} ({exc})")
-        known = sort_versions([*KNOWN_RELEASES, *cached_wheels(cache)])
+        # the releases lfmdoctor knows (bugs/), used only to *list* when the index cannot be reached
+        known = sort_versions([*RELEASES, *cached_wheels(cache)])
         return Listing(known, f"lfmdoctor's built-in list of known releases ({exc})")
     _write_listing(cache, versions, now())
     return Listing(versions, "package index")

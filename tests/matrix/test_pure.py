@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import io
 import json
+import os
 import platform
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from lfmdoctor.bugs._spec import RELEASES
 from lfmdoctor.catalog import BUG_IDS
 from lfmdoctor.matrix import (
     MatrixResult,
@@ -23,9 +25,8 @@ from lfmdoctor.matrix import (
     releases_with_outcome,
 )
 from lfmdoctor.matrix.build import inspect_target, relative_evidence
-from lfmdoctor.matrix.overlay import ensure_bytecode, overlay_env, pins_from_report, provision_dir_name
+from lfmdoctor.matrix.overlay import ensure_bytecode, pins_from_report, provision_dir_name
 from lfmdoctor.matrix.releases import (
-    KNOWN_RELEASES,
     MatrixError,
     list_releases,
     match_version,
@@ -37,6 +38,7 @@ from lfmdoctor.matrix.releases import (
 from lfmdoctor.matrix.render import matrix_table, print_matrix
 from lfmdoctor.matrix.reproduce import aggregate, import_error_of
 from lfmdoctor.matrix.results import OUTCOMES
+from lfmdoctor.pythonpath import prepend
 from lfmdoctor.results import ExceptionInfo, Outcome, ReproOutcome
 
 
@@ -65,8 +67,8 @@ def test_parse_version_spec_rejects(spec: str) -> None:
 
 def test_versions_sort_as_versions_and_match_loosely() -> None:
     assert sort_versions(["1.10.0", "1.3.0", "0.0.0a1", "1.3"]) == ["0.0.0a1", "1.3.0", "1.10.0"]
-    assert match_version("1.0", KNOWN_RELEASES) == "1.0.0"
-    assert match_version("1.4.0", KNOWN_RELEASES) is None
+    assert match_version("1.0", RELEASES) == "1.0.0"
+    assert match_version("1.4.0", RELEASES) is None
 
 
 def test_pip_outputs() -> None:
@@ -106,7 +108,7 @@ def test_listing_is_cached_for_a_day(tmp_path: Path) -> None:
 def test_listing_falls_back_to_the_labelled_known_list(tmp_path: Path) -> None:
     down = (1, "", "ERROR: No matching distribution found for liquid-audio")
     listing = list_releases(["pip"], tmp_path, runner=fake_pip(down, []))
-    assert listing.versions == list(KNOWN_RELEASES)
+    assert listing.versions == list(RELEASES)
     assert listing.source.startswith("lfmdoctor's built-in list of known releases")
 
 
@@ -152,7 +154,7 @@ def test_versions_come_from_the_dist_info_beside_the_package(tmp_path: Path) -> 
 
 
 def test_describe_releases() -> None:
-    among = list(KNOWN_RELEASES)
+    among = list(RELEASES)
     assert describe_releases(among, among) == "all checked releases (0.0.0a1–1.3.0)"
     assert describe_releases(["1.1.0", "1.2.0", "1.3.0"], among) == "1.1.0–1.3.0"
     assert describe_releases(["0.0.0a1", "1.0.0", "1.1.0"], among) == "0.0.0a1–1.1.0"
@@ -250,10 +252,10 @@ def test_bytecode_is_compiled_once(tmp_path: Path) -> None:
     assert not (tmp_path / ".lfmdoctor-bytecode-3.y").exists()
 
 
-def test_overlay_env_prepends() -> None:
-    env = overlay_env([Path("/a"), "/b"], {"PYTHONPATH": "/user", "X": "1"})
-    assert env == {"PYTHONPATH": "/a:/b:/user", "X": "1"}
-    assert overlay_env(["/a"], {})["PYTHONPATH"] == "/a"
+def test_overlay_paths_go_first_on_pythonpath() -> None:
+    env = prepend([Path("/a"), "/b"], {"PYTHONPATH": "/user", "X": "1"})
+    assert env == {"PYTHONPATH": os.pathsep.join(["/a", "/b", "/user"]), "X": "1"}
+    assert prepend(["/a"], {})["PYTHONPATH"] == "/a"
 
 
 def test_provision_pins_from_a_pip_report() -> None:

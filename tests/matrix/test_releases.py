@@ -24,11 +24,11 @@ from lfmdoctor.matrix.build import inspect_target
 from lfmdoctor.matrix.overlay import (
     ensure_bytecode,
     ensure_provision,
-    overlay_env,
     removed_cache_import,
     transformers_major,
 )
 from lfmdoctor.matrix.releases import fetch_wheel, pip_command, select_versions, unpack
+from lfmdoctor.pythonpath import prepend
 from lfmdoctor.repro.cases import REQUIRES
 
 CUDA_BUGS = ("processor-device", "model-device", "detokenizer-device")
@@ -153,7 +153,7 @@ def test_overlay_wins_over_the_installed_release_in_a_child(wheels: Path, repro_
         "spec = importlib.util.find_spec('liquid_audio'); "
         "print(json.dumps([list(spec.submodule_search_locations)[0], m.version('liquid-audio')]))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=overlay_env([overlay]))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=prepend([overlay]))
     location, version = json.loads(done.stdout)
     assert Path(location) == overlay / "liquid_audio"
     assert version == "1.0.0"
