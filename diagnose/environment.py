@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from lfmdoctor.files import write_atomic
 from lfmdoctor.results import (
     EnvironmentFacts,
     LiquidAudioFacts,
@@ -207,8 +208,6 @@ def store_torch_stage(cache_dir: Path | None, fingerprint: str | None, result: R
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"returncode": result[0], "stdout": result[1], "stderr": result[2]}))
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps({"returncode": result[0], "stdout": result[1], "stderr": result[2]}))
     except OSError:
         pass

@@ -17,6 +17,9 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from lfmdoctor.files import write_atomic
+from lfmdoctor.pythonpath import prepend
+
 RUNTIME_FILE = Path(__file__).resolve().with_name("runtime.py")
 VERBOSE_ENV = "LFMDOCTOR_RUNTIME_VERBOSE"  # the same name in runtime.py
 
@@ -78,10 +81,7 @@ def runtime_bootstrap() -> Path:
     if target.is_file() and target.read_text() == text:
         return folder
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".sitecustomize.", dir=folder)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, target)
+    write_atomic(target, text)
     return folder
 
 
@@ -124,9 +124,7 @@ def source_overlay(package_dir: Path, version: str | None = None) -> Path:
 
 def exec_environment(base: Mapping[str, str], *, verbose: bool = False) -> dict[str, str]:
     """``base`` with the runtime bootstrap first on PYTHONPATH (``lfmdoctor exec``)."""
-    env = dict(base)
-    folder = str(runtime_bootstrap())
-    env["PYTHONPATH"] = os.pathsep.join([folder, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
+    env = prepend([runtime_bootstrap()], base)
     if verbose:
         env[VERBOSE_ENV] = "1"
     return env

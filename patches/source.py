@@ -4,9 +4,10 @@
 originals the stored patch records, never the version string), and whether the patch is applicable,
 already applied, partly applied, not needed (no stored patch fits and the static detectors find no
 known bug) or in conflict (files that are neither the release's nor the patched ones: nothing is
-written). ``execute`` then writes: a backup of every file it replaces (in the lfmdoctor cache, keyed by
-path and sha256), each file atomically (temporary file + rename, mode and owner kept), rolling back
-the files already written if one fails, and checks each result's sha256.
+written). ``apply_plan`` and ``revert_plan`` then write: a backup of every file apply replaces (in the
+lfmdoctor cache, keyed by path and sha256), each file atomically (``lfmdoctor.files.write_atomic``,
+mode and owner kept), rolling back the files already written if one fails, and check each result's
+sha256. ``preview`` says what either would do without writing.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import hashlib
 import os
 import shutil
 import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lfmdoctor.files import write_atomic
 from lfmdoctor.patches.stored import StoredPatch, sha256, stored_patches
 from lfmdoctor.patches.unidiff import PatchMismatch, apply
 from lfmdoctor.results import PatchFile, PatchResult
@@ -235,34 +236,13 @@ def backup_path(file: Path, digest: str) -> Path:
     return backup_root() / key / f"{digest[:16]}-{file.name}"
 
 
-def _write_atomic(path: Path, data: bytes, like: os.stat_result | None = None) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".lfmdoctor-tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if like is not None:
-            os.chmod(tmp, stat.S_IMODE(like.st_mode))
-            if hasattr(os, "chown") and (like.st_uid, like.st_gid) != (os.getuid(), os.getgid()):
-                try:
-                    os.chown(tmp, like.st_uid, like.st_gid)
-                except PermissionError:
-                    pass
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _keep_backup(file: Path, data: bytes) -> Path:
     target = backup_path(file, sha256(data))
     if target.is_file() and sha256(target.read_bytes()) == sha256(data):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     (target.parent / "path.txt").write_text(str(file.resolve()) + "\n")
-    _write_atomic(target, data)
+    write_atomic(target, data)
     return target
 
 
@@ -272,13 +252,13 @@ def _write_all(package_dir: Path, new: dict[str, bytes], old: dict[str, bytes]) 
     try:
         for path, data in new.items():
             file = package_dir / path
-            _write_atomic(file, data, file.stat())
+            write_atomic(file, data, like=file.stat())
             done.append(path)
             if sha256(file.read_bytes()) != sha256(data):
                 raise SourcePatchError(f"{file} does not read back as written")
     except (OSError, SourcePatchError) as exc:
         for path in done:
-            _write_atomic(package_dir / path, old[path], (package_dir / path).stat())
+            write_atomic(package_dir / path, old[path], like=(package_dir / path).stat())
         if isinstance(exc, SourcePatchError):
             raise
         raise SourcePatchError(f"writing {package_dir} failed ({exc}); nothing was changed") from None
@@ -349,12 +329,6 @@ def patched_copy(package_dir: Path, dest_root: Path, version: str | None = None)
     if copy_plan.state in (APPLICABLE, PARTIAL):
         apply_plan(copy_plan, backup=False)
     return dest, copy_plan
-
-
-def patch_for_package(package_dir: Path) -> StoredPatch | None:
-    """The stored patch whose release these files are (patched or not); None when none fits."""
-    found = plan(Path(package_dir))
-    return found.patch if found.state in (APPLICABLE, APPLIED, PARTIAL) else None
 
 
 STATUS_OUTCOME = {

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
-NO_NEWLINE = "\\ No newline at end of file"
 
 
 class PatchMismatch(Exception):

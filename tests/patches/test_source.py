@@ -102,17 +102,17 @@ def test_revert_without_a_backup_undoes_the_diff(latest, own_cache):
 
 def test_a_failed_write_rolls_back_the_files_already_written(latest, own_cache, monkeypatch):
     before = tree(latest)
-    real = source._write_atomic
+    real = source.write_atomic
     calls = []
 
-    def fail_on_third(path, data, like=None):
+    def fail_on_third(path, data, **options):
         if latest in path.parents:  # not the backups
             calls.append(path)
         if len(calls) == 3:
             raise OSError(28, "No space left on device")
-        return real(path, data, like)
+        return real(path, data, **options)
 
-    monkeypatch.setattr(source, "_write_atomic", fail_on_third)
+    monkeypatch.setattr(source, "write_atomic", fail_on_third)
     with pytest.raises(source.SourcePatchError, match="nothing was changed"):
         source.apply_plan(source.plan(latest))
     assert len(calls) == 3 + 2  # two files written, the third failed, the two written back
