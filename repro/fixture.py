@@ -16,7 +16,6 @@ import tempfile
 from pathlib import Path
 
 BUILDER = Path(__file__).with_name("fixture_builder.py")
-SMOKE_SCRIPT = Path(__file__).with_name("smoke_script.py")
 DEFAULT_SEED = 0
 
 
