@@ -1,9 +1,10 @@
-"""Terminal and JSON output for result objects. The only module that writes to the terminal."""
+"""Terminal and JSON output for the CLI: result objects, step progress, the one-line error."""
 
 from __future__ import annotations
 
 import json
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from rich.console import Console
@@ -19,15 +20,47 @@ def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
+def json_text(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_text(data))
 
 
 def fail(message: str) -> None:
-    """One-line error on stderr; the caller exits 2."""
+    """One-line error on stderr (never wrapped, whatever the width); the caller exits 2."""
     err = console(stderr=True)
     err.soft_wrap = True
-    err.print(Text(f"error: {' '.join(message.split())}", style="bold red"))
+    err.print(Text(f"lfmdoctor: error: {' '.join(message.split())}", style="bold red"))
+
+
+class StepLines:
+    """``lfmdoctor run``'s progress: a spinner while a step runs, then one line with its time and note."""
+
+    def __init__(self, out: Console) -> None:
+        self.out = out
+
+    def step(self, name: str) -> AbstractContextManager[object]:
+        return self.out.status(f"{name}…")
+
+    def done(self, step) -> None:
+        self.out.print(f"[green]✓[/green] {step.name} [dim]{step.seconds:.1f} s {step.note}[/dim]")
+
+
+class StepNames:
+    """``lfmdoctor report``'s progress: each step's name, on a terminal only (the document goes to stdout)."""
+
+    def __init__(self, out: Console) -> None:
+        self.out = out
+
+    def step(self, name: str) -> AbstractContextManager[object]:
+        if self.out.is_terminal:
+            self.out.print(f"[dim]{name}…[/dim]")
+        return nullcontext()
+
+    def done(self, step) -> None:
+        pass
 
 
 def check_report(report: CheckReport, out: Console | None = None) -> None:

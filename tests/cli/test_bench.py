@@ -237,7 +237,7 @@ def test_bad_input_is_one_line_and_exit_2(args, message, capsys, tmp_path):
         main(["bench", "--no-baselines", "--out", str(out), *args])
     assert done.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and message in " ".join(err.split()), err
+    assert err.startswith("lfmdoctor: error: ") and message in " ".join(err.split()), err
     assert not out.exists()
 
 

@@ -1,12 +1,12 @@
 """``lfmdoctor matrix`` end to end, in a child process, against the cached real releases.
 
 stderr is a pipe here, as in CI: an error must stay one line even where rich would wrap at 80 columns.
+The release cache and the ``--no-repro`` run come from tests/matrix/conftest.py (one cache for both).
 """
 
 from __future__ import annotations
 
 import io
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from rich.console import Console
 
 from lfmdoctor.matrix import MatrixResult
 from lfmdoctor.matrix.render import print_matrix
+from tests.matrix.conftest import cache_home, cli_env, static_json, unreachable_index  # noqa: F401 (fixtures)
 
 # The JSON contract: these strings are what consumers of ``lfmdoctor matrix --json`` match on.
 OUTCOME_STRINGS = {"reproduced", "not reproduced", "cannot run", "not run"}
@@ -31,51 +32,21 @@ def assert_contract(data: dict[str, Any]) -> None:
             assert bug["outcome"] in OUTCOME_STRINGS, bug
 
 
-def test_json_without_reproductions(static_json: dict[str, Any], repro_matrix: MatrixResult) -> None:
+def test_json_without_reproductions(static_json: dict[str, Any]) -> None:  # noqa: F811
     """--no-repro: detection and a real ``import liquid_audio`` per release, outcome "not run"."""
     assert_contract(static_json)
     assert [v["version"] for v in static_json["versions"]] == ["1.0.0", "1.3.0"]
     assert static_json["repro"] == "skipped (--no-repro)"
     # a warm cache answers without the index; a fresh one (CI) asks it once
     assert static_json["listing"] in ("cached wheels (the index was not asked)", "package index")
-    for ran, reproduced in zip(static_json["versions"], repro_matrix.to_json()["versions"]):
-        # presence comes from the source: the same with or without the reproductions
-        assert [(b["id"], b["present"], b["evidence"]) for b in ran["bugs"]] == [
-            (b["id"], b["present"], b["evidence"]) for b in reproduced["bugs"]
-        ]
-        # importability learnt by importing here agrees with what the engine found
-        assert (ran["importable"], ran["import_problem"]) == (reproduced["importable"], reproduced["import_problem"])
-        if ran["importable"]:
-            assert {(b["outcome"], b["reason"]) for b in ran["bugs"]} == {("not run", "--no-repro")}
+    for release in static_json["versions"]:
+        if release["importable"]:
+            assert {(b["outcome"], b["reason"]) for b in release["bugs"]} == {("not run", "--no-repro")}
         else:
-            assert {(b["outcome"], b["reason"]) for b in ran["bugs"]} == {("cannot run", ran["import_problem"])}
+            assert {(b["outcome"], b["reason"]) for b in release["bugs"]} == {("cannot run", release["import_problem"])}
 
 
-def test_json_with_reproductions(repro_matrix: MatrixResult) -> None:
-    data = json.loads(json.dumps(repro_matrix.to_json()))
-    assert_contract(data)
-    assert data["repro"] == "ran"
-    new = {b["id"]: b for b in data["versions"][1]["bugs"]}
-    assert new["dtype-mismatch"]["outcome"] == "not reproduced" and new["audio-format"]["outcome"] == "reproduced"
-    assert MatrixResult.from_json(data) == repro_matrix
-
-
-def test_table(repro_matrix: MatrixResult, cuda_usable: bool) -> None:
-    """The table the command prints (rendered in-process from the session's matrix)."""
-    buffer = io.StringIO()
-    print_matrix(repro_matrix, Console(file=buffer, highlight=False))
-    lines = buffer.getvalue().splitlines()
-    header = next(line for line in lines if "1.0.0" in line and "1.3.0" in line)
-    assert header.index("1.0.0") < header.index("1.3.0")
-    dtype = lines.index(next(line for line in lines if "dtype-mismatch" in line))
-    assert lines[dtype].index("present") < lines[dtype].index("absent")
-    assert "not reproduced" in lines[dtype + 1]
-    processor = lines.index(next(line for line in lines if "processor-device" in line))
-    assert ("not reproduced" if cuda_usable else "reproduced") in lines[processor + 1]
-    assert "• reproductions: ran" in lines
-
-
-def test_table_without_reproductions(static_json: dict[str, Any]) -> None:
+def test_table_without_reproductions(static_json: dict[str, Any]) -> None:  # noqa: F811
     buffer = io.StringIO()
     print_matrix(MatrixResult.from_json(static_json), Console(file=buffer, highlight=False))
     text = buffer.getvalue()
@@ -83,30 +54,30 @@ def test_table_without_reproductions(static_json: dict[str, Any]) -> None:
     assert "• reproductions: skipped (--no-repro)" in text.splitlines()
 
 
-def test_unknown_version_is_one_line_exit_2(cli, repro_matrix: MatrixResult, cli_env: dict[str, str]) -> None:
-    del repro_matrix  # only for the wheels it cached
+def test_unknown_version_is_one_line_exit_2(cli, static_json: dict[str, Any], cli_env: dict[str, str]) -> None:  # noqa: F811
+    del static_json  # only for the wheels it cached
     done = cli("matrix", "--versions", "1.0.0,9.9.9", env=cli_env)
     assert done.returncode == 2
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("error: unknown liquid-audio version 9.9.9; known: ")
+    assert lines[0].startswith("lfmdoctor: error: unknown liquid-audio version 9.9.9; known: ")
     assert "1.0.0" in lines[0] and "1.3.0" in lines[0]
 
 
-def test_bad_version_is_one_line_exit_2(cli, cli_env: dict[str, str]) -> None:
+def test_bad_version_is_one_line_exit_2(cli, cli_env: dict[str, str]) -> None:  # noqa: F811
     done = cli("matrix", "--versions", "one.two", env=cli_env)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     assert "invalid version 'one.two'" in done.stderr
 
 
-def test_unreachable_index_with_nothing_cached(cli, tmp_path: Path, unreachable_index: dict[str, str]) -> None:
+def test_unreachable_index_with_nothing_cached(cli, tmp_path: Path, unreachable_index: dict[str, str]) -> None:  # noqa: F811
     env = dict(os.environ, LFMDOCTOR_CACHE=str(tmp_path))
     done = cli("matrix", "--versions", "1.3.0", env=env)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("error: cannot download liquid-audio 1.3.0 and it is not cached in ")
+    assert lines[0].startswith("lfmdoctor: error: cannot download liquid-audio 1.3.0 and it is not cached in ")
     assert lines[0].endswith("the package index cannot be reached (Connection refused)")
     everything = cli("matrix", env=env)  # "all": listed from the built-in list, nothing to fetch it with
     assert everything.returncode == 2 and len(everything.stderr.strip().splitlines()) == 1

@@ -1,0 +1,106 @@
+"""Command-line interface: one thin module per command (parse, call the library, render, exit code).
+
+This module builds the typer app from them and holds ``main``, whose guard turns every error lfmdoctor
+reports as one line (``lfmdoctor.errors``: its own, the library's, OSError, UnicodeError) into that line
+on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import click
+import typer
+
+from lfmdoctor import render
+from lfmdoctor.cli import bench, check, fixture, matrix, patch, report, repro, run, version
+from lfmdoctor.cli import exec as exec_command
+from lfmdoctor.errors import one_line
+
+app = typer.Typer(
+    help="Diagnose, reproduce, patch and report liquid-audio (LFM2.5-Audio) device and input bugs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=version.show_version,
+            help="Print lfmdoctor's version and the liquid-audio and torch it sees, and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Diagnose, reproduce, patch and report liquid-audio (LFM2.5-Audio) device and input bugs."""
+
+
+app.command()(check.check)
+app.command()(repro.repro)
+app.add_typer(fixture.app, name="fixture")
+app.command()(matrix.matrix)
+app.add_typer(patch.app, name="patch")
+app.command("exec", context_settings=exec_command.CONTEXT)(exec_command.exec_)
+app.command()(bench.bench)
+app.command()(report.report)
+app.command()(run.run)
+
+BROKEN_PIPE_EXIT = 1  # what rich does when stdout's reader has gone: the same whichever way the output went
+
+
+def _quiet_broken_pipe() -> None:
+    """stdout's reader has gone (`lfmdoctor check | head -1`): leave quietly, as rich does, and keep Python
+    from complaining when it flushes stdout at exit."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(BROKEN_PIPE_EXIT)
+
+
+def _run(argv: list[str] | None) -> int:
+    """Run the app; click's own outcomes (help, a usage error, Ctrl-C, typer.Exit) become an exit code."""
+    try:
+        code = app(args=argv, prog_name="lfmdoctor", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        help_text = exc.format_message()  # typer's rich help has been printed already; plain click's has not
+        if help_text.strip():
+            click.echo(help_text)
+        return 2
+    except click.UsageError as exc:
+        hint = f"; see '{exc.ctx.command_path} --help'" if exc.ctx else ""
+        render.fail(f"{exc.format_message().rstrip('.')}{hint}")
+        return 2
+    except click.exceptions.Abort:
+        render.fail("interrupted")
+        return 130
+    except typer.Exit as exc:
+        return exc.exit_code
+    return code if isinstance(code, int) else 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The console script: run the app; an error lfmdoctor knows is one line on stderr, never a traceback."""
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # here, where a closed pipe or a full disk is still caught
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    except Exception as exc:
+        reported = one_line(exc)
+        if reported is None:
+            raise  # not an error lfmdoctor knows: a bug in lfmdoctor, whose traceback is wanted
+        message, code = reported
+        render.fail(message)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

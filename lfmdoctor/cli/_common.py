@@ -1,0 +1,77 @@
+"""What the command modules share: options, the interpreter and bug-id checks, writing an output file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lfmdoctor import render
+from lfmdoctor.errors import UsageError
+
+PythonOpt = Annotated[
+    str | None,
+    typer.Option("--python", help="Interpreter whose environment to inspect (default: this one)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of the table.")]
+ModelOpt = Annotated[str, typer.Option(help="'fixture' (built-in tiny checkpoint), a hub id or a folder.")]
+CaseOpt = Annotated[list[str] | None, typer.Option("--bug", help="Bug id (or case id); repeat.")]
+SimulateOpt = Annotated[
+    list[str] | None, typer.Option(help="Create a condition: no-cuda (hide GPUs), flash-attn (stub); repeat.")
+]
+CaseTimeoutOpt = Annotated[float, typer.Option(help="Seconds each case may take.", min=1)]
+
+
+def resolve_python(python: str | None) -> str:
+    """The interpreter to work on: ``--python`` (a path, or a name on PATH), else this one."""
+    if python is None:
+        return sys.executable
+    found = python if os.path.sep in python else shutil.which(python)
+    if not found or not os.path.isfile(found):
+        raise UsageError(f"interpreter {python} not found; pass --python with the path of a Python executable")
+    if not os.access(found, os.X_OK):
+        raise UsageError(f"interpreter {python} is not executable; pass --python with a runnable Python")
+    return found
+
+
+# What the bug catalogue and the reproduction cases know: the commands ask here, nowhere else.
+
+
+def select_cases(wanted: list[str] | None) -> list:
+    """The reproduction cases for ``--bug`` ids or case ids (all without any)."""
+    from lfmdoctor.repro.cases import select
+
+    try:
+        return select(wanted)
+    except KeyError as exc:
+        raise UsageError(f"{exc.args[0]} (see 'lfmdoctor repro --list')") from None
+
+
+def check_bug_ids(wanted: list[str] | None) -> None:
+    """Refuse a ``--bug`` that is not a known bug id."""
+    from lfmdoctor.catalog import BUG_IDS
+
+    for bug_id in wanted or []:
+        if bug_id not in BUG_IDS:
+            raise UsageError(f"unknown bug {bug_id!r}; known: {', '.join(BUG_IDS)}")
+
+
+def print_case_list() -> None:
+    from lfmdoctor.repro.cases import CASES, SIMULATIONS
+
+    render.case_list(CASES, SIMULATIONS)
+
+
+def write_output(path: Path, text: str, flag: str = "--out") -> None:
+    """Write a file the user named (its folder created), atomically; a failure is one line naming ``flag``."""
+    from lfmdoctor.files import write_atomic
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {flag} {path}: {exc.strerror or exc}; pass a writable path") from None

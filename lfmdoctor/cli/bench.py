@@ -1,0 +1,68 @@
+"""``lfmdoctor bench``: ASR before and after the fixes (WER, CER, RTF, latency, memory)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from lfmdoctor import render
+from lfmdoctor.cli._common import JsonOpt, ModelOpt, PythonOpt, resolve_python, write_output
+
+
+def bench(
+    audio: Annotated[list[str] | None, typer.Option("--audio", help="Audio file (wav/flac/ogg); repeat.")] = None,
+    ref: Annotated[
+        list[str] | None, typer.Option("--ref", help="Reference text or a text file, one per --audio, in order.")
+    ] = None,
+    manifest: Annotated[str | None, typer.Option(help="JSONL or CSV file of audio path and reference.")] = None,
+    model: ModelOpt = "fixture",
+    device: Annotated[str, typer.Option(click_type=click.Choice(["auto", "cpu", "cuda", "mps"]))] = "auto",
+    dtype: Annotated[
+        str | None,
+        typer.Option(click_type=click.Choice(["float32", "bfloat16"]), help="Default: bfloat16 on CUDA, float32 elsewhere."),
+    ] = None,
+    strategy: Annotated[
+        str,
+        typer.Option(
+            click_type=click.Choice(["none", "callsite", "runtime", "source"]),
+            help="How the run meets the liquid-audio bugs: none = the seed report's code as written.",
+        ),
+    ] = "callsite",
+    runs: Annotated[int, typer.Option(help="Measured runs; figures are medians.")] = 1,
+    warmup: Annotated[int, typer.Option(help="Uncounted warm-up runs (on the first clip).")] = 1,
+    chunk_seconds: Annotated[float, typer.Option(help="Split longer audio into chunks this long; 0: never.")] = 30.0,
+    baselines: Annotated[bool, typer.Option(help="Also run cached openai-whisper / faster-whisper.")] = True,
+    out: Annotated[Path | None, typer.Option(help="Also write the JSON result to this file (atomically).")] = None,
+    python: PythonOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """ASR benchmark: WER/CER (normalised), RTF/RTFx, latency, first token, tokens/s, memory, flags."""
+    from lfmdoctor.bench.core import BenchConfig, run_bench
+    from lfmdoctor.bench.render import bench_result, progress_bar
+
+    config = BenchConfig(
+        audio=list(audio or []),
+        refs=list(ref or []),
+        manifest=manifest,
+        model=model,
+        device=device,
+        dtype=dtype,
+        strategy=strategy,
+        runs=runs,
+        warmup=warmup,
+        chunk_seconds=chunk_seconds,
+        python=resolve_python(python),
+        baselines=baselines,
+    )
+    with progress_bar(render.console(stderr=True)) as progress:
+        result = run_bench(config, progress)
+    if out is not None:
+        write_output(out, render.json_text(result.to_json()))
+    if json_out:
+        render.print_json(result.to_json())
+    else:
+        bench_result(result, render.console())
+    raise typer.Exit(result.exit_code)

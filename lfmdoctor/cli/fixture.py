@@ -1,0 +1,39 @@
+"""``lfmdoctor fixture build|path``: the built-in tiny checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lfmdoctor import render
+from lfmdoctor.cli._common import PythonOpt, resolve_python
+
+app = typer.Typer(help="The built-in tiny checkpoint.", no_args_is_help=True)
+
+
+@app.command("build")
+def build(
+    out: Annotated[Path, typer.Argument(help="Folder to write (new or empty).")],
+    detokenizer: Annotated[bool, typer.Option(help="Add audio_detokenizer/ (about 24 MB).")] = False,
+    mimi: Annotated[bool, typer.Option(help="Add Mimi codec weights (about 190 MB).")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed for the weights.")] = 0,
+    python: PythonOpt = None,
+) -> None:
+    """Write a seeded tiny checkpoint with the LFM2.5-Audio-1.5B file layout."""
+    from lfmdoctor.repro.fixture import build_into
+
+    path = build_into(out, python=resolve_python(python), seed=seed, detokenizer=detokenizer, mimi=mimi)
+    render.console().print(f"wrote tiny checkpoint to {path}")
+
+
+@app.command("path")
+def path(
+    detokenizer: Annotated[bool, typer.Option(help="With audio_detokenizer/.")] = False,
+    python: PythonOpt = None,
+) -> None:
+    """Print the cached built-in checkpoint's folder, building it on first use."""
+    from lfmdoctor.repro.fixture import ensure_fixture
+
+    print(ensure_fixture(python=resolve_python(python), detokenizer=detokenizer))

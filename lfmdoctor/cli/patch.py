@@ -1,0 +1,132 @@
+"""``lfmdoctor patch status|apply|revert|diff|verify``: fix the installed liquid-audio, and prove each fix."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import click
+import typer
+
+from lfmdoctor import render
+from lfmdoctor.cli._common import (
+    CaseOpt,
+    CaseTimeoutOpt,
+    JsonOpt,
+    ModelOpt,
+    PythonOpt,
+    SimulateOpt,
+    resolve_python,
+    select_cases,
+)
+from lfmdoctor.errors import UsageError
+
+app = typer.Typer(help="Fix the installed liquid-audio source, and verify every fix strategy.", no_args_is_help=True)
+
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (never asked when stdin is not a terminal).")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")]
+
+
+def _source_plan(python: str | None):
+    from lfmdoctor.patches import source
+
+    package_dir, version = source.locate(resolve_python(python))
+    return source.plan(package_dir, version)
+
+
+def _finish(result, json_out: bool) -> None:
+    """Show a patch result as JSON or text, and exit with its code."""
+    from lfmdoctor.patches.render import patch_result
+
+    if json_out:
+        render.print_json(result.to_json())
+    else:
+        patch_result(result)
+    raise typer.Exit(result.exit_code)
+
+
+def _write_source(action: str, python: str | None, yes: bool, dry_run: bool, json_out: bool) -> None:
+    from lfmdoctor.patches import source
+    from lfmdoctor.patches.render import patch_result
+
+    plan = _source_plan(python)
+    result, writes = source.preview(plan, action)
+    if writes and not dry_run:
+        if not yes and sys.stdin.isatty():
+            patch_result(result)
+            if not typer.confirm(f"{action.capitalize()}?", default=False):
+                render.console(stderr=True).print("nothing written")
+                raise typer.Exit(1)
+        result = source.apply_plan(plan) if action == "apply" else source.revert_plan(plan)
+    _finish(result, json_out)
+
+
+@app.command("status")
+def status(python: PythonOpt = None, json_out: JsonOpt = False) -> None:
+    """Which release the installed liquid-audio files are, and whether lfmdoctor's source patch is in."""
+    from lfmdoctor.patches import source
+
+    _finish(source.status(_source_plan(python)), json_out)
+
+
+@app.command("apply")
+def apply(python: PythonOpt = None, yes: YesOpt = False, dry_run: DryRunOpt = False, json_out: JsonOpt = False) -> None:
+    """Patch the liquid_audio that `import liquid_audio` resolves to (backup, atomic, sha256-checked)."""
+    _write_source("apply", python, yes, dry_run, json_out)
+
+
+@app.command("revert")
+def revert(python: PythonOpt = None, yes: YesOpt = False, dry_run: DryRunOpt = False, json_out: JsonOpt = False) -> None:
+    """Restore the files lfmdoctor patch apply changed, byte for byte."""
+    _write_source("revert", python, yes, dry_run, json_out)
+
+
+@app.command("diff")
+def diff(
+    python: PythonOpt = None,
+    release: Annotated[str | None, typer.Option(help="Show this release's stored patch instead.")] = None,
+) -> None:
+    """Print the stored diff for the installed release (upstream layout: `git apply` on a checkout)."""
+    from lfmdoctor.patches.stored import patch_for, stored_patches
+
+    if release is not None:
+        found = patch_for(release)
+        if found is None:
+            known = ", ".join(p.release for p in stored_patches())
+            raise UsageError(f"no stored patch for liquid-audio {release}; stored: {known}")
+    else:
+        plan = _source_plan(python)
+        found = plan.patch
+        if found is None:
+            raise UsageError(f"no stored patch fits {plan.package_dir}: {plan.detail}; pass --release V")
+    sys.stdout.write(found.text)
+
+
+@app.command("verify")
+def verify(
+    strategy: Annotated[
+        str, typer.Option(click_type=click.Choice(["callsite", "runtime", "source", "all"]), help="Which fix to verify.")
+    ] = "all",
+    bug: CaseOpt = None,
+    model: ModelOpt = "fixture",
+    simulate: SimulateOpt = None,
+    python: PythonOpt = None,
+    timeout: CaseTimeoutOpt = 120.0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Re-run every reproduction with each fix active: before -> after, per case and strategy."""
+    from lfmdoctor.patches.render import verify_report as render_verify
+    from lfmdoctor.patches.verify import parse_strategies, verify_report
+    from lfmdoctor.repro.models import resolve_model
+
+    select_cases(bug)
+    target = resolve_python(python)
+    model_ref = resolve_model(model, target)
+    report = verify_report(
+        target, model_ref, bug_ids=bug, strategies=parse_strategies(strategy), simulate=simulate or [], timeout=timeout
+    )
+    if json_out:
+        render.print_json(report.to_json())
+    else:
+        render_verify(report)
+    raise typer.Exit(report.exit_code)

@@ -1,0 +1,56 @@
+"""``lfmdoctor report``: the GitHub issue or PR body for liquid-audio's maintainers, with the evidence."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from lfmdoctor import render
+from lfmdoctor.cli._common import ModelOpt, PythonOpt, check_bug_ids, resolve_python, write_output
+from lfmdoctor.errors import UsageError
+
+
+def report(
+    format_: Annotated[
+        str, typer.Option("--format", click_type=click.Choice(["issue", "pr", "json"]), help="What to write.")
+    ] = "issue",
+    bug: Annotated[list[str] | None, typer.Option("--bug", help="Report only this bug id; repeat.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
+    no_redact: Annotated[bool, typer.Option("--no-redact", help="Keep paths, names and secrets as they are.")] = False,
+    model: ModelOpt = "fixture",
+    verify: Annotated[bool, typer.Option(help="Re-run the reproductions with each fix for the evidence.")] = True,
+    python: PythonOpt = None,
+) -> None:
+    """Write the GitHub issue (or PR body, or JSON) for liquid-audio's maintainers, with the evidence."""
+    from lfmdoctor.job import investigate
+    from lfmdoctor.report.document import render_document
+    from lfmdoctor.report.handoff import handoff
+    from lfmdoctor.report.redact import Context
+
+    check_bug_ids(bug)
+    if out is not None and out.is_dir():
+        raise UsageError(f"--out {out} is a folder; pass a file name such as {out / 'issue.md'}")
+    target = resolve_python(python)
+    err = render.console(stderr=True)
+    data = investigate(target, model, bug_ids=bug, verify=verify, progress=render.StepNames(err)).report
+    if not data.bugs:
+        err.print("nothing to report: no known liquid-audio bug is present or reproduces here")
+        return
+    document = render_document(data, format_, None if no_redact else Context.from_machine())
+    body_file = None
+    if out is not None:
+        write_output(out, document.text)
+        if format_ != "json":
+            body_file = out.with_suffix(".body.md")
+            write_output(body_file, document.body)
+        err.print(f"wrote {out}")
+    else:
+        sys.stdout.write(document.text)
+    if document.redacted is not None:
+        err.print(f"redacted {document.redacted} item(s); --no-redact keeps them")
+    if format_ == "issue":
+        err.print(handoff(document.title, document.body, str(body_file) if body_file else None), soft_wrap=True)

@@ -1,0 +1,27 @@
+"""``lfmdoctor run``: the main job, every step written into one folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lfmdoctor import render
+from lfmdoctor.cli._common import ModelOpt, PythonOpt, resolve_python
+
+
+def run(
+    out: Annotated[Path, typer.Option(help="Folder for report.md, results.json, reproducers and the diff.")] = Path(
+        "lfmdoctor-run"
+    ),
+    model: ModelOpt = "fixture",
+    bench: Annotated[bool, typer.Option(help="Run the short before/after ASR benchmark.")] = True,
+    python: PythonOpt = None,
+) -> None:
+    """The main job: check, reproduce, verify the fixes, benchmark, and write the upstream report."""
+    from lfmdoctor import job
+
+    target = resolve_python(python)
+    summary = job.run(target, out, model=model, with_bench=bench, progress=render.StepLines(render.console(stderr=True)))
+    render.run_summary(summary)

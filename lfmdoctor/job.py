@@ -1,0 +1,402 @@
+"""The job lfmdoctor does: check -> reproduce -> verify the fixes -> short bench -> the upstream report.
+
+``investigate`` runs the steps and returns one typed result, ``Findings``: ``lfmdoctor report`` renders
+it, and ``run`` (``lfmdoctor run``) writes it as one folder, assembled in a temporary sibling and renamed
+into place at the end, so an interrupted run leaves the previous result (or nothing), never half of one.
+Nothing here writes to the terminal: the caller passes a ``Progress`` to hear about each step.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from lfmdoctor.errors import LfmdoctorError
+from lfmdoctor.results import CheckReport, JsonMixin, Outcome, ReproOutcome
+
+if TYPE_CHECKING:
+    from lfmdoctor.report.compose import ReportData
+    from lfmdoctor.report.document import Document
+
+MARKER = ".lfmdoctor-run"
+RELEASES_WAIT_S = 45.0  # how long, from the start, the job waits for the release wheels it fetches
+T = TypeVar("T")
+
+
+class JobError(LfmdoctorError):
+    """Bad input for the job: an interpreter that does not run, an output folder lfmdoctor did not write."""
+
+
+@dataclass
+class StepTime(JsonMixin):
+    name: str
+    seconds: float
+    note: str = ""
+
+
+class Progress(Protocol):
+    """Hears about the steps: ``step`` is entered while a step runs, ``done`` gets what it took and found."""
+
+    def step(self, name: str) -> AbstractContextManager[object]: ...
+
+    def done(self, step: StepTime) -> None: ...
+
+
+class _Quiet:
+    def step(self, name: str) -> AbstractContextManager[object]:
+        return nullcontext()
+
+    def done(self, step: StepTime) -> None:
+        pass
+
+
+@dataclass
+class Findings:
+    """What the job found here: the one result ``lfmdoctor run`` writes and ``lfmdoctor report`` renders."""
+
+    check: CheckReport
+    model: str  # the model the reproductions ran on, as the user named it
+    repro: list[ReproOutcome]
+    verify: list[dict] | None  # [{id, bug, strategy, before, after, reason}]; None when not verified
+    report: ReportData
+    bench_before: dict | None = None  # the seed's code as written (strategy none)
+    bench_after: dict | None = None  # with the call-site fix
+    patch_name: str | None = None
+    diff: str | None = None  # the stored source fix for the installed release
+    steps: list[StepTime] = field(default_factory=list)
+
+
+@dataclass
+class RunSummary(JsonMixin):
+    out: str
+    steps: list[StepTime] = field(default_factory=list)
+    reproduced: list[str] = field(default_factory=list)
+    fixed: dict[str, list[str]] = field(default_factory=dict)  # strategy -> case ids it fixes
+    files: list[str] = field(default_factory=list)
+    handoff: str = ""
+    total_s: float = 0.0
+
+
+# -- the steps, each a function from inputs to typed results -----------------------------------------------
+
+
+def run_check(python: str, *, timeout: float = 30.0, fresh: bool = False) -> CheckReport:
+    """``lfmdoctor check``'s report for the interpreter ``python``."""
+    from lfmdoctor.diagnose.check import build_report
+    from lfmdoctor.diagnose.detectors import detect_all
+    from lfmdoctor.diagnose.environment import TargetUnusable, collect
+    from lfmdoctor.repro.fixture import cache_root
+
+    try:
+        env = collect(python, timeout=timeout, cache_dir=cache_root(), fresh=fresh)
+    except TargetUnusable as exc:
+        raise JobError(f"cannot inspect {python}: {exc}; pass --python with a working interpreter") from None
+    location = env.liquid_audio.location
+    return build_report(env, detect_all(Path(location) if location else None))  # type: ignore[arg-type]
+
+
+def run_repro(
+    python: str, model, bug_ids: list[str] | None = None, emit_dir: Path | None = None, timeout: float = 120.0
+) -> list[ReproOutcome]:
+    from lfmdoctor.repro.cases import select
+    from lfmdoctor.repro.emit import emit_scripts
+    from lfmdoctor.repro.engine import run_cases
+
+    cases = select(bug_ids)
+    if emit_dir is not None:
+        emit_scripts(cases, model, emit_dir)
+    return run_cases(python, cases, model, timeout=timeout)
+
+
+def run_verify(python: str, model, bug_ids: list[str] | None = None, before: list[ReproOutcome] | None = None) -> list[dict]:
+    """Every reproduction re-run with each fix strategy: [{id, bug, strategy, before, after, reason}]."""
+    from lfmdoctor.patches.verify import verify_strategies
+
+    return [r.to_json() for r in verify_strategies(python, model, bug_ids=bug_ids, before=before)]
+
+
+def run_bench_pair(python: str) -> tuple[dict | None, dict | None, str]:
+    """ASR on the built-in clips as the seed wrote it (strategy none), then with the call-site fix."""
+    from lfmdoctor.bench.core import BenchConfig, BenchInputError, run_bench
+
+    results = []
+    for strategy in ("none", "callsite"):
+        config = BenchConfig(strategy=strategy, python=python, runs=1, warmup=0, baselines=False)
+        try:
+            results.append(run_bench(config, None).to_json())
+        except BenchInputError as exc:
+            return None, None, f"bench could not run: {exc}"
+    return results[0], results[1], "ok"
+
+
+def affected_from_cache() -> dict[str, str]:
+    """Affected releases per bug, from the liquid-audio wheels ``lfmdoctor matrix`` has cached (no network).
+
+    Static detection only; empty when nothing is cached.
+    """
+    from lfmdoctor.catalog import BUG_IDS
+    from lfmdoctor.diagnose.detectors import detect_all
+    from lfmdoctor.matrix.releases import cached_wheels, sort_versions, unpack, wheel_cache
+    from lfmdoctor.matrix.results import describe_releases
+
+    cache = wheel_cache()
+    wheels = cached_wheels(cache)
+    present: dict[str, list[str]] = {bug_id: [] for bug_id in BUG_IDS}
+    checked = []
+    for version in sort_versions(wheels):
+        try:
+            package = unpack(wheels[version], version, cache) / "liquid_audio"
+        except OSError:
+            continue
+        checked.append(version)
+        for finding in detect_all(package):
+            if finding.present:
+                present[finding.id].append(version)
+    if not checked:
+        return {}
+    suffix = f", decided from the source of each release ({len(checked)} checked by lfmdoctor matrix)"
+    return {bug_id: describe_releases(found, checked) + suffix for bug_id, found in present.items()}
+
+
+def stored_diff(check: CheckReport) -> tuple[str | None, str | None]:
+    """(file name, unified diff) of the stored source fix for the installed release, or (None, None).
+
+    The release is recognised from the files' sha256, as ``lfmdoctor patch`` does; a copy that is
+    already patched still gets the diff (it is what the maintainers need).
+    """
+    from lfmdoctor.patches.source import plan
+    from lfmdoctor.patches.stored import patch_name
+
+    location = check.environment.liquid_audio.location
+    if not location:
+        return None, None
+    found = plan(Path(location), check.environment.liquid_audio.version).patch
+    return (patch_name(found.release), found.diff) if found else (None, None)
+
+
+def ruff_evidence(python: str) -> str:
+    """The PR's style line: regenerate the stored diffs and check ruff at upstream's settings."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "lfmdoctor.patches.sourcegen", "--check"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"ruff: not run ({exc})"
+    if done.returncode == 0:
+        return (
+            "`ruff format --check` and `ruff check` at line length 127 pass on the patched files, and the "
+            "stored diffs regenerate identically (`python -m lfmdoctor.patches.sourcegen --check`)"
+        )
+    tail = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+    return f"ruff: the style check did not pass here ({tail[-1] if tail else done.returncode})"
+
+
+def fetch_release_wheels(python: str, time_limit: float = 40.0) -> str:
+    """Fetch the released liquid-audio wheels the matrix uses (package index only); cached after."""
+    from lfmdoctor.matrix.releases import (
+        MatrixError,
+        cached_wheels,
+        fetch_wheel,
+        list_releases,
+        pip_command,
+        unpack,
+        wheel_cache,
+    )
+
+    cache = wheel_cache()
+    started = time.monotonic()
+    try:
+        pip = pip_command(python)
+        listing = list_releases(pip, cache)
+        for version in listing.versions:
+            if time.monotonic() - started > time_limit:
+                return "stopped: fetching release wheels took too long"
+            if version not in cached_wheels(cache):
+                fetch_wheel(version, lambda: pip, cache)
+            unpack(cached_wheels(cache)[version], version, cache)
+    except (MatrixError, OSError, KeyError) as exc:
+        return f"release wheels unavailable: {exc}"
+    return "ok"
+
+
+# -- the job ------------------------------------------------------------------------------------------------
+
+
+class _Steps:
+    """Runs the steps in order: times each, notes what it found, tells ``progress``."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.times: list[StepTime] = []
+
+    def __call__(self, name: str, fn: Callable[[], T], note: Callable[[T], str]) -> T:
+        t0 = time.perf_counter()
+        with self.progress.step(name):
+            result = fn()
+        self.times.append(StepTime(name, round(time.perf_counter() - t0, 2), note(result)))
+        self.progress.done(self.times[-1])
+        return result
+
+
+def investigate(
+    python: str,
+    model: str = "fixture",
+    *,
+    bug_ids: list[str] | None = None,
+    verify: bool = True,
+    bench: bool = False,
+    emit_dir: Path | None = None,
+    fetch_releases: bool = False,
+    progress: Progress | None = None,
+) -> Findings:
+    """Check ``python``, reproduce (``bug_ids``, default all), verify each fix, benchmark, compose the report.
+
+    ``emit_dir``: also write each case as a standalone script there. ``fetch_releases``: fetch the released
+    wheels meanwhile (for the report's affected releases). Bad input raises an ``LfmdoctorError`` (or an error
+    ``lfmdoctor.errors`` maps to one line).
+    """
+    from lfmdoctor.report.compose import compose
+    from lfmdoctor.repro.models import resolve_model
+
+    step = _Steps(progress or _Quiet())
+    started = time.perf_counter()
+    fetcher = None
+    if fetch_releases:
+        fetcher = threading.Thread(target=fetch_release_wheels, args=(python,), daemon=True)
+        fetcher.start()
+    check = step(
+        "check", lambda: run_check(python), lambda r: f"{sum(1 for b in r.bugs if b.present)} known bugs in the installed code"
+    )
+    model_ref = resolve_model(model, python)
+    repro = step(
+        "reproduce",
+        lambda: run_repro(python, model_ref, bug_ids, emit_dir=emit_dir),
+        lambda r: f"{sum(1 for o in r if o.outcome is Outcome.REPRODUCED)} of {len(r)} cases reproduced",
+    )
+    verified = before = after = None
+    if verify:
+        verified = step(
+            "verify fixes",
+            lambda: run_verify(python, model_ref, bug_ids, before=repro),
+            lambda r: f"{len(r)} (case, fix) pairs re-run",
+        )
+    if bench:
+        before, after, _ = step(
+            "benchmark", lambda: run_bench_pair(python), lambda r: r[2] if r[2] != "ok" else "seed code vs call-site fix"
+        )
+    if fetcher is not None:
+        fetcher.join(timeout=max(0.0, RELEASES_WAIT_S - (time.perf_counter() - started)))
+    patch_name, diff = stored_diff(check)
+    report = compose(
+        check,
+        repro,
+        bug_ids=bug_ids,
+        model=model_ref.spec,
+        verify=verified,
+        diff=diff,
+        patch_name=patch_name,
+        affected=affected_from_cache(),
+        bench_before=before,
+        bench_after=after,
+        ruff=ruff_evidence(python) if diff else None,
+    )
+    return Findings(check, model_ref.spec, repro, verified, report, before, after, patch_name, diff, step.times)
+
+
+def _prepare_out(out: Path) -> Path:
+    if out.exists() and not out.is_dir():
+        raise JobError(f"--out {out} is a file; pass a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise JobError(f"--out {out} holds files lfmdoctor did not write; pass a new or empty folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    (staging / MARKER).write_text("written by lfmdoctor run\n")
+    if out.exists():
+        old = out.with_name(f".{out.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        out.rename(old)
+        staging.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        staging.rename(out)
+
+
+def write_folder(findings: Findings, folder: Path) -> Document:
+    """Write the run folder's files: the issue (with and without its title line), the PR body, results.json
+    and the stored diff. Returns the issue document."""
+    from lfmdoctor.report.document import render_document
+    from lfmdoctor.report.redact import Context
+
+    context = Context.from_machine()
+    issue = render_document(findings.report, "issue", context)
+    pr = render_document(findings.report, "pr", context)
+    report_json = render_document(findings.report, "json", context)
+    (folder / "report.md").write_text(issue.text, encoding="utf-8")
+    (folder / "report.body.md").write_text(issue.body, encoding="utf-8")
+    (folder / "pr.md").write_text(pr.text, encoding="utf-8")
+    results = {
+        "check": findings.check.to_json(),
+        "repro": {"results": [o.to_json() for o in findings.repro]},
+        "verify": {"results": findings.verify} if findings.verify is not None else None,
+        "bench": {"before": findings.bench_before, "after": findings.bench_after},
+        "report": json.loads(report_json.text),
+        "steps": [s.to_json() for s in findings.steps],
+    }
+    (folder / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if findings.diff and findings.patch_name:
+        (folder / findings.patch_name).write_text(findings.diff, encoding="utf-8")
+    return issue
+
+
+def run(
+    python: str, out: Path, *, model: str = "fixture", with_bench: bool = True, progress: Progress | None = None
+) -> RunSummary:
+    """``lfmdoctor run``: every step, written into the folder ``out`` (new, empty, or written by run before)."""
+    from lfmdoctor.report.handoff import handoff
+
+    started = time.perf_counter()
+    staging = _prepare_out(out)
+    try:
+        findings = investigate(
+            python,
+            model,
+            bench=with_bench,
+            emit_dir=staging / "reproducers",
+            fetch_releases=True,
+            progress=progress,
+        )
+        issue = write_folder(findings, staging)
+        summary = RunSummary(out=str(out), steps=findings.steps)
+        summary.reproduced = [o.id for o in findings.repro if o.outcome is Outcome.REPRODUCED]
+        for row in findings.verify or []:
+            if row["before"] == Outcome.REPRODUCED.value and row["after"] == Outcome.NOT_REPRODUCED.value:
+                summary.fixed.setdefault(row["strategy"], []).append(row["id"])
+        summary.handoff = handoff(issue.title, issue.body, str(out / "report.body.md"))
+        summary.files = sorted(
+            str(p.relative_to(staging))
+            for p in staging.rglob("*")
+            if p.is_file() and p.name != MARKER and "tiny-checkpoint" not in p.parts
+        )
+        _swap_in(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    summary.total_s = round(time.perf_counter() - started, 1)
+    return summary
