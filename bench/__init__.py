@@ -9,8 +9,9 @@ I/O: ``inputs`` (audio files, references, model resolution), ``runner`` (child p
 ``core`` (orchestration: ``run_bench``), ``render`` (rich terminal output), ``strategy`` (the
 ``--strategy`` hook for ``lfmdoctor.patches``).
 
-Standalone scripts run in the *target* interpreter: ``asr_child.py`` (the ASR loop),
-``baseline_child.py`` (optional Whisper baselines), ``bare_loop.py`` (the yardstick for harness
-overhead, compared by ``python -m lfmdoctor.bench.overhead``). ``assets_builder`` remakes the
+Standalone scripts run in the *target* interpreter (``*_child.py``, reporting through
+``lfmdoctor.child_protocol``): ``asr_child.py`` (the ASR loop), ``baseline_child.py`` (optional Whisper
+baselines), ``bare_loop_child.py`` (the yardstick for harness overhead, compared by
+``python -m lfmdoctor.bench.overhead``). ``assets_builder`` remakes the
 built-in clips in ``bench/assets``.
 """

@@ -3,7 +3,7 @@
 Standalone on purpose: it runs in the *target* interpreter, which has torch and liquid-audio but maybe
 not lfmdoctor. It imports torch first, then reads its job (one JSON object) from stdin, so that the
 parent can prepare the audio meanwhile; it checks the requested device, then imports liquid-audio.
-Each event is one stdout line, ``@@lfmdoctor `` + JSON:
+Each event is one record (``lfmdoctor.child_protocol``: a JSON line whose ``"lfmdoctor"`` key is its kind):
 
     ready   {liquid_audio, torch, threads, import_s}
     loaded  {device, dtype, load_s}
@@ -28,14 +28,17 @@ import time
 import traceback
 from pathlib import Path
 
-MARK = "@@lfmdoctor "
+# lfmdoctor/child_protocol.py, by path (lfmdoctor may not be importable here): in the folder above when
+# installed (lfmdoctor/<sub>/this file), in its lfmdoctor/ folder in the source tree (<sub>/ beside it).
+_UP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_AT = next(d for d in (_UP, os.path.join(_UP, "lfmdoctor")) if os.path.isfile(os.path.join(d, "child_protocol.py")))
+_SPEC = importlib.util.spec_from_file_location("lfmdoctor_child_protocol", os.path.join(_AT, "child_protocol.py"))
+protocol = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(protocol)
+
 MODEL_RATE = 16_000
 EOS = 7  # <|im_end|>
-
-
-def emit(event, **fields):
-    sys.stdout.write(MARK + json.dumps(dict(event=event, **fields)) + "\n")
-    sys.stdout.flush()
+emit = protocol.emit
 
 
 def short_path(path):
@@ -88,13 +91,6 @@ def check_device(torch, device):
     sys.exit(3)
 
 
-def load_callsite(path):
-    spec = importlib.util.spec_from_file_location("lfmdoctor_callsite", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 class Asr:
     """One loaded processor + model and the way this mode hands audio over."""
 
@@ -107,7 +103,7 @@ class Asr:
         source = Path(model_path) if os.path.isdir(model_path) else model_path
         started = time.perf_counter()
         if self.mode == "callsite":
-            self.callsite = load_callsite(job["callsite_file"])
+            self.callsite = protocol.load_file("lfmdoctor_callsite", job["callsite_file"])
             device = self.callsite.pick_device(job.get("device"))
             self.dtype = getattr(torch, job.get("dtype") or ("bfloat16" if device.startswith("cuda") else "float32"))
             at.stage = "load_processor"

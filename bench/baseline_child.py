@@ -7,23 +7,27 @@
 
 Nothing is downloaded: a backend counts only when its package is installed and a model is already in
 its cache (openai-whisper: ~/.cache/whisper/NAME.pt; faster-whisper: the Hugging Face cache entry
-Systran/faster-whisper-NAME). Events are ``@@lfmdoctor `` + JSON lines, as in asr_child.py.
+Systran/faster-whisper-NAME). Events are ``lfmdoctor.child_protocol`` records, as in asr_child.py.
 """
 
+import importlib.util
 import json
 import os
 import sys
 import time
 from importlib.metadata import PackageNotFoundError, version
 
-MARK = "@@lfmdoctor "
+# lfmdoctor/child_protocol.py, by path (lfmdoctor may not be importable here): in the folder above when
+# installed (lfmdoctor/<sub>/this file), in its lfmdoctor/ folder in the source tree (<sub>/ beside it).
+_UP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_AT = next(d for d in (_UP, os.path.join(_UP, "lfmdoctor")) if os.path.isfile(os.path.join(d, "child_protocol.py")))
+_SPEC = importlib.util.spec_from_file_location("lfmdoctor_child_protocol", os.path.join(_AT, "child_protocol.py"))
+protocol = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(protocol)
+
 RATE = 16_000
 MODELS = ("tiny.en", "base.en", "small.en", "medium.en", "tiny", "base", "small", "medium", "large-v3", "turbo")
-
-
-def emit(event, **fields):
-    sys.stdout.write(MARK + json.dumps(dict(event=event, **fields)) + "\n")
-    sys.stdout.flush()
+emit = protocol.emit
 
 
 def installed(dist):

@@ -22,6 +22,7 @@ from lfmdoctor.bench import aggregate, failures, inputs, runner, scoring
 from lfmdoctor.bench.chunking import plan_chunks, token_budget
 from lfmdoctor.bench.results import BaselineResult, BenchFailure, BenchResult, BenchSummary
 from lfmdoctor.bench.strategy import ChildSetup, StrategyUnavailable, child_setup
+from lfmdoctor.child_protocol import KEY
 from lfmdoctor.files import write_atomic
 from lfmdoctor.repro.models import ModelRef
 
@@ -177,7 +178,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
 
             def on_event(event: dict[str, Any]) -> None:
                 nonlocal done
-                kind = event.get("event")
+                kind = event[KEY]
                 if kind == "loaded":
                     summary.device, summary.dtype = event.get("device"), event.get("dtype")
                     summary.load_s = event.get("load_s")

@@ -3,7 +3,7 @@
     python -m lfmdoctor.bench.overhead [--model fixture|PATH|HUB_ID] [--device cpu] [--dtype float32]
                                        [--rounds 5] [--runs 5] [--warmup 1] [--python PY]
 
-Each round runs, in alternating order, ``bare_loop.py`` and ``lfmdoctor bench --json --no-baselines``
+Each round runs, in alternating order, ``bare_loop_child.py`` and ``lfmdoctor bench --json --no-baselines``
 on the built-in clips with the same model, device, dtype, token budgets, runs and warm-up. Two ratios,
 harness / bare, each as the ratio of the medians over rounds and of the best (least disturbed) rounds:
 
@@ -29,20 +29,22 @@ import sys
 import time
 from pathlib import Path
 
+from lfmdoctor import child_protocol
 from lfmdoctor.bench import inputs
 from lfmdoctor.bench.chunking import token_budget
 
-BARE_LOOP = Path(__file__).with_name("bare_loop.py")
+BARE_LOOP = Path(__file__).with_name("bare_loop_child.py")
 
 
-def _timed(argv: list[str], *, last_line: bool) -> tuple[float, dict]:
+def _timed(argv: list[str], *, child: bool) -> tuple[float, dict]:
+    """(wall time, what it reported): a child's ``result`` record, or the JSON document ``lfmdoctor`` prints."""
     started = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
         raise SystemExit(f"error: {' '.join(argv[:3])} ... failed: {tail}")
-    return wall, json.loads(done.stdout.strip().splitlines()[-1] if last_line else done.stdout)
+    return wall, child_protocol.records(done.stdout, "result")[-1] if child else json.loads(done.stdout)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
             order.reverse()
         row = {}
         for name, command in order:
-            wall, out = _timed(command, last_line=name == "bare")
+            wall, out = _timed(command, child=name == "bare")
             figures = out if name == "bare" else out["summary"]
             loop, loop_cpu = figures["loop_s"], figures["loop_cpu_s"]
             per_clip = out["clip_s"] if name == "bare" else [clip["latencies_s"] for clip in out["clips"]]

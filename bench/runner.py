@@ -1,4 +1,4 @@
-"""Run a standalone child script in the target interpreter and collect its ``@@lfmdoctor`` events.
+"""Run a standalone child script in the target interpreter and collect its events (``child_protocol`` records).
 
 The child is started before the parent prepares its job (it imports torch meanwhile); the job goes
 in on stdin. Its stderr (library warnings, tracebacks) goes to a temporary file, read back only when
@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lfmdoctor.child_protocol import KEY, parse_line
+
 if TYPE_CHECKING:
     from typing import Self  # annotations only: Python 3.10 has no typing.Self
 
-MARK = "@@lfmdoctor "
 HERE = Path(__file__).parent
 ASR_CHILD = HERE / "asr_child.py"
 BASELINE_CHILD = HERE / "baseline_child.py"
@@ -36,7 +37,7 @@ class ChildOutcome:
     returncode: int | None = None
 
     def of(self, kind: str) -> list[dict[str, Any]]:
-        return [event for event in self.log if event.get("event") == kind]
+        return [event for event in self.log if event[KEY] == kind]
 
 
 def last_line(text: str) -> str:
@@ -96,14 +97,11 @@ class Child:
             pass  # it died early (import failure): its events or stderr say why
         outcome = ChildOutcome()
         for line in self.proc.stdout:
-            if not line.startswith(MARK):
-                continue
-            try:
-                event = json.loads(line[len(MARK) :])
-            except json.JSONDecodeError:
+            event = parse_line(line)
+            if event is None:
                 continue
             outcome.log.append(event)
-            if event.get("event") == "error":
+            if event[KEY] == "error":
                 outcome.error = event
             if on_event is not None:
                 on_event(event)

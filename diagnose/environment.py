@@ -1,4 +1,4 @@
-"""Collect environment facts from a target interpreter by running ``probe.py`` in child processes.
+"""Collect environment facts from a target interpreter by running ``probe_child.py`` in child processes.
 
 The probes run in parallel, each with a timeout; whatever a probe cannot answer becomes a
 ``ProbeFailure`` instead of an exception. All subprocess I/O goes through an injectable runner.
@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from lfmdoctor import child_protocol
 from lfmdoctor.files import write_atomic
 from lfmdoctor.results import (
     EnvironmentFacts,
@@ -24,7 +25,7 @@ from lfmdoctor.results import (
     WeightsFacts,
 )
 
-PROBE = Path(__file__).with_name("probe.py")
+PROBE = Path(__file__).with_name("probe_child.py")
 KNOWN_WEIGHTS = ("LiquidAI/LFM2.5-Audio-1.5B", "LiquidAI/LFM2-Audio-1.5B")
 
 # (returncode, stdout, stderr); returncode None means the command timed out or could not start.
@@ -48,18 +49,8 @@ def run_command(argv: list[str], timeout: float) -> RunResult:
 
 
 def parse_stages(stdout: str) -> dict[str, dict]:
-    stages: dict[str, dict] = {}
-    for line in stdout.splitlines():
-        line = line.strip()
-        if not line.startswith("{"):
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(record, dict) and "stage" in record:
-            stages[record.pop("stage")] = record
-    return stages
+    """The probe's records by stage (the last one of each)."""
+    return {record.pop(child_protocol.KEY): record for record in child_protocol.records(stdout)}
 
 
 def torch_flavour(facts: dict, os_name: str) -> str | None:

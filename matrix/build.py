@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -12,10 +11,11 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from lfmdoctor import child_protocol
 from lfmdoctor.catalog import BUG_IDS
 from lfmdoctor.diagnose.detectors import detect_all
 from lfmdoctor.matrix import reproduce
-from lfmdoctor.matrix.import_check import target_facts
+from lfmdoctor.matrix.import_check_child import target_facts
 from lfmdoctor.matrix.overlay import (
     IMPORT_CHECK,
     ImportFacts,
@@ -63,11 +63,8 @@ def inspect_target(python: str, runner: Runner = run) -> Target:
         facts, err = target_facts(), ""
     else:
         code, out, err = runner([python, str(IMPORT_CHECK), "--target"], 60)
-        lines = [line for line in out.splitlines() if line.startswith("{")]
-        try:
-            facts = json.loads(lines[-1]) if code == 0 and lines else None
-        except ValueError:
-            facts = None
+        found = child_protocol.records(out, "target") if code == 0 else []
+        facts = found[-1] if found else None
     if not isinstance(facts, dict) or not isinstance(facts.get("python"), str):
         raise MatrixError(f"cannot run {python}: {last_error(err)}; pass --python with a working interpreter")
     try:

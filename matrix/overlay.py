@@ -22,12 +22,13 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from lfmdoctor import child_protocol
 from lfmdoctor.diagnose.check import imports_removed_cache_class
 from lfmdoctor.files import write_atomic
 from lfmdoctor.matrix.releases import NETWORK_OPTIONS, MatrixError, Runner, last_error, run
 from lfmdoctor.pythonpath import prepend
 
-IMPORT_CHECK = Path(__file__).with_name("import_check.py")
+IMPORT_CHECK = Path(__file__).with_name("import_check_child.py")
 PROVISION_SPEC = "transformers==4.57.*"
 MANIFEST = "lfmdoctor-provision.json"
 
@@ -81,10 +82,10 @@ def check_import(python: str, paths: Sequence[Path], *, import_it: bool = True, 
         return ImportFacts(None, None, None, None, f"import liquid_audio took over {timeout:g} s")
     except OSError as exc:
         return ImportFacts(None, None, None, None, f"cannot run {python}: {exc}")
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if not lines:
+    found = child_protocol.records(done.stdout, "import")
+    if not found:
         return ImportFacts(None, None, None, None, f"the import check crashed: {last_error(done.stderr)}")
-    facts = json.loads(lines[-1])
+    facts = found[-1]
     return ImportFacts(
         facts.get("location"),
         facts.get("liquid_audio"),

@@ -26,7 +26,8 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path):
     assert top_level == {"lfmdoctor"}, top_level  # no generic top-level import names in site-packages
     for sub in ("diagnose", "repro", "patches", "report"):
         assert f"lfmdoctor/{sub}/__init__.py" in names
-    assert "lfmdoctor/repro/fixture_builder.py" in names and "lfmdoctor/diagnose/probe.py" in names
+    assert "lfmdoctor/repro/fixture_builder.py" in names and "lfmdoctor/diagnose/probe_child.py" in names
+    assert "lfmdoctor/child_protocol.py" in names  # the children load it by path, from lfmdoctor/<sub>/
     assert "lfmdoctor/bench/assets/asr_clips.jsonl" in names  # the default bench clips
     assert "lfmdoctor/patches/liquid-audio+1.3.0.patch" in names  # the stored source fixes
 
@@ -49,3 +50,7 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path):
     )
     assert done.returncode in (0, 1), done.stderr
     assert '"processor-device"' in done.stdout
+    # A child of the installed layout finds the protocol beside its folder, even where lfmdoctor does not import.
+    [child] = (venv / "lib").glob("python*/site-packages/lfmdoctor/matrix/import_check_child.py")
+    done = subprocess.run([sys.executable, "-I", str(child), "--target"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0 and '"lfmdoctor": "target"' in done.stdout, done.stderr

@@ -6,13 +6,14 @@ import json
 
 import pytest
 
+from lfmdoctor.child_protocol import KEY
 from lfmdoctor.diagnose.check import affects_here, build_report
 from lfmdoctor.diagnose.environment import TargetUnusable, build_facts, collect, torch_flavour
 from lfmdoctor.results import BugFinding, Status
 
 BASICS = json.dumps(
     {
-        "stage": "basics",
+        KEY: "basics",
         "python": "3.12.1",
         "executable": "/py",
         "os": "Linux 6.1",
@@ -34,7 +35,7 @@ BASICS = json.dumps(
 )
 TORCH_CPU = json.dumps(
     {
-        "stage": "torch",
+        KEY: "torch",
         "version": "2.11.0+cpu",
         "cuda_build": None,
         "hip_build": None,
@@ -44,7 +45,7 @@ TORCH_CPU = json.dumps(
         "cuda_unavailable_reason": "torch is a CPU-only build",
     }
 )
-TORCHAUDIO_OK = json.dumps({"stage": "torchaudio", "version": "2.11.0", "imports": True})
+TORCHAUDIO_OK = json.dumps({KEY: "torchaudio", "version": "2.11.0", "imports": True})
 
 
 def test_a_torch_probe_killed_by_a_signal_is_a_finding():

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from lfmdoctor.bugs._spec import RELEASES
 from lfmdoctor.catalog import BUG_IDS
+from lfmdoctor.child_protocol import KEY
 from lfmdoctor.matrix import (
     MatrixResult,
     ReleaseBug,
@@ -125,13 +126,13 @@ def test_old_pip_without_json(tmp_path: Path) -> None:
     assert len(calls) == 2
 
 
-def test_inspect_target_reads_one_json_line() -> None:
+def test_inspect_target_reads_the_target_record() -> None:
     calls: list[list[str]] = []
-    ok = (0, json.dumps({"python": "3.12.1", "transformers": "5.23.0"}) + "\n", "")
+    ok = (0, "noise\n" + json.dumps({KEY: "target", "python": "3.12.1", "transformers": "5.23.0"}) + "\n", "")
     target = inspect_target("/t/python", runner=fake_pip(ok, calls))
     assert (target.version, target.transformers) == ("3.12.1", "5.23.0")
     assert calls[0][0] == "/t/python" and calls[0][-1] == "--target"
-    old = (0, json.dumps({"python": "3.11.9", "transformers": None}), "")
+    old = (0, json.dumps({KEY: "target", "python": "3.11.9", "transformers": None}), "")
     with pytest.raises(MatrixError, match=r"^/t/python is Python 3.11.9; every liquid-audio release needs Python >= 3.12"):
         inspect_target("/t/python", runner=fake_pip(old, []))
     with pytest.raises(MatrixError, match=r"^cannot run /t/python: No such file"):
@@ -142,7 +143,7 @@ def test_inspect_target_reads_one_json_line() -> None:
 
 
 def test_versions_come_from_the_dist_info_beside_the_package(tmp_path: Path) -> None:
-    from lfmdoctor.matrix.import_check import version
+    from lfmdoctor.matrix.import_check_child import version
 
     (tmp_path / "liquid_audio").mkdir()
     (tmp_path / "liquid_audio-1.0.0.dist-info").mkdir()

@@ -1,24 +1,33 @@
 """A bare liquid-audio ASR loop: the yardstick for the benchmark harness's overhead. Standalone.
 
-    python bare_loop.py CHECKPOINT_DIR AUDIO... [--device cpu] [--dtype float32]
+    python bare_loop_child.py CHECKPOINT_DIR AUDIO... [--device cpu] [--dtype float32]
                         [--max-new-tokens N[,N...]] [--runs N] [--warmup N]
 
 The README's ASR recipe and nothing else: load processor and model once, then per clip a ChatState
 with "Perform ASR.", the audio as a (1, n) float tensor, ``generate_sequential`` and the text tokens
-decoded. Audio files must be mono (they are read with soundfile; ``add_audio`` resamples). Prints
-one JSON line: ``loop_s`` (wall time of the measured loop, all runs), ``loop_cpu_s`` (CPU time of
-the process over it), ``clip_s`` (per clip, one time
-per run), ``texts`` (last run). ``python -m lfmdoctor.bench.overhead`` runs it against ``lfmdoctor bench``.
+decoded. Audio files must be mono (they are read with soundfile; ``add_audio`` resamples). Reports
+one ``result`` record (``lfmdoctor.child_protocol``): ``loop_s`` (wall time of the measured loop, all
+runs), ``loop_cpu_s`` (CPU time of the process over it), ``clip_s`` (per clip, one time per run),
+``texts`` (last run). ``python -m lfmdoctor.bench.overhead`` runs it against ``lfmdoctor bench``.
 """
 
 import argparse
-import json
+import importlib.util
+import os
 import time
 from pathlib import Path
 
 import soundfile as sf
 import torch
 from liquid_audio import ChatState, LFM2AudioModel, LFM2AudioProcessor
+
+# lfmdoctor/child_protocol.py, by path (lfmdoctor may not be importable here): in the folder above when
+# installed (lfmdoctor/<sub>/this file), in its lfmdoctor/ folder in the source tree (<sub>/ beside it).
+_UP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_AT = next(d for d in (_UP, os.path.join(_UP, "lfmdoctor")) if os.path.isfile(os.path.join(d, "child_protocol.py")))
+_SPEC = importlib.util.spec_from_file_location("lfmdoctor_child_protocol", os.path.join(_AT, "child_protocol.py"))
+protocol = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(protocol)
 
 
 def main(argv=None):
@@ -65,7 +74,7 @@ def main(argv=None):
             texts.append(asr(wave, rate, budget))
             clip_s[index].append(time.perf_counter() - clip_started)
     loop_s, loop_cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
-    print(json.dumps({"loop_s": loop_s, "loop_cpu_s": loop_cpu_s, "clip_s": clip_s, "texts": texts}))
+    protocol.emit("result", loop_s=loop_s, loop_cpu_s=loop_cpu_s, clip_s=clip_s, texts=texts)
 
 
 if __name__ == "__main__":

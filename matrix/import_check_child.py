@@ -1,20 +1,28 @@
 """Run in the *target* interpreter with a release overlay on PYTHONPATH (standard library only).
 
-    python import_check.py [--no-import]
-    python import_check.py --target
+    python import_check_child.py [--no-import]
+    python import_check_child.py --target
 
-Prints one JSON line: where ``liquid_audio`` resolves, which liquid-audio and transformers versions
-this path sees, and the first line of the error if ``import liquid_audio`` fails. With --no-import
+Reports one record (``lfmdoctor.child_protocol``), ``import``: where ``liquid_audio`` resolves, which
+liquid-audio and transformers versions this path sees, and the first line of the error if
+``import liquid_audio`` fails. With --no-import
 it only locates the packages (tens of milliseconds instead of seconds: no torch import, and versions
 come from the ``.dist-info`` folder beside each package rather than a scan of every distribution).
-With --target (no overlay) it prints only the interpreter's Python version and its transformers version.
+With --target (no overlay), the record is ``target``: the interpreter's Python and transformers versions.
 """
 
 import importlib.util
-import json
 import os
 import platform
 import sys
+
+# lfmdoctor/child_protocol.py, by path (lfmdoctor may not be importable here): in the folder above when
+# installed (lfmdoctor/<sub>/this file), in its lfmdoctor/ folder in the source tree (<sub>/ beside it).
+_UP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_AT = next(d for d in (_UP, os.path.join(_UP, "lfmdoctor")) if os.path.isfile(os.path.join(d, "child_protocol.py")))
+_SPEC = importlib.util.spec_from_file_location("lfmdoctor_child_protocol", os.path.join(_AT, "child_protocol.py"))
+protocol = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(protocol)
 
 
 def first_line(exc):
@@ -63,7 +71,7 @@ def target_facts():
 
 def main():
     if "--target" in sys.argv[1:]:
-        print(json.dumps(target_facts()), flush=True)
+        protocol.emit("target", **target_facts())
         return
     location = located("liquid_audio")
     transformers = located("transformers")
@@ -82,7 +90,7 @@ def main():
         module = sys.modules.get("transformers")
         if module is not None and getattr(module, "__file__", None):
             facts["transformers_location"] = os.path.dirname(module.__file__)
-    print(json.dumps(facts), flush=True)
+    protocol.emit("import", **facts)
 
 
 if __name__ == "__main__":

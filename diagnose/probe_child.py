@@ -1,13 +1,22 @@
 """Probe run as a script inside the *target* interpreter: standard library only, any Python 3.8+.
 
-``python probe.py basics`` reads interpreter and package facts without importing anything heavy.
-``python probe.py torch`` imports torch, then torchaudio, printing one JSON line per stage, so a crash
-in a later stage still leaves the earlier facts behind.
+``python probe_child.py basics`` reads interpreter and package facts without importing anything heavy.
+``python probe_child.py torch`` imports torch, then torchaudio, reporting one record per stage
+(``lfmdoctor.child_protocol``), so a crash in a later stage still leaves the earlier facts behind.
 """
 
-import json
+import importlib.util
+import os
 import platform
 import sys
+
+# lfmdoctor/child_protocol.py, by path (lfmdoctor may not be importable here): in the folder above when
+# installed (lfmdoctor/<sub>/this file), in its lfmdoctor/ folder in the source tree (<sub>/ beside it).
+_UP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_AT = next(d for d in (_UP, os.path.join(_UP, "lfmdoctor")) if os.path.isfile(os.path.join(d, "child_protocol.py")))
+_SPEC = importlib.util.spec_from_file_location("lfmdoctor_child_protocol", os.path.join(_AT, "child_protocol.py"))
+protocol = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(protocol)
 
 DISTRIBUTIONS = (
     "torch",
@@ -22,10 +31,6 @@ DISTRIBUTIONS = (
     "liquid-audio",
     "flash-attn",
 )
-
-
-def emit(stage, **facts):
-    print(json.dumps({"stage": stage, **facts}), flush=True)
 
 
 def basics():
@@ -46,7 +51,7 @@ def basics():
     if versions["liquid-audio"] is not None:
         dist = metadata.distribution("liquid-audio")
         dist_location = str(dist.locate_file("liquid_audio"))
-    emit(
+    protocol.emit(
         "basics",
         python=platform.python_version(),
         executable=sys.executable,
@@ -62,13 +67,16 @@ def basics():
 
 
 def _fingerprint():
-    """What the torch stage's answer depends on: installed files, search path, GPU driver, environment."""
+    """What the torch stage's answer depends on: installed files, search path, GPU driver, environment,
+    and this probe's code and record format."""
     import glob
     import hashlib
     import importlib.metadata as metadata
-    import os
 
     parts = [sys.executable, sys.version, repr(sys.path)]
+    for own in (__file__, protocol.__file__):
+        with open(own, "rb") as f:
+            parts.append(hashlib.sha256(f.read()).hexdigest())
     for name in ("torch", "torchaudio", "nvidia-cuda-runtime-cu12", "nvidia-cuda-runtime"):
         try:
             dist = metadata.distribution(name)
@@ -110,7 +118,7 @@ def torch_stage():
     try:
         import torch
     except BaseException as exc:  # a broken torch is a finding, whatever it raises
-        emit("torch", import_error=_first_line(exc))
+        protocol.emit("torch", import_error=_first_line(exc))
         return
     facts = {
         "version": torch.__version__,
@@ -131,13 +139,13 @@ def torch_stage():
             facts["cuda_unavailable_reason"] = "no visible CUDA device"
         except BaseException as exc:
             facts["cuda_unavailable_reason"] = _first_line(exc)
-    emit("torch", **facts)
+    protocol.emit("torch", **facts)
     try:
         import torchaudio
 
-        emit("torchaudio", version=torchaudio.__version__, imports=True)
+        protocol.emit("torchaudio", version=torchaudio.__version__, imports=True)
     except BaseException as exc:
-        emit("torchaudio", imports=False, import_error=_first_line(exc))
+        protocol.emit("torchaudio", imports=False, import_error=_first_line(exc))
 
 
 if __name__ == "__main__":
