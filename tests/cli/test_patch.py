@@ -1,0 +1,55 @@
+"""``lfmdoctor patch``: the commands on a copy of the installed liquid-audio (the source patch itself, apply
+and revert: tests/patches)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.fixture
+def on_path(liquid_audio_copy, tmp_path):
+    return {"PYTHONPATH": str(liquid_audio_copy), "LFMDOCTOR_CACHE": str(tmp_path / "cache")}
+
+
+def files(package):
+    return {p: p.read_bytes() for p in sorted(package.rglob("*.py"))}
+
+
+def test_status_names_the_release_of_the_copy(cli, liquid_audio_copy, on_path):
+    done = cli("patch", "status", "--json", env=on_path)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["action"] == "status" and data["package_dir"] == str(liquid_audio_copy.package)
+    assert data["release"] and data["patch"] == f"liquid-audio+{data['release']}.patch"
+    assert data["outcome"] == "not applied" and data["present"]
+
+
+def test_dry_run_writes_nothing(cli, liquid_audio_copy, on_path):
+    before = files(liquid_audio_copy.package)
+    done = cli("patch", "apply", "--dry-run", "--json", env=on_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["outcome"] == "dry run"
+    assert files(liquid_audio_copy.package) == before
+
+
+def test_diff_is_the_stored_patch_of_the_copy(cli, on_path):
+    from lfmdoctor.patches.stored import stored_patches
+
+    done = cli("patch", "diff", env=on_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout in {p.text for p in stored_patches()}
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["diff", "--release", "9.9.9"], "no stored patch for liquid-audio 9.9.9; stored: "),
+        (["status", "--python", "/nonexistent/python"], "/nonexistent/python"),
+        (["verify", "--bug", "no-such-bug"], "see 'lfmdoctor repro --list'"),
+        (["verify", "--strategy", "magic"], "--strategy"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(cli, one_error, args, words):
+    assert words in one_error(cli("patch", *args))
