@@ -20,7 +20,7 @@ class Thread:
 
     number: int
     kind: str  # "issue" or "pr"
-    title: str
+    title: str  # what it is about, in a few words (a summary, not a quotation)
     state: str  # "open", "closed", "merged", "closed unmerged"
     as_of: str  # ISO date the state was read
     relation: str  # how it bears on this bug, in upstream's words
@@ -78,15 +78,29 @@ CALLSITE_RESOURCES = {
     "model": 'model = load_model(MODEL, device="cpu", dtype=torch.float32)',
 }
 
-# Machine conditions a case can ask for in ``requires``, with the sentence shown where one does not hold.
+@dataclass(frozen=True)
+class Condition:
+    """A machine condition a case can ask for in ``requires``."""
+
+    unmet: str  # the sentence shown where it does not hold
+    skip: bool  # True: the case cannot run here (skipped); False: the bug cannot show here (not reproduced)
+
+
 CONDITIONS = {
-    "cuda_unusable": "CUDA is available here, so the call works; run with --simulate no-cuda to see what "
-    "CPU and Mac users get",
-    "mps": "needs an Apple Silicon Mac with MPS; this machine has none",
-    "flash_attn": "needs flash_attn importable; it is not installed here "
-    "(--simulate flash-attn puts an importable but unusable stub on the path)",
-    "decode": "this liquid-audio release has no LFM2AudioProcessor.decode (added in 1.1.0), so it cannot have the bug",
-    "detokenizer": "needs the checkpoint's audio_detokenizer/ folder (the tiny checkpoint builds one)",
+    "cuda_unusable": Condition(
+        "CUDA is available here, so the call works; run with --simulate no-cuda to see what CPU and Mac users get",
+        skip=False,
+    ),
+    "mps": Condition("needs an Apple Silicon Mac with MPS; this machine has none", skip=True),
+    "flash_attn": Condition(
+        "needs flash_attn importable; it is not installed here "
+        "(--simulate flash-attn puts an importable but unusable stub on the path)",
+        skip=True,
+    ),
+    "decode": Condition(
+        "this liquid-audio release has no LFM2AudioProcessor.decode (added in 1.1.0), so it cannot have the bug",
+        skip=False,
+    ),
 }
 
 
@@ -125,6 +139,28 @@ class NotNeeded(Exception):
 
 class Unfamiliar(Exception):
     """The runtime target looks like neither the buggy nor the fixed code (one line); it is left alone."""
+
+
+@dataclass(frozen=True)
+class Callsite:
+    """A bug's call-site workaround, as hooks the call-site helpers (``load_processor``, ``load_model``) run.
+
+    ``helpers``: public functions this bug contributes to ``lfmdoctor.patches``. Every hook is optional:
+    ``source(repo_or_path)`` rewrites what ``from_pretrained`` receives; ``processor_device(device)`` /
+    ``model_device(device)`` choose the device to pass; ``load_processor(load, source, device, kw)``
+    replaces the plain ``load(source, device=device, **kw)``; ``processor_loaded(processor)`` and
+    ``model_loaded(model)`` finish a loaded object (and return it); ``model_guard(device, dtype)`` is a
+    context manager around the model load.
+    """
+
+    helpers: tuple[Callable[..., Any], ...] = ()
+    source: Callable[[Any], Any] | None = None
+    processor_device: Callable[[Any], str] | None = None
+    model_device: Callable[[Any], str] | None = None
+    load_processor: Callable[..., Any] | None = None
+    processor_loaded: Callable[[Any], Any] | None = None
+    model_guard: Callable[[Any, Any], Any] | None = None
+    model_loaded: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -171,14 +207,13 @@ class Bug:
     runtime: tuple[Wrap, ...]
     edits: tuple[Edit, ...]
     regression_test: str  # pytest source for upstream's repo (tiny checkpoint, no weights, no GPU)
-    callsite_helpers: tuple[str, ...] = ()  # names in ``lfmdoctor.patches`` that work around it
+    callsite: Callsite = Callsite()
     threads: tuple[Thread, ...] = ()
     position: str = ""  # the maintainers' stated position, where they gave one
     after: tuple[str, ...] = ()  # bugs whose fix this one's fix builds on
-    # Conditions under which the bug bites: "cuda_unusable", "mps", "flash_attn_without_cuda" (see check)
-    bites_when: str | None = None
+    # Given the environment facts ``check`` collected, does the bug bite here? (None: cannot tell)
+    bites_here: Callable[[Any], bool | None] = lambda env: True
     simulations: tuple[Simulation, ...] = ()
-    since: str | None = None  # first release with the affected feature
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cases", tuple(replace(case, bug=self.id) for case in self.cases))
@@ -186,6 +221,16 @@ class Bug:
     @property
     def upstream_path(self) -> str:
         return f"src/liquid_audio/{self.module}"
+
+    @property
+    def upstream_refs(self) -> tuple[str, ...]:
+        return tuple(thread.ref for thread in self.threads)
+
+
+def without_cuda(env: Any) -> bool | None:
+    """``bites_here`` for bugs that show only where CUDA cannot be used."""
+    available = env.torch.cuda_available
+    return None if available is None else not available
 
 
 def release_range(first: str | None = None, before: str | None = None) -> tuple[str, ...]:
@@ -201,7 +246,9 @@ __all__ = [
     "RELEASES",
     "RESOURCES",
     "Bug",
+    "Callsite",
     "CannotTell",
+    "Condition",
     "Case",
     "Edit",
     "Expect",
@@ -212,4 +259,5 @@ __all__ = [
     "Verdict",
     "Wrap",
     "release_range",
+    "without_cuda",
 ]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from lfmdoctor.catalog import get_bug
+from lfmdoctor.bugs import get_bug
 from lfmdoctor.results import BugFinding, CheckItem, CheckReport, EnvironmentFacts, Status
 
 LIBRARIES = ("transformers", "accelerate", "safetensors", "huggingface-hub", "numpy", "soundfile")
@@ -149,14 +149,7 @@ def affects_here(finding: BugFinding, env: EnvironmentFacts) -> bool | None:
     """Combine the code fact with this environment: does the bug bite on this machine?"""
     if not finding.present:
         return False if finding.present is False else None
-    bug = get_bug(finding.id)
-    if bug.needs_cuda_absent:
-        return None if env.torch.cuda_available is None else not env.torch.cuda_available
-    if finding.id == "mimi-device":
-        return bool(env.torch.mps_available)
-    if finding.id == "flash-attn":
-        return env.flash_attn and not env.torch.cuda_available
-    return True
+    return get_bug(finding.id).bites_here(env)
 
 
 def bug_item(finding: BugFinding) -> CheckItem:

@@ -178,7 +178,12 @@ def issue_title(data: ReportData) -> str:
     version = data.liquid_audio_version or "?"
     if len(data.bugs) == 1:
         return f"{data.bugs[0].title} (liquid-audio {version})"
-    return f"liquid-audio {version}: {len(data.bugs)} device and input bugs on CPU / MPS machines"
+    return f"liquid-audio {version}: {len(data.bugs)} bugs in {_files(data)}"
+
+
+def _files(data: ReportData) -> str:
+    """The upstream files the bugs are in, in report order: the titles name no bug set of their own."""
+    return ", ".join(dict.fromkeys(bug.upstream_location.split(":")[0].removeprefix("src/liquid_audio/") for bug in data.bugs))
 
 
 def _footer(data: ReportData) -> str:
@@ -213,7 +218,7 @@ def issue_body(data: ReportData, compact: bool = False) -> str:
 def pr_title(data: ReportData) -> str:
     if len(data.bugs) == 1:
         return f"Fix {data.bugs[0].id}: {data.bugs[0].fix}"
-    return "Run on CPU and MPS: device defaults, detokenizer/Mimi device, add_audio inputs, local paths"
+    return f"Fix {len(data.bugs)} bugs in {_files(data)}"
 
 
 def pr_body(data: ReportData) -> str:
@@ -243,7 +248,7 @@ def pr_body(data: ReportData) -> str:
     parts = [
         "Fixes #<issue>",
         "## Motivation",
-        "liquid-audio cannot be used from PyTorch on machines without CUDA, and rejects common audio inputs:\n\n" + motivation,
+        "Each of these calls fails today:\n\n" + motivation,
         "## Changes",
         changes,
         "## Testing",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
-from lfmdoctor.repro.cases import REQUIRES, Case
+from lfmdoctor.bugs._spec import CONDITIONS, Case
 from lfmdoctor.results import ExceptionInfo, Outcome, ReproOutcome
 
 MAX_FRAMES = 4
@@ -74,8 +74,8 @@ def classify(case: Case, record: dict, facts: dict) -> ReproOutcome:
 
     if status == "unmet":
         missing = record.get("unmet", [])
-        kind = Outcome.SKIPPED if any(m in ("mps", "flash_attn") for m in missing) else Outcome.NOT_REPRODUCED
-        return outcome(kind, "; ".join(REQUIRES[m] for m in missing))
+        kind = Outcome.SKIPPED if any(CONDITIONS[m].skip for m in missing) else Outcome.NOT_REPRODUCED
+        return outcome(kind, "; ".join(CONDITIONS[m].unmet for m in missing))
     if status == "timeout":
         return outcome(Outcome.ERROR, f"timed out after {duration:g} s (raise --timeout if the machine is slow)")
     if status == "crashed":

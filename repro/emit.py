@@ -6,12 +6,11 @@ checkpoint they build it (with the bundled ``tiny_checkpoint.py``) next to thems
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
-from lfmdoctor.catalog import get_bug
-from lfmdoctor.repro.cases import RESOURCES, Case
+from lfmdoctor.bugs import get_bug
+from lfmdoctor.bugs._spec import RESOURCES, Case
+from lfmdoctor.files import write_atomic
 from lfmdoctor.repro.fixture import BUILDER
 from lfmdoctor.repro.models import ModelRef
 
@@ -99,20 +98,7 @@ def emit_scripts(cases: list[Case], model: ModelRef, out_dir: Path) -> list[Path
     files = {script_name(case): render_script(case, model) for case in cases}
     written = []
     for name, text in files.items():
-        written.append(_write_atomic(out_dir / name, text))
+        written.append(write_atomic(out_dir / name, text))
     if model.is_fixture:
-        written.append(_write_atomic(out_dir / HELPER_NAME, BUILDER.read_text()))
+        written.append(write_atomic(out_dir / HELPER_NAME, BUILDER.read_text()))
     return written
-
-
-def _write_atomic(path: Path, text: str) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path

@@ -8,34 +8,40 @@ import os
 import subprocess
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from lfmdoctor.repro.cases import CALLSITE_RESOURCES, RESOURCES, SIMULATIONS, Case, WorkerCase
+from lfmdoctor import bugs
+from lfmdoctor.bugs._spec import CALLSITE_RESOURCES, RESOURCES, Case, Simulation
 from lfmdoctor.repro.classify import classify
 from lfmdoctor.repro.models import ModelRef
 from lfmdoctor.results import ExceptionInfo, Outcome, ReproOutcome
 
 WORKER = Path(__file__).with_name("worker.py")
 STRATEGIES = ("callsite", "runtime", "source")
-# Names the call-site variants of the cases use; the helpers are loaded by path, so the target
-# interpreter needs no lfmdoctor.
-CALLSITE_NAMES = (
-    "load_processor",
-    "load_model",
-    "load_detokenizer",
-    "to_chat_audio",
-    "drop_end_of_audio",
-    "chat_state",
-    "without_flash_attn",
-    "pick_device",
-)
+# The call-site variants of the cases run with the helpers loaded by path (the target interpreter
+# needs no lfmdoctor); the prelude puts the helpers' public names in the case's namespace.
 CALLSITE_PRELUDE = """\
 import importlib.util as _util
 _spec = _util.spec_from_file_location("lfmdoctor_callsite", {path!r})
 _callsite = _util.module_from_spec(_spec)
 _spec.loader.exec_module(_callsite)
-globals().update({{_name: getattr(_callsite, _name) for _name in {names!r}}})
+globals().update({{_name: getattr(_callsite, _name) for _name in _callsite.__all__}})
 """
+NO_CUDA = Simulation("no-cuda", "hide every GPU (CUDA_VISIBLE_DEVICES='') to show what CPU and Mac users see", "cuda_unusable")
+SIMULATIONS: dict[str, Simulation] = {NO_CUDA.name: NO_CUDA, **bugs.SIMULATIONS}
+
+
+@dataclass
+class WorkerCase:
+    """What the worker needs of a case (sent as JSON)."""
+
+    id: str
+    setup: str
+    trigger: str
+    needs: list[str] = field(default_factory=list)
+    requires: list[str] = field(default_factory=list)
+    stub_flash_attn: bool = False
 
 
 class ReproUsageError(Exception):
@@ -46,7 +52,7 @@ def worker_env(simulate: Sequence[str], extra_pythonpath: Sequence[str], base: d
     env = dict(os.environ if base is None else base)
     env["HF_HUB_OFFLINE"] = "1"
     env.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    if "no-cuda" in simulate:
+    if NO_CUDA.name in simulate:
         env["CUDA_VISIBLE_DEVICES"] = ""
         env["PYTORCH_ENABLE_MPS_FALLBACK"] = "0"
     if extra_pythonpath:
@@ -58,7 +64,7 @@ def worker_env(simulate: Sequence[str], extra_pythonpath: Sequence[str], base: d
 def callsite_prelude() -> str:
     from lfmdoctor.patches import callsite
 
-    return CALLSITE_PRELUDE.format(path=str(Path(callsite.__file__).resolve()), names=CALLSITE_NAMES)
+    return CALLSITE_PRELUDE.format(path=str(Path(callsite.__file__).resolve()))
 
 
 def _code(case: Case, callsite: bool) -> tuple[str, str]:
@@ -77,6 +83,8 @@ def build_job(
     if strategy is not None and strategy not in STRATEGIES:
         raise ReproUsageError(f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
     callsite = strategy == "callsite"
+    active = [SIMULATIONS[name] for name in simulate]
+    stubbed = {sim.condition for sim in active if sim.stub_flash_attn}
     worker_cases = [
         dataclasses.asdict(
             WorkerCase(
@@ -84,8 +92,8 @@ def build_job(
                 setup=_code(c, callsite)[0],
                 trigger=_code(c, callsite)[1],
                 needs=list(c.needs),
-                requires=[r for r in c.requires if not (r == "flash_attn" and "flash-attn" in simulate)],
-                stub_flash_attn=c.bug == "flash-attn" and "flash-attn" in simulate,
+                requires=[r for r in c.requires if r not in stubbed],
+                stub_flash_attn=bool(stubbed & set(c.requires)),
             )
         )
         for c in cases

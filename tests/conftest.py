@@ -7,9 +7,15 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from lfmdoctor.bugs._spec import RELEASES
+
+LATEST = RELEASES[-1]
 
 
 @pytest.fixture(scope="session")
@@ -68,3 +74,83 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 600) -> subpro
 def cli():
     """Run ``python -m lfmdoctor ARGS`` with ``env`` laid over this environment; returns the CompletedProcess."""
     return run_cli
+
+
+def wheel_cache() -> Path:
+    return Path(os.environ.get("LFMDOCTOR_CACHE") or Path.home() / ".cache" / "lfmdoctor" / "wheels")
+
+
+def cached_wheel(release: str, cache: Path) -> Path | None:
+    found = sorted(cache.glob(f"liquid_audio-{release}-*.whl"))
+    return found[0] if found else None
+
+
+class WheelUnavailable(Exception):
+    """pip could not fetch a release's wheel; the message says why."""
+
+
+def download_wheel(release: str, cache: Path) -> Path:
+    """The release's wheel from the cache, fetched there with pip first if needed."""
+    wheel = cached_wheel(release, cache)
+    if wheel is not None:
+        return wheel
+    cache.mkdir(parents=True, exist_ok=True)
+    command = [
+        *(sys.executable, "-m", "pip", "download", "--no-deps", f"liquid-audio=={release}"),
+        *("--python-version", "3.12", "--only-binary=:all:", "-d", str(cache)),
+    ]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        said = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        said = str(exc)
+    wheel = cached_wheel(release, cache)
+    if wheel is None:
+        raise WheelUnavailable(f"cannot download the liquid-audio {release} wheel with pip ({said})")
+    return wheel
+
+
+def unpack(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp(wheel.stem)
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(target)
+    return target / "liquid_audio"
+
+
+@pytest.fixture(scope="session")
+def release_package(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Returns the unpacked ``liquid_audio`` directory of a release; skips when its wheel cannot be had."""
+    unpacked: dict[str, Path] = {}
+    unavailable: dict[str, str] = {}
+
+    def get(release: str) -> Path:
+        if release not in unpacked and release not in unavailable:
+            try:
+                unpacked[release] = unpack(download_wheel(release, wheel_cache()), tmp_path_factory)
+            except WheelUnavailable as exc:
+                unavailable[release] = str(exc)
+        if release in unavailable:
+            pytest.skip(unavailable[release])
+        return unpacked[release]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def release_findings(release_package: Callable[[str], Path]) -> Callable[[str], dict]:
+    """{bug id: BugFinding} for a release's unpacked package, computed once."""
+    from lfmdoctor.diagnose.detectors import detect_all
+
+    computed: dict[str, dict] = {}
+
+    def get(release: str) -> dict:
+        if release not in computed:
+            computed[release] = {finding.id: finding for finding in detect_all(release_package(release))}
+        return computed[release]
+
+    return get
+
+
+@pytest.fixture
+def latest_copy(release_package: Callable[[str], Path], tmp_path: Path) -> Path:
+    return Path(shutil.copytree(release_package(LATEST), tmp_path / "liquid_audio"))

@@ -1,0 +1,33 @@
+"""liquid-audio's anatomy: the file, class and attribute names the bug modules refer to."""
+
+PACKAGE = "liquid_audio"
+
+PROCESSOR_FILE = "processor.py"
+MODEL_FILE = "model/lfm2_audio.py"
+UTILS_FILE = "utils.py"
+TRAINER_FILE = "trainer.py"
+
+PROCESSOR_MODULE = "liquid_audio.processor"
+MODEL_MODULE = "liquid_audio.model.lfm2_audio"
+UTILS_MODULE = "liquid_audio.utils"
+TRAINER_MODULE = "liquid_audio.trainer"
+
+PROCESSOR_CLASS = "LFM2AudioProcessor"
+MODEL_CLASS = "LFM2AudioModel"
+CHAT_STATE_CLASS = "ChatState"
+
+END_OF_AUDIO = 2048  # the code generate_sequential / generate_interleaved give every codebook to end audio
+DETOKENIZER_SINCE = "1.1.0"  # first release with LFM2AudioProcessor.decode and the audio detokenizer
+
+# Messages of a torch call that needs CUDA where CUDA cannot be used.
+CUDA_UNUSABLE = (
+    r"Torch not compiled with CUDA enabled|Found no NVIDIA driver|No CUDA GPUs are available"
+    r"|no CUDA-capable device|CUDA driver initialization failed|cudaGetDeviceCount"
+)
+
+# The exact parameter line both from_pretrained methods ship with, and the fixed one.
+CUDA_DEFAULT_SIGNATURE = '        device: torch.device | str = "cuda",\n'
+OPTIONAL_DEVICE_SIGNATURE = "        device: torch.device | str | None = None,\n"
+
+# 1-D float32 test audio the cases share: one second of a quiet sine at 16 kHz.
+SINE = "0.1 * np.sin(np.arange(16_000, dtype=np.float32) / 8)"
