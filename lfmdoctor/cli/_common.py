@@ -21,7 +21,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of the
 ModelOpt = Annotated[str, typer.Option(help="'fixture' (built-in tiny checkpoint), a hub id or a folder.")]
 CaseOpt = Annotated[list[str] | None, typer.Option("--bug", help="Bug id (or case id); repeat.")]
 SimulateOpt = Annotated[
-    list[str] | None, typer.Option(help="Create a condition: no-cuda (hide GPUs), flash-attn (stub); repeat.")
+    list[str] | None, typer.Option(help="Create a condition this machine lacks (listed by 'lfmdoctor repro --list'); repeat.")
 ]
 CaseTimeoutOpt = Annotated[float, typer.Option(help="Seconds each case may take.", min=1)]
 
