@@ -109,16 +109,11 @@ def _os_pretty():
     return platform.platform()
 
 
-def _first_line(exc):
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
-
-
 def torch_stage():
     try:
         import torch
     except BaseException as exc:  # a broken torch is a finding, whatever it raises
-        protocol.emit("torch", import_error=_first_line(exc))
+        protocol.emit("torch", import_error=protocol.error_line(exc))
         return
     facts = {
         "version": torch.__version__,
@@ -138,14 +133,14 @@ def torch_stage():
             torch.cuda.init()
             facts["cuda_unavailable_reason"] = "no visible CUDA device"
         except BaseException as exc:
-            facts["cuda_unavailable_reason"] = _first_line(exc)
+            facts["cuda_unavailable_reason"] = protocol.error_line(exc)
     protocol.emit("torch", **facts)
     try:
         import torchaudio
 
         protocol.emit("torchaudio", version=torchaudio.__version__, imports=True)
     except BaseException as exc:
-        protocol.emit("torchaudio", imports=False, import_error=_first_line(exc))
+        protocol.emit("torchaudio", imports=False, import_error=protocol.error_line(exc))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,12 @@ def emit(kind, **fields):
     sys.stdout.flush()
 
 
+def error_line(exc):
+    """An exception in one line: ``"Type: first line of its message"``."""
+    text = str(exc).strip().splitlines()
+    return "{}: {}".format(type(exc).__name__, text[0] if text else "").rstrip(": ")
+
+
 def parse_line(line):
     """Parent side: the record on ``line`` (its kind under ``KEY``), or None when the line is not one."""
     line = line.strip()

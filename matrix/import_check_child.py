@@ -25,11 +25,6 @@ protocol = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(protocol)
 
 
-def first_line(exc):
-    text = str(exc).strip().splitlines()
-    return "{}: {}".format(type(exc).__name__, text[0] if text else "").rstrip(": ")
-
-
 def located(name):
     """Where the top-level package ``name`` resolves on this path, without importing it."""
     try:
@@ -86,7 +81,7 @@ def main():
         try:
             import liquid_audio  # noqa: F401
         except BaseException as exc:
-            facts["error"] = first_line(exc)
+            facts["error"] = protocol.error_line(exc)
         module = sys.modules.get("transformers")
         if module is not None and getattr(module, "__file__", None):
             facts["transformers_location"] = os.path.dirname(module.__file__)

@@ -86,3 +86,8 @@ def test_a_child_finds_the_protocol_in_the_source_tree_without_lfmdoctor(tmp_pat
     assert done.returncode == 0, done.stderr
     [record] = child_protocol.records(done.stdout, "target")
     assert record["python"] == ".".join(map(str, sys.version_info[:3]))
+
+
+def test_an_exception_is_one_line():
+    assert child_protocol.error_line(ImportError("cannot import name 'X'\n  more")) == "ImportError: cannot import name 'X'"
+    assert child_protocol.error_line(KeyboardInterrupt()) == "KeyboardInterrupt"

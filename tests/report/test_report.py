@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lfmdoctor.patches.verify import STRATEGIES
 from lfmdoctor.report.compose import compose
 from lfmdoctor.report.document import render_document
 from lfmdoctor.report.handoff import MAX_URL, handoff
@@ -126,7 +127,7 @@ def fixed_repro() -> list[ReproOutcome]:
 def fixed_data(tmp_path: Path):
     verify = [
         {"id": "processor-device", "strategy": s, "before": "reproduced", "after": "not_reproduced"}
-        for s in ("callsite", "runtime", "source")
+        for s in STRATEGIES
     ]
     return compose(
         fixed_check(tmp_path),
