@@ -199,3 +199,24 @@ def source_text(obj: object) -> str:
         return inspect.getsource(obj)  # type: ignore[arg-type]
     except (OSError, TypeError) as exc:
         raise Unfamiliar(f"cannot read the source of {getattr(obj, '__qualname__', obj)} ({exc})") from None
+
+
+def source_check(what: str, buggy: str, fixed: tuple[str, ...], fixed_says: str, absent_says: str | None = None):
+    """A runtime fix's ``check``: go on where the live source holds ``buggy``; NotNeeded(``fixed_says``)
+    where it holds one of ``fixed``; Unfamiliar otherwise. ``absent_says``: NotNeeded when the release
+    lacks the attribute (the engine passes None)."""
+    from ._spec import NotNeeded, Unfamiliar
+
+    def check(function: object, module: object) -> None:
+        if function is None:
+            if absent_says:
+                raise NotNeeded(absent_says)
+            raise Unfamiliar(f"{what} is missing")
+        text = source_text(function)
+        if buggy in text:
+            return
+        if any(sign in text for sign in fixed):
+            raise NotNeeded(fixed_says)
+        raise Unfamiliar(f"{what} does not look as expected")
+
+    return check

@@ -47,7 +47,8 @@ class Case:
     ``setup`` and ``trigger`` are Python source run by the repro worker and written verbatim into
     reproducer scripts. Names they can use: ``MODEL``, ``MODEL_DIR``, ``np``, ``torch``, the
     liquid-audio classes, and the resources in ``needs`` (see ``RESOURCES``). ``requires`` names
-    machine conditions (see ``CONDITIONS``); the case is not run where one does not hold.
+    machine conditions (see ``CONDITIONS``); the case is not run where one does not hold. Another
+    bug fixed first is declared on the bug (``Bug.after``).
     """
 
     trigger: str
@@ -57,6 +58,7 @@ class Case:
     setup: str = ""
     needs: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
+    checkpoint: tuple[str, ...] = ()  # optional parts of the tiny checkpoint it needs: "detokenizer", "mimi"
     expected_text: str = ""  # what a user should see instead (for reports)
     # The same steps through the call-site helpers (None: as above).
     callsite_setup: str | None = None
@@ -77,6 +79,7 @@ CALLSITE_RESOURCES = {
     "processor": 'processor = load_processor(MODEL, device="cpu")',
     "model": 'model = load_model(MODEL, device="cpu", dtype=torch.float32)',
 }
+
 
 @dataclass(frozen=True)
 class Condition:
@@ -248,8 +251,8 @@ __all__ = [
     "Bug",
     "Callsite",
     "CannotTell",
-    "Condition",
     "Case",
+    "Condition",
     "Edit",
     "Expect",
     "NotNeeded",

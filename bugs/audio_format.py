@@ -9,7 +9,7 @@ from typing import Any
 
 from . import _ast
 from ._anatomy import CHAT_STATE_CLASS, PROCESSOR_FILE, PROCESSOR_MODULE, SINE
-from ._spec import Bug, Callsite, CannotTell, Case, Edit, Expect, NotNeeded, Unfamiliar, Verdict, Wrap
+from ._spec import Bug, Callsite, CannotTell, Case, Edit, Expect, Verdict, Wrap
 
 
 def detect(source: _ast.Source) -> Verdict:
@@ -146,12 +146,12 @@ def to_chat_audio(wave: Any, sample_rate: int, *, target_rate: int | None = None
     return tensor.contiguous(), rate
 
 
-def _check(add_audio: Any, module: Any) -> None:
-    text = _ast.source_text(add_audio)
-    if "assert len(wave.shape) == 2" not in text:
-        if "ValueError" in text or "as_tensor" in text:
-            raise NotNeeded("ChatState.add_audio converts and checks its input")
-        raise Unfamiliar("ChatState.add_audio does not look as expected")
+_check = _ast.source_check(
+    "ChatState.add_audio",
+    "assert len(wave.shape) == 2",
+    ("ValueError", "as_tensor"),
+    "ChatState.add_audio converts and checks its input",
+)
 
 
 def _wrap(add_audio: Any, module: Any) -> Any:

@@ -15,9 +15,7 @@ from ._spec import (
     Case,
     Edit,
     Expect,
-    NotNeeded,
     Thread,
-    Unfamiliar,
     Verdict,
     Wrap,
     release_range,
@@ -80,14 +78,13 @@ def _detokenizer_on_device(processor: Any) -> Any:
     return processor
 
 
-def _check(audio_detokenizer: Any, module: Any) -> None:
-    if audio_detokenizer is None:
-        raise NotNeeded("this liquid-audio has no audio detokenizer")
-    text = _ast.source_text(audio_detokenizer)
-    if ".cuda()" not in text:
-        if "self.device" in text:
-            raise NotNeeded("audio_detokenizer builds the detokenizer on the processor's device")
-        raise Unfamiliar("LFM2AudioProcessor.audio_detokenizer does not look as expected")
+_check = _ast.source_check(
+    "LFM2AudioProcessor.audio_detokenizer",
+    ".cuda()",
+    ("self.device",),
+    "audio_detokenizer builds the detokenizer on the processor's device",
+    absent_says="this liquid-audio has no audio detokenizer",
+)
 
 
 def _wrap(original: Any, module: Any) -> Any:
@@ -115,6 +112,7 @@ BUG = Bug(
     cases=(
         Case(
             needs=("processor",),
+            checkpoint=("detokenizer",),
             trigger="waveform = processor.decode(torch.zeros((1, 8, 4), dtype=torch.long))",
             # on a busy GPU the hard-coded .cuda() shows as an out-of-memory error instead (upstream #26)
             expect=Expect(

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import _ast
 from ._anatomy import MODEL_CLASS, MODEL_FILE, MODEL_MODULE, SINE
-from ._spec import Bug, Callsite, CannotTell, Case, Edit, Expect, NotNeeded, Unfamiliar, Verdict, Wrap, release_range
+from ._spec import Bug, Callsite, CannotTell, Case, Edit, Expect, Verdict, Wrap, release_range
 
 _CASTS = frozenset({"to", "type"})
 
@@ -54,12 +54,12 @@ def chat_state(processor: Any, model: Any = None, **kw: Any) -> Any:
     return ChatState(processor, **kw)
 
 
-def _check(prefill: Any, module: Any) -> None:
-    text = _ast.source_text(prefill)
-    if "self.conformer(padded_audio_in.mT, audio_in_lens)" not in text:
-        if "padded_audio_in.mT.to(" in text:
-            raise NotNeeded("_prefill casts the conformer input to the model's dtype")
-        raise Unfamiliar("LFM2AudioModel._prefill does not look as expected")
+_check = _ast.source_check(
+    "LFM2AudioModel._prefill",
+    "self.conformer(padded_audio_in.mT, audio_in_lens)",
+    ("padded_audio_in.mT.to(",),
+    "_prefill casts the conformer input to the model's dtype",
+)
 
 
 def _wrap(func: Any, module: Any) -> Any:

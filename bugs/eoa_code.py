@@ -8,7 +8,7 @@ from typing import Any
 
 from . import _ast, detokenizer_device
 from ._anatomy import END_OF_AUDIO, PROCESSOR_CLASS, PROCESSOR_FILE, PROCESSOR_MODULE
-from ._spec import Bug, Callsite, Case, Edit, Expect, NotNeeded, Unfamiliar, Verdict, Wrap, release_range
+from ._spec import Bug, Callsite, Case, Edit, Expect, Verdict, Wrap, release_range
 
 _EOA_BOUNDS = frozenset({END_OF_AUDIO - 1, END_OF_AUDIO})
 TRUNCATED_RANGE = "expected audio codes in range "
@@ -83,14 +83,13 @@ def drop_end_of_audio(codes: Any) -> Any:
     return codes[..., ~end_of_audio]
 
 
-def _check(decode: Any, module: Any) -> None:
-    if decode is None:
-        raise NotNeeded("this liquid-audio has no LFM2AudioProcessor.decode")
-    text = _ast.source_text(decode)
-    if f'"{TRUNCATED_RANGE}"' not in text:
-        if "== 2048" in text:
-            raise NotNeeded("decode drops end-of-audio frames")
-        raise Unfamiliar("LFM2AudioProcessor.decode does not look as expected")
+_check = _ast.source_check(
+    "LFM2AudioProcessor.decode",
+    f'"{TRUNCATED_RANGE}"',
+    ("== 2048",),
+    "decode drops end-of-audio frames",
+    absent_says="this liquid-audio has no LFM2AudioProcessor.decode",
+)
 
 
 def _wrap(func: Any, module: Any) -> Any:
@@ -142,6 +141,7 @@ BUG = Bug(
     cases=(
         Case(
             needs=("processor",),
+            checkpoint=("detokenizer",),
             setup=(
                 "frames = torch.zeros((1, 8, 4), dtype=torch.long)\n"
                 "frames[..., -1] = 2048  # generate_sequential ends audio with an all-2048 frame"

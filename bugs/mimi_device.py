@@ -9,7 +9,7 @@ from typing import Any
 
 from . import _ast
 from ._anatomy import PROCESSOR_CLASS, PROCESSOR_FILE, PROCESSOR_MODULE
-from ._spec import Bug, Callsite, CannotTell, Case, Edit, Expect, NotNeeded, Thread, Unfamiliar, Verdict, Wrap, release_range
+from ._spec import Bug, Callsite, CannotTell, Case, Edit, Expect, Thread, Verdict, Wrap, release_range
 
 
 def detect(source: _ast.Source) -> Verdict:
@@ -49,12 +49,12 @@ def _load_processor(load: Any, source: Any, device: Any, kw: dict[str, Any]) -> 
     return processor
 
 
-def _check(mimi: Any, module: Any) -> None:
-    text = _ast.source_text(mimi)
-    if "device=str(self.device)" not in text:
-        if 'device="cpu"' in text:
-            raise NotNeeded("mimi loads its weights on the CPU")
-        raise Unfamiliar("LFM2AudioProcessor.mimi does not look as expected")
+_check = _ast.source_check(
+    "LFM2AudioProcessor.mimi",
+    "device=str(self.device)",
+    ('device="cpu"',),
+    "mimi loads its weights on the CPU",
+)
 
 
 def _wrap(original: Any, module: Any) -> Any:
@@ -99,6 +99,7 @@ BUG = Bug(
             callsite_setup='processor = load_processor(MODEL, device="mps")',
             expect=Expect(("RuntimeError", "ValueError", "SafetensorError"), r"device|mps", PROCESSOR_FILE, "mimi"),
             requires=("mps",),
+            checkpoint=("mimi",),
             summary="load the Mimi codec on an MPS processor",
             expected_text="Mimi weights load on the CPU and move to the processor's device",
         ),

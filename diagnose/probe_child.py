@@ -29,7 +29,7 @@ DISTRIBUTIONS = (
     "soundfile",
     "jiwer",
     "liquid-audio",
-    "flash-attn",
+    "flash_attn",  # importlib.metadata normalises the name
 )
 
 

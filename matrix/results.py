@@ -15,7 +15,7 @@ JSON contract (``MatrixResult.to_json()``, what ``lfmdoctor matrix --json`` prin
           "import_problem": null | "one line",
           "location": ..., "transformers": ..., "overlay": [...], "provisioned": [...],
           "bugs": [                         # one per known bug id, in lfmdoctor's catalog order
-            {"id": "processor-device", "present": true | false | null, "evidence": "liquid_audio/processor.py:61" | null,
+            {"id": "<bug id>", "present": true | false | null, "evidence": "liquid_audio/processor.py:61" | null,
              "outcome": "reproduced", "reason": "..." | null, "detail": "..."}
           ]
         }

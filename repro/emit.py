@@ -22,7 +22,7 @@ if len(sys.argv) > 1:  # a local folder or a hub id, e.g. LiquidAI/LFM2.5-Audio-
 else:  # a 5 MB randomly initialised checkpoint with the LFM2.5-Audio-1.5B file layout
     MODEL = Path(__file__).resolve().with_name("tiny-checkpoint")
     if not (MODEL / "model.safetensors").exists():
-        subprocess.run([sys.executable, str(Path(__file__).with_name("{helper}")), str(MODEL), "--detokenizer"],
+        subprocess.run([sys.executable, str(Path(__file__).with_name("{helper}")), str(MODEL){parts}],
                        check=True)
 """
 
@@ -46,9 +46,10 @@ def script_name(case: Case) -> str:
     return "repro_" + case.id.replace(":", "_").replace("-", "_") + ".py"
 
 
-def model_block(model: ModelRef) -> str:
+def model_block(model: ModelRef, parts: tuple[str, ...] = ()) -> str:
+    """How the script gets its model; the tiny checkpoint is built with the optional ``parts`` it needs."""
     if model.is_fixture:
-        return FIXTURE_MODEL.format(helper=HELPER_NAME)
+        return FIXTURE_MODEL.format(helper=HELPER_NAME, parts="".join(f', "--{part}"' for part in parts))
     if model.hub_id:
         return HUB_MODEL.format(hub_id=model.hub_id)
     return PATH_MODEL.format(folder=str(model.folder))
@@ -77,7 +78,7 @@ def render_script(case: Case, model: ModelRef) -> str:
     uses_dir = "MODEL_DIR" in case.setup + case.trigger
     if uses_dir:
         lines.append("from liquid_audio.utils import get_model_dir")
-    lines += ["", model_block(model).rstrip()]
+    lines += ["", model_block(model, case.checkpoint).rstrip()]
     if uses_dir:
         lines.append(MODEL_DIR.rstrip())
     lines.append("")

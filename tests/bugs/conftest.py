@@ -1,0 +1,190 @@
+"""What every bug's test file checks, computed once per session and asserted per bug.
+
+- ``verified``: every reproduction case run on the tiny checkpoint without a fix and with each fix
+  (call site, runtime, source), as ``lfmdoctor patch verify`` runs them.
+- ``regression``: every bug's upstream regression test, run with pytest against the installed
+  liquid-audio (it must fail) and against a copy patched with the stored diff (it must pass).
+- ``bug_contract``: the assertions, so that each test file states only what is particular to its bug.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+from lfmdoctor.bugs import get_bug
+from lfmdoctor.bugs._spec import RELEASES, Bug
+from lfmdoctor.results import Outcome
+
+STRATEGIES = ("callsite", "runtime", "source")
+REGRESSION_CONFTEST = """\
+import pytest
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint():
+    from pathlib import Path
+
+    return Path({folder!r})
+"""
+
+
+def test_file_name(bug: Bug) -> str:
+    return f"test_{bug.id.replace('-', '_')}.py"
+
+
+@pytest.fixture(scope="session")
+def verified() -> dict:
+    """{(strategy or None, case id): ReproOutcome} for every case."""
+    pytest.importorskip("liquid_audio")
+    from lfmdoctor.bugs import CASES, SIMULATIONS
+    from lfmdoctor.repro.engine import run_cases
+    from lfmdoctor.repro.models import resolve_model
+
+    model = resolve_model("fixture")
+    table = {}
+    for strategy in (None, *STRATEGIES):
+        # the bugs' own simulations (a flash_attn stub) make their conditions hold on this machine
+        for outcome in run_cases(sys.executable, list(CASES), model, strategy=strategy, simulate=tuple(SIMULATIONS)):
+            table[strategy, outcome.id] = outcome
+    return table
+
+
+def _junit(report: Path) -> dict[str, str]:
+    """{test file stem: "passed" | "failed" | "skipped"} from a junit XML report."""
+    results: dict[str, str] = {}
+    for case in ElementTree.parse(report).getroot().iter("testcase"):
+        stem = case.get("classname", "").rsplit(".", 1)[-1]
+        state = "failed" if case.find("failure") is not None or case.find("error") is not None else "passed"
+        if case.find("skipped") is not None:
+            state = "skipped"
+        if results.get(stem) != "failed":
+            results[stem] = state
+    return results
+
+
+@pytest.fixture(scope="session")
+def regression(tmp_path_factory, tiny_checkpoint) -> dict[str, dict[str, str]]:
+    """{"unpatched" | "patched": {test file stem: outcome}} for every bug's upstream regression test."""
+    pytest.importorskip("liquid_audio")
+    from lfmdoctor.bugs import BUGS
+    from lfmdoctor.patches.bootstrap import strategy_environment
+
+    folder = tmp_path_factory.mktemp("upstream-tests")
+    (folder / "conftest.py").write_text(REGRESSION_CONFTEST.format(folder=str(tiny_checkpoint)))
+    for bug in BUGS:
+        (folder / test_file_name(bug)).write_text(bug.regression_test)
+    patched = strategy_environment("source", sys.executable)["PYTHONPATH"]
+    results = {}
+    for label, pythonpath in (("unpatched", None), ("patched", patched)):
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        env.update({"HF_HUB_OFFLINE": "1", "CUDA_VISIBLE_DEVICES": ""})
+        if pythonpath:
+            env["PYTHONPATH"] = pythonpath
+        report = folder / f"{label}.xml"
+        subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", "--rootdir", str(folder)],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        results[label] = _junit(report)
+    return results
+
+
+class Contract:
+    """The checks every known bug passes; each test file calls them for its own bug."""
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        self._request = request  # the session fixtures are costly: each check asks only for what it uses
+
+    def __getattr__(self, name: str):
+        fixture = {"_package": "release_package", "_findings": "release_findings"}.get(name, name.removeprefix("_"))
+        return self._request.getfixturevalue(fixture)
+
+    def detector(self, bug: Bug, release: str, present: bool, evidence: str | None) -> None:
+        """The detector on a release's real source: present or not, and the line it points at."""
+        finding = self._findings(release)[bug.id]
+        assert finding.present is present, finding.detail
+        if evidence is None:
+            assert finding.evidence is None
+            return
+        path, line = finding.evidence.rsplit(":", 1)
+        assert Path(path) == (self._package(release) / bug.module).resolve()
+        assert evidence in Path(path).read_text().splitlines()[int(line) - 1]
+
+    def variant(self, bug: Bug, tmp_path: Path, old: str, new: str, present: bool, evidence: str | None) -> None:
+        """The latest release with ``old`` replaced by ``new`` in the bug's file (a fix or a rewording
+        upstream might write): the detector reads ``present``, points at ``evidence``, and no other
+        bug's finding changes."""
+        from lfmdoctor.diagnose.detectors import detect_all
+
+        copy = Path(shutil.copytree(self._package(RELEASES[-1]), tmp_path / "liquid_audio"))
+        path = copy / bug.module
+        text = path.read_text()
+        assert text.count(old) == 1, f"{old!r} is no longer in {bug.module} exactly once"
+        path.write_text(text.replace(old, new))
+        findings = {finding.id: finding for finding in detect_all(copy)}
+        finding = findings[bug.id]
+        assert finding.present is present, finding.detail
+        if evidence is None:
+            assert finding.evidence is None
+        else:
+            where, line = finding.evidence.rsplit(":", 1)
+            assert evidence in Path(where).read_text().splitlines()[int(line) - 1]
+        baseline = self._findings(RELEASES[-1])
+        assert {k: f.present for k, f in findings.items() if k != bug.id} == {
+            k: f.present for k, f in baseline.items() if k != bug.id
+        }
+
+    def edits(self, bug: Bug, release: str, tmp_path: Path) -> None:
+        """The bug's edits (after those it builds on) each match once and leave the detector saying absent."""
+        from lfmdoctor.bugs._ast import Package
+        from lfmdoctor.diagnose.detectors import detect
+
+        copy = Path(shutil.copytree(self._package(release), tmp_path / "liquid_audio"))
+        for owner in [*(get_bug(other) for other in bug.after), bug]:
+            for edit in owner.edits:
+                if edit.applies(release):
+                    path = copy / edit.path
+                    text = path.read_text()
+                    assert text.count(edit.old) == 1, f"{release}: {edit.old!r} is not in {edit.path} exactly once"
+                    path.write_text(text.replace(edit.old, edit.new))
+        finding = detect(bug, Package(copy))
+        assert finding.present is False, finding.detail
+
+    def cases(self, bug: Bug, before: Outcome) -> None:
+        """Each case shows the bug here as ``before`` says, and no fix leaves it reproduced or in error."""
+        for case in bug.cases:
+            seen = self._verified[None, case.id]
+            assert seen.outcome == before, f"{case.id}: {seen.outcome} ({seen.reason})"
+            for strategy in STRATEGIES:
+                after = self._verified[strategy, case.id]
+                assert after.outcome not in (Outcome.REPRODUCED, Outcome.ERROR), f"{case.id} with {strategy}: {after.reason}"
+
+    def regression_test(self, bug: Bug, fails_here: bool) -> None:
+        """The upstream regression test fails on the release (where the bug shows here) and passes when fixed."""
+        stem = test_file_name(bug).removesuffix(".py")
+        assert self._regression["patched"].get(stem) in ("passed", "skipped"), self._regression
+        expected = "failed" if fails_here else ("passed", "skipped")
+        got = self._regression["unpatched"].get(stem)
+        assert got == expected if fails_here else got in expected, self._regression
+
+
+@pytest.fixture
+def bug_contract(request: pytest.FixtureRequest) -> Contract:
+    return Contract(request)
+
+
+@pytest.fixture(params=RELEASES)
+def release(request) -> str:
+    return request.param

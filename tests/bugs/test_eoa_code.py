@@ -1,0 +1,210 @@
+"""eoa-code: detector, edit, case, runtime fix, call-site helper ``drop_end_of_audio`` and regression test."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from lfmdoctor.bugs import detokenizer_device, eoa_code
+from lfmdoctor.bugs._ast import Source
+from lfmdoctor.bugs._spec import CannotTell, NotNeeded, Unfamiliar
+from lfmdoctor.results import Outcome
+
+BUG = eoa_code.BUG
+WITHOUT_DECODE = ("0.0.0a1", "1.0.0")
+
+
+def source(snippet: str) -> Source:
+    return Source(Path("x.py"), ast.parse(textwrap.dedent(snippet)))
+
+
+def installed(path: str) -> Path:
+    return Path(importlib.util.find_spec("liquid_audio").submodule_search_locations[0], path)
+
+
+# --- detector -----------------------------------------------------------------------------------------
+
+RANGE_CHECK = """\
+        if torch.any(audio_codes >= 2048) or torch.any(audio_codes < 0):
+            raise RuntimeError("expected audio codes in range ")
+"""
+
+
+def decode_source(body: str) -> Source:
+    head = "class LFM2AudioProcessor:\n    def decode(self, audio_codes):\n"
+    return source(head + body + "        return self.audio_detokenizer(audio_codes)\n")
+
+
+def test_detector_finds_the_rejection():
+    verdict = BUG.detect(decode_source(RANGE_CHECK))
+    assert verdict.present is True
+    assert isinstance(verdict.node, ast.Raise) and verdict.node.lineno == 4
+    assert verdict.detail == (
+        "LFM2AudioProcessor.decode raises on codes >= 2048, so frames with the end-of-audio code the model "
+        "generates are rejected instead of dropped."
+    )
+    asserted = BUG.detect(decode_source("        assert (audio_codes < 2048).all()\n"))
+    assert asserted.present is True
+
+
+def test_detector_accepts_dropping_end_of_audio_first():
+    verdict = BUG.detect(
+        decode_source("        audio_codes = audio_codes[..., ~(audio_codes == 2048).all(dim=-2).flatten()]\n" + RANGE_CHECK)
+    )
+    assert verdict.present is False and verdict.node.lineno == 3
+    assert verdict.detail == "LFM2AudioProcessor.decode drops end-of-audio frames before checking the code range."
+
+
+def test_detector_accepts_no_rejection():
+    verdict = BUG.detect(decode_source(""))
+    assert verdict.present is False
+    assert verdict.detail == "LFM2AudioProcessor.decode does not reject code 2048."
+
+
+def test_detector_without_decode_says_absent():
+    verdict = BUG.detect(source("class LFM2AudioProcessor:\n    pass\n"))
+    assert verdict.present is False and verdict.node is None
+    assert verdict.detail == "This release has no LFM2AudioProcessor.decode, so it cannot reject the end-of-audio code."
+
+
+def test_detector_cannot_tell_without_the_processor():
+    with pytest.raises(CannotTell, match="defines no class LFM2AudioProcessor"):
+        BUG.detect(source("class Other:\n    pass\n"))
+
+
+def test_detector_on_every_release(bug_contract, release):
+    present = release not in WITHOUT_DECODE
+    bug_contract.detector(BUG, release, present, 'raise RuntimeError("expected audio codes in range ")' if present else None)
+
+
+# --- source edit --------------------------------------------------------------------------------------
+
+
+def test_fix_builds_on_the_detokenizer_fix():
+    assert BUG.after == (detokenizer_device.BUG.id,)
+    [edit] = BUG.edits
+    assert edit.releases == ("1.1.0", "1.2.0", "1.3.0")
+
+
+def test_edits_on_every_release(bug_contract, release, tmp_path):
+    bug_contract.edits(BUG, release, tmp_path)
+
+
+def test_edit_fixes_the_installed_liquid_audio():
+    [edit] = BUG.edits
+    text = installed(BUG.module).read_text()
+    assert text.count(edit.old) == 1
+    verdict = BUG.detect(Source(installed(BUG.module), ast.parse(text.replace(edit.old, edit.new))))
+    assert verdict.present is False, verdict.detail
+
+
+# --- case and regression test -------------------------------------------------------------------------
+
+
+def test_case_needs_decode():
+    [case] = BUG.cases
+    assert case.id == BUG.id and case.requires == ("decode",)
+    assert BUG.expected == case.expected_text
+
+
+def test_case_reproduces_and_every_fix_stops_it(bug_contract):
+    bug_contract.cases(BUG, Outcome.REPRODUCED)
+
+
+def test_regression_test_fails_now_and_passes_fixed(bug_contract):
+    bug_contract.regression_test(BUG, fails_here=True)
+
+
+# --- runtime fix --------------------------------------------------------------------------------------
+
+
+def fixed_decode(self, audio_codes):
+    audio_codes = audio_codes[..., ~(audio_codes == 2048).all(dim=-2).flatten()]
+    return self.audio_detokenizer(audio_codes)
+
+
+def unfamiliar_decode(self, audio_codes):
+    return self.audio_detokenizer(audio_codes)
+
+
+def test_runtime_check_knows_the_buggy_the_fixed_the_missing_and_the_unfamiliar():
+    la = pytest.importorskip("liquid_audio")
+    [wrap] = BUG.runtime
+    assert (wrap.module, wrap.owner, wrap.attr) == ("liquid_audio.processor", "LFM2AudioProcessor", "decode")
+    assert wrap.check(vars(la.LFM2AudioProcessor)["decode"], la.processor) is None
+    with pytest.raises(NotNeeded, match="drops end-of-audio frames"):
+        wrap.check(fixed_decode, la.processor)
+    with pytest.raises(NotNeeded, match="no LFM2AudioProcessor.decode"):
+        wrap.check(None, la.processor)
+    with pytest.raises(Unfamiliar, match="does not look as expected"):
+        wrap.check(unfamiliar_decode, la.processor)
+
+
+def test_runtime_wrap_drops_end_of_audio_and_finishes_the_message():
+    torch = pytest.importorskip("torch")
+    received = []
+
+    def decode(self, audio_codes):
+        if torch.any(audio_codes >= 2048):
+            raise RuntimeError(eoa_code.TRUNCATED_RANGE)
+        received.append(audio_codes)
+        return "waveform"
+
+    wrapped = BUG.runtime[0].wrap(decode, None)
+    frames = torch.zeros((1, 8, 4), dtype=torch.long)
+    frames[..., -1] = 2048
+    assert wrapped(None, frames) == "waveform"
+    assert torch.equal(received[0], frames[..., :-1])
+    with pytest.raises(RuntimeError, match=r"^expected audio codes in range \[0, 2047\]$"):
+        wrapped(None, torch.full((1, 8, 4), 4096))
+
+
+def test_runtime_wrap_makes_real_decode_take_generated_frames(tiny_checkpoint):
+    torch = pytest.importorskip("torch")
+    la = pytest.importorskip("liquid_audio")
+    decode = BUG.runtime[0].wrap(vars(la.LFM2AudioProcessor)["decode"], la.processor)
+    processor = la.LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
+    detokenizer_device.load_detokenizer(processor)  # this fix builds on the detokenizer's
+    frames = torch.zeros((1, 8, 4), dtype=torch.long)
+    frames[..., -1] = 2048
+    assert torch.allclose(decode(processor, frames), processor.decode(frames[..., :-1]))
+
+
+# --- call-site helper drop_end_of_audio ---------------------------------------------------------------
+
+
+def test_helper_is_exported():
+    assert BUG.callsite.helpers == (eoa_code.drop_end_of_audio,)
+
+
+def test_drop_end_of_audio_drops_only_all_2048_frames():
+    torch = pytest.importorskip("torch")
+    frames = torch.arange(8 * 4).reshape(1, 8, 4)
+    frames[..., -1] = 2048  # end of audio
+    frames[0, 0, 1] = 2048  # one codebook at 2048: not an end-of-audio frame, left for decode to reject
+    kept = eoa_code.drop_end_of_audio(frames)
+    assert torch.equal(kept, frames[..., :3])
+    assert torch.equal(eoa_code.drop_end_of_audio(frames[0]), frames[0, :, :3])  # (8, T) works too
+
+
+def test_drop_end_of_audio_rejects_flat_codes():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match=r"shaped \(1, 8, T\) or \(8, T\)"):
+        eoa_code.drop_end_of_audio(torch.zeros(8, dtype=torch.long))
+
+
+def test_dropped_frames_decode_with_the_detokenizer_on_cpu(tiny_checkpoint):
+    torch = pytest.importorskip("torch")
+    la = pytest.importorskip("liquid_audio")
+    processor = la.LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
+    detokenizer_device.load_detokenizer(processor)
+    frames = torch.zeros((1, 8, 4), dtype=torch.long)
+    frames[..., -1] = 2048
+    with pytest.raises(RuntimeError, match="expected audio codes in range"):
+        processor.decode(frames)
+    waveform = processor.decode(eoa_code.drop_end_of_audio(frames))
+    assert waveform.shape[0] == 1 and torch.isfinite(waveform).all()

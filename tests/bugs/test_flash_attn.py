@@ -1,0 +1,48 @@
+"""The bug whose id is ``flash_attn.BUG.id``: flash_attention_2 is chosen whenever flash_attn imports."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from lfmdoctor.bugs import flash_attn
+from lfmdoctor.results import Outcome
+
+BUG = flash_attn.BUG
+
+
+def test_detector_on_every_release(bug_contract, release):
+    bug_contract.detector(BUG, release, present=True, evidence='module_exists("flash_attn")')
+
+
+def test_source_edits_fix_every_release(bug_contract, release, tmp_path):
+    bug_contract.edits(BUG, release, tmp_path)
+
+
+def test_case_reproduces_with_the_declared_stub_and_every_fix_clears_it(bug_contract):
+    assert [sim.condition for sim in BUG.simulations] == ["flash_attn"]
+    bug_contract.cases(BUG, before=Outcome.REPRODUCED)
+
+
+def test_upstream_regression_test_fails_today_and_passes_fixed(bug_contract):
+    bug_contract.regression_test(BUG, fails_here=True)
+
+
+def test_without_flash_attn_hides_the_module_and_restores_it(monkeypatch):
+    import importlib.util
+
+    sentinel = object()
+    monkeypatch.setitem(sys.modules, "flash_attn", sentinel)
+    with flash_attn.without_flash_attn():
+        assert importlib.util.find_spec("flash_attn") is None
+    assert sys.modules["flash_attn"] is sentinel
+
+
+def test_flash_attention_can_run_only_on_cuda_in_half_precision():
+    torch = pytest.importorskip("torch")
+    assert flash_attn.flash_attention_can_run("cuda", torch.bfloat16)
+    assert flash_attn.flash_attention_can_run("cuda:0", None)
+    assert not flash_attn.flash_attention_can_run("cuda", torch.float32)
+    assert not flash_attn.flash_attention_can_run("cpu", torch.bfloat16)
+    assert not flash_attn.flash_attention_can_run("mps", torch.float16)
