@@ -7,7 +7,6 @@ benchmark: it comes back as ``BenchResult.failure`` with the catalog bug id it m
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -23,7 +22,6 @@ from lfmdoctor.bench.chunking import plan_chunks, token_budget
 from lfmdoctor.bench.results import BaselineResult, BenchFailure, BenchResult, BenchSummary
 from lfmdoctor.bench.strategy import ChildSetup, StrategyUnavailable, child_setup
 from lfmdoctor.child_protocol import KEY
-from lfmdoctor.files import write_atomic
 from lfmdoctor.repro.models import ModelRef
 
 PROMPT = "Perform ASR."
@@ -286,10 +284,3 @@ def _score_baseline(
         latency_s=latency,
         hypotheses=hyps,
     )
-
-
-def write_json_atomic(path: str | Path, data: Any) -> Path:
-    """Write ``data`` as JSON to ``path`` (its folder made if needed), atomically."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return write_atomic(target, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
