@@ -125,10 +125,7 @@ def fixed_repro() -> list[ReproOutcome]:
 
 
 def fixed_data(tmp_path: Path):
-    verify = [
-        {"id": "processor-device", "strategy": s, "before": "reproduced", "after": "not_reproduced"}
-        for s in STRATEGIES
-    ]
+    verify = [{"id": "processor-device", "strategy": s, "before": "reproduced", "after": "not_reproduced"} for s in STRATEGIES]
     return compose(
         fixed_check(tmp_path),
         fixed_repro(),
