@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-WORKER_FILES = ("repro/worker.py", "lfmdoctor/repro/worker.py")
+WORKER_FILES = ("repro/worker_child.py", "lfmdoctor/repro/worker_child.py")
 FRAME = re.compile(r'^  File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>.+)$')
 
 

@@ -11,23 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lfmdoctor import bugs
+from lfmdoctor import bugs, child_protocol
 from lfmdoctor.bugs._spec import CALLSITE_RESOURCES, RESOURCES, Case, Simulation
+from lfmdoctor.patches.verify import STRATEGIES
+from lfmdoctor.pythonpath import prepend
 from lfmdoctor.repro.classify import classify
 from lfmdoctor.repro.models import ModelRef
 from lfmdoctor.results import ExceptionInfo, Outcome, ReproOutcome
 
-WORKER = Path(__file__).with_name("worker.py")
-STRATEGIES = ("callsite", "runtime", "source")
-# The call-site variants of the cases run with the helpers loaded by path (the target interpreter
-# needs no lfmdoctor); the prelude puts the helpers' public names in the case's namespace.
-CALLSITE_PRELUDE = """\
-import importlib.util as _util
-_spec = _util.spec_from_file_location("lfmdoctor_callsite", {path!r})
-_callsite = _util.module_from_spec(_spec)
-_spec.loader.exec_module(_callsite)
-globals().update({{_name: getattr(_callsite, _name) for _name in _callsite.__all__}})
-"""
+WORKER = Path(__file__).with_name("worker_child.py")
 NO_CUDA = Simulation("no-cuda", "hide every GPU (CUDA_VISIBLE_DEVICES='') to show what CPU and Mac users see", "cuda_unusable")
 SIMULATIONS: dict[str, Simulation] = {NO_CUDA.name: NO_CUDA, **bugs.SIMULATIONS}
 
@@ -49,22 +41,13 @@ class ReproUsageError(Exception):
 
 
 def worker_env(simulate: Sequence[str], extra_pythonpath: Sequence[str], base: dict[str, str] | None = None) -> dict:
-    env = dict(os.environ if base is None else base)
+    env = prepend(extra_pythonpath, base)
     env["HF_HUB_OFFLINE"] = "1"
     env.setdefault("TRANSFORMERS_VERBOSITY", "error")
     if NO_CUDA.name in simulate:
         env["CUDA_VISIBLE_DEVICES"] = ""
         env["PYTORCH_ENABLE_MPS_FALLBACK"] = "0"
-    if extra_pythonpath:
-        parts = [*extra_pythonpath, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])]
-        env["PYTHONPATH"] = os.pathsep.join(parts)
     return env
-
-
-def callsite_prelude() -> str:
-    from lfmdoctor.patches import callsite
-
-    return CALLSITE_PRELUDE.format(path=str(Path(callsite.__file__).resolve()))
 
 
 def _code(case: Case, callsite: bool) -> tuple[str, str]:
@@ -107,8 +90,10 @@ def build_job(
         "timeout": timeout,
         "parallel": max(1, min(4, os.cpu_count() or 1)),
     }
-    if callsite:
-        job["prelude"] = callsite_prelude()
+    if callsite:  # the worker loads the call-site helpers by path: the target needs no lfmdoctor
+        from lfmdoctor.patches import callsite as helpers
+
+        job["callsite_file"] = str(Path(helpers.__file__).resolve())
     return job
 
 
@@ -117,12 +102,12 @@ def _error_all(cases: Sequence[Case], reason: str, exc: ExceptionInfo | None = N
 
 
 def parse_worker_output(cases: Sequence[Case], stdout: str, stderr: str, returncode: int | None) -> list[ReproOutcome]:
-    records = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    records = child_protocol.records(stdout)
     by_id = {c.id: c for c in cases}
     facts: dict = {}
     outcomes: dict[str, ReproOutcome] = {}
     for record in records:
-        kind = record.pop("kind", None)
+        kind = record.pop(child_protocol.KEY)
         if kind == "import_error":
             exc = record["exception"]
             info = ExceptionInfo(exc["type"], (exc["message"].strip().splitlines() or [""])[0])

@@ -28,7 +28,7 @@ from lfmdoctor.results import (
 
 GOLDEN = Path(__file__).with_name("golden")
 TRACEBACK = """Traceback (most recent call last):
-  File "/home/alice/lfmdoctor/repro/worker.py", line 120, in run_case
+  File "/home/alice/lfmdoctor/repro/worker_child.py", line 120, in run_case
     exec(compile(case[phase] or "pass", f"<repro {case['id']} {phase}>", "exec"), ns)
   File "<repro processor-device trigger>", line 1, in <module>
   File "/home/alice/venv/lib/python3.12/site-packages/liquid_audio/processor.py", line 79, in from_pretrained
@@ -177,7 +177,7 @@ def test_issue_has_what_upstream_26_had_and_more(tmp_path):
     assert "src/liquid_audio/processor.py:58" in text
     assert '-        device: torch.device | str = "cuda",' in text
     assert "| `processor-device` | reproduced | not_reproduced | not_reproduced | not_reproduced |" in text
-    assert "worker.py" not in text  # lfmdoctor's own frames are not the maintainer's business
+    assert "worker_child.py" not in text  # lfmdoctor's own frames are not the maintainer's business
 
 
 def test_json_format_is_the_same_facts(tmp_path):
@@ -236,7 +236,7 @@ def test_no_redact_keeps_everything(tmp_path):
 
 def test_traceback_trimmed_to_frames_that_matter():
     text = trim_traceback(TRACEBACK, {"<repro processor-device trigger>": "processor = X.from_pretrained(MODEL)"})
-    assert "worker.py" not in text
+    assert "worker_child.py" not in text
     assert "processor = X.from_pretrained(MODEL)" in text
     assert "[... 2 frames in torch ...]" in text
     assert text.endswith("AssertionError: Torch not compiled with CUDA enabled")

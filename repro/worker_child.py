@@ -1,6 +1,7 @@
 """Run reproduction cases inside the target interpreter (standard library + torch + liquid-audio).
 
-Reads a JSON job on stdin, prints JSON lines: one ``facts`` line, then one ``case`` line per case.
+Reads a JSON job on stdin, prints records (``lfmdoctor.child_protocol``): one ``facts`` record, then one
+``case`` record per case (or one ``import_error`` record).
 torch and liquid-audio are imported once; each case then runs in its own forked child with a
 deadline, so a case that initialises CUDA, hangs or dies cannot affect the others. Where fork is
 unsafe (macOS, Windows) each case runs in a fresh interpreter instead.
@@ -22,9 +23,17 @@ os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def emit(record):
-    sys.stdout.write(json.dumps(record) + "\n")
-    sys.stdout.flush()
+# lfmdoctor/child_protocol.py, by path (lfmdoctor may not be importable here): in the folder above when
+# installed (lfmdoctor/<sub>/this file), in its lfmdoctor/ folder in the source tree (<sub>/ beside it).
+_UP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_AT = next(d for d in (_UP, os.path.join(_UP, "lfmdoctor")) if os.path.isfile(os.path.join(d, "child_protocol.py")))
+_SPEC = importlib.util.spec_from_file_location("lfmdoctor_child_protocol", os.path.join(_AT, "child_protocol.py"))
+protocol = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(protocol)
+
+
+def emit(kind, **fields):
+    protocol.emit(kind, **fields)
 
 
 def exception_record(exc):
@@ -55,8 +64,9 @@ def base_namespace(job):
         "MODEL": model,
         "MODEL_DIR": Path(job["model_dir"]),
     }
-    if job.get("prelude"):  # e.g. the call-site helpers, for lfmdoctor patch verify --strategy callsite
-        exec(compile(job["prelude"], "<prelude>", "exec"), namespace)
+    if job.get("callsite_file"):  # the call-site helpers, for lfmdoctor patch verify --strategy callsite
+        callsite = protocol.load_file("lfmdoctor_callsite", job["callsite_file"])
+        namespace.update({name: getattr(callsite, name) for name in callsite.__all__})
     return namespace
 
 
@@ -176,17 +186,15 @@ def run_forked(job, cases, stub_dir, parallel):
     namespace = base_namespace(job)
     pid, fd = in_child(lambda: machine_facts(bool(stub_dir)))
     facts = collect(pid, fd, time.monotonic() + job["timeout"])
-    emit({"kind": "facts", **(facts or {})})
+    emit("facts", **(facts or {}))
     if facts is None or "cuda_available" not in facts:
         for case in cases:
             emit(
-                {
-                    "kind": "case",
-                    "id": case["id"],
-                    "status": "setup_error",
-                    "exception": (facts or {}).get("exception"),
-                    "detail": "the machine probe failed",
-                }
+                "case",
+                id=case["id"],
+                status="setup_error",
+                exception=(facts or {}).get("exception"),
+                detail="the machine probe failed",
             )
         return
     resource_errors = {}
@@ -194,7 +202,7 @@ def run_forked(job, cases, stub_dir, parallel):
     for case in cases:
         missing = unmet(case, facts)
         if missing:
-            emit({"kind": "case", "id": case["id"], "status": "unmet", "unmet": missing})
+            emit("case", id=case["id"], status="unmet", unmet=missing)
             continue
         for need in case["needs"]:
             if need not in namespace and need not in resource_errors:
@@ -203,15 +211,7 @@ def run_forked(job, cases, stub_dir, parallel):
                     resource_errors[need] = error
         failed = [n for n in case["needs"] if n in resource_errors]
         if failed:
-            emit(
-                {
-                    "kind": "case",
-                    "id": case["id"],
-                    "status": "setup_error",
-                    "exception": resource_errors[failed[0]],
-                    "duration_s": 0.0,
-                }
-            )
+            emit("case", id=case["id"], status="setup_error", exception=resource_errors[failed[0]], duration_s=0.0)
             continue
         todo.append(case)
     if facts.get("bad_fork"):
@@ -228,7 +228,7 @@ def run_forked(job, cases, stub_dir, parallel):
         result = collect(pid, fd, deadline)
         if result is None:
             result = {"status": "timeout", "duration_s": job["timeout"]}
-        emit({"kind": "case", "id": case["id"], **result})
+        emit("case", id=case["id"], **result)
 
 
 def spawn_one(job, case, stub_dir):
@@ -239,13 +239,13 @@ def spawn_one(job, case, stub_dir):
             [sys.executable, __file__], input=json.dumps(single), capture_output=True, text=True, timeout=job["timeout"] + 30
         )
     except subprocess.TimeoutExpired:
-        return [{"kind": "case", "id": case["id"], "status": "timeout", "duration_s": job["timeout"]}]
-    lines = [json.loads(x) for x in done.stdout.splitlines() if x.startswith("{")]
-    if not any(line["kind"] == "case" for line in lines):
+        return [{protocol.KEY: "case", "id": case["id"], "status": "timeout", "duration_s": job["timeout"]}]
+    lines = protocol.records(done.stdout)
+    if not any(line[protocol.KEY] == "case" for line in lines):
         tail = [x for x in done.stderr.splitlines() if x.strip()]
         lines.append(
             {
-                "kind": "case",
+                protocol.KEY: "case",
                 "id": case["id"],
                 "status": "crashed",
                 "detail": f"case process died: {tail[-1] if tail else done.returncode}",
@@ -262,26 +262,26 @@ def run_spawned(job, cases, stub_dir, with_facts=True):
         results = list(pool.map(lambda case: spawn_one(job, case, stub_dir), cases))
     for index, lines in enumerate(results):
         for line in lines:
-            if line["kind"] == "case" or (with_facts and index == 0):
-                emit(line)
+            if line[protocol.KEY] == "case" or (with_facts and index == 0):
+                emit(line.pop(protocol.KEY), **line)
 
 
 def run_inline(job, cases, stub_dir):
     namespace = base_namespace(job)
     facts = machine_facts(bool(stub_dir))
-    emit({"kind": "facts", **facts})
+    emit("facts", **facts)
     for case in cases:
         missing = unmet(case, facts)
         if missing:
-            emit({"kind": "case", "id": case["id"], "status": "unmet", "unmet": missing})
+            emit("case", id=case["id"], status="unmet", unmet=missing)
             continue
         try:
             for need in case["needs"]:
                 exec(compile(job["resources"][need], f"<resource {need}>", "exec"), namespace)
         except Exception as exc:
-            emit({"kind": "case", "id": case["id"], "status": "setup_error", "exception": exception_record(exc)})
+            emit("case", id=case["id"], status="setup_error", exception=exception_record(exc))
             continue
-        emit({"kind": "case", "id": case["id"], **run_case(case, namespace, stub_dir)})
+        emit("case", id=case["id"], **run_case(case, namespace, stub_dir))
 
 
 def make_flash_attn_stub():
@@ -302,7 +302,7 @@ def main():
     try:
         import liquid_audio  # noqa: F401  (imported once, before any fork)
     except BaseException as exc:
-        emit({"kind": "import_error", "exception": exception_record(exc)})
+        emit("import_error", exception=exception_record(exc))
         return
     if hasattr(os, "fork") and sys.platform.startswith("linux") and not job.get("spawn"):
         run_forked(job, cases, stub_dir, job.get("parallel", 2))
