@@ -2,7 +2,7 @@
 
 ``run_bench(BenchConfig(...))`` returns a ``BenchResult``; bad input raises ``BenchInputError`` (one
 line, for exit code 2). A run stopped by an exception inside liquid-audio is not an error of the
-benchmark: it comes back as ``BenchResult.failure`` with the catalog bug id it matches.
+benchmark: it comes back as ``BenchResult.failure`` with the known bug id it matches.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from lfmdoctor.bench.chunking import plan_chunks, token_budget
 from lfmdoctor.bench.results import BaselineResult, BenchFailure, BenchResult, BenchSummary
 from lfmdoctor.bench.strategy import ChildSetup, StrategyUnavailable, child_setup
 from lfmdoctor.child_protocol import KEY
+from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.repro.models import ModelRef
 
 PROMPT = "Perform ASR."
@@ -39,7 +40,7 @@ CHILD_DIED_HINT = "run 'lfmdoctor check' to see what is wrong with this environm
 Progress = Callable[[int, int, str], None]  # (done, total, what)
 
 
-class BenchInputError(Exception):
+class BenchInputError(LfmdoctorError):
     """Bad benchmark input: one line naming the problem and the fix."""
 
 
@@ -94,7 +95,7 @@ def plan(clips: list[inputs.Clip], chunk_seconds: float, max_new_tokens: int | N
 
 
 def _failure(error: dict[str, Any], plans: list[aggregate.ClipPlan]) -> BenchFailure:
-    from lfmdoctor.catalog import get_bug
+    from lfmdoctor.bugs import get_bug
 
     frames = error.get("frames") or []
     bug_id = failures.matching_bug(error.get("error_type", ""), error.get("message", ""), frames)

@@ -1,8 +1,8 @@
-"""Map an exception raised inside liquid-audio to a catalogued bug id. Pure.
+"""Map an exception raised inside liquid-audio to a known bug id (lfmdoctor.bugs). Pure.
 
 The ASR child reports a failure as (stage, exception type, message, frames), frames being
 ``(file, line, function)`` with liquid-audio files shortened to ``liquid_audio/...``. A failure is an
-instance of a bug when it is what that bug's reproduction case expects (``lfmdoctor.repro.cases``:
+instance of a bug when it is what that bug's reproduction case expects (``lfmdoctor.bugs``:
 exception type, message and the liquid-audio function it comes from), so each bug's failure is
 described once, there.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lfmdoctor.repro.cases import CASES
+from lfmdoctor.bugs import CASES
 from lfmdoctor.repro.classify import mismatch
 
 Frame = Sequence  # (file, line, function)
@@ -34,7 +34,7 @@ def where(frames: Sequence[Frame]) -> str | None:
 
 
 def matching_bug(error_type: str, message: str, frames: Sequence[Frame]) -> str | None:
-    """The catalog bug id this failure is an instance of, or None when it matches none."""
+    """The known bug id this failure is an instance of, or None when it matches none."""
     short_type = error_type.rsplit(".", 1)[-1]
     exc = {"type": short_type, "mro": [short_type], "message": message}
     liquid = []

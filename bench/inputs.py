@@ -16,13 +16,14 @@ import numpy as np
 
 from lfmdoctor.bench.manifest import ManifestError, ManifestRow, parse_manifest
 from lfmdoctor.bench.normalize import normalize
+from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.repro.models import ModelRef
 
 MIN_SECONDS = 0.1  # below ~80 ms the conformer has too few mel frames to encode
 ASSETS_MANIFEST = "asr_clips.jsonl"
 
 
-class InputProblem(Exception):
+class InputProblem(LfmdoctorError):
     """An unusable input; the message is one line naming it and the fix."""
 
 

@@ -108,7 +108,7 @@ class BaselineResult(JsonMixin):
 
 @dataclass
 class BenchFailure(JsonMixin):
-    """What stopped the ASR run: the exception, and the catalogued bug it matches (if any)."""
+    """What stopped the ASR run: the exception, and the known bug it matches (if any)."""
 
     stage: str  # import, load_processor, load_model, clip
     error_type: str

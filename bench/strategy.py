@@ -17,13 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.patches.verify import STRATEGIES as FIXES
 from lfmdoctor.pythonpath import prepend
 
 STRATEGIES = ("none", *FIXES)
 
 
-class StrategyUnavailable(Exception):
+class StrategyUnavailable(LfmdoctorError):
     """The strategy cannot run here (one line, for exit code 2)."""
 
 

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lfmdoctor import child_protocol
+from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.files import write_atomic
 from lfmdoctor.results import (
     EnvironmentFacts,
@@ -33,7 +34,7 @@ RunResult = tuple[int | None, str, str]
 Runner = Callable[[list[str], float], RunResult]
 
 
-class TargetUnusable(Exception):
+class TargetUnusable(LfmdoctorError):
     """The target interpreter does not exist or does not run."""
 
 

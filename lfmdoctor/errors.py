@@ -1,9 +1,9 @@
 """Every error lfmdoctor reports as one line on stderr with exit code 2, never as a traceback.
 
-``LfmdoctorError`` is the one base class: raise it (or a subclass) with a message that names the problem
-and the fix. Errors the library modules define for the same purpose, and the operating system's errors
-(an unwritable or missing path, a full disk, text that is not UTF-8), are mapped to their line in
-``ERRORS``; ``lfmdoctor.cli.main`` looks every escaping exception up there with ``one_line``.
+``LfmdoctorError`` is the one base class: every module's one-line errors derive from it, with a message
+that names the problem and the fix. Two of them get context added to their line, and the operating
+system's errors (an unwritable or missing path, a full disk, text that is not UTF-8) are mapped too, all
+in ``ERRORS``; ``lfmdoctor.cli.main`` looks every escaping exception up there with ``one_line``.
 """
 
 from __future__ import annotations
@@ -82,17 +82,7 @@ class OneLine:
 ERRORS: dict[type[BaseException] | str, OneLine] = {
     LfmdoctorError: OneLine(_as_is),
     "lfmdoctor.diagnose.environment:TargetUnusable": OneLine(_target),
-    "lfmdoctor.repro.engine:ReproUsageError": OneLine(_as_is),
-    "lfmdoctor.repro.fixture:FixtureError": OneLine(_as_is),
-    "lfmdoctor.repro.models:ModelUnavailable": OneLine(_as_is),
     "lfmdoctor.patches.bootstrap:NoSourcePatch": OneLine(_no_source_patch),
-    "lfmdoctor.patches.source:NoPackage": OneLine(_as_is),
-    "lfmdoctor.patches.source:NotWritable": OneLine(_as_is),
-    "lfmdoctor.patches.source:SourcePatchError": OneLine(_as_is),
-    "lfmdoctor.bench.core:BenchInputError": OneLine(_as_is),
-    "lfmdoctor.bench.inputs:InputProblem": OneLine(_as_is),
-    "lfmdoctor.bench.strategy:StrategyUnavailable": OneLine(_as_is),
-    "lfmdoctor.matrix:MatrixError": OneLine(_as_is),
     UnicodeError: OneLine(_unicode_error),
     OSError: OneLine(_os_error),
 }

@@ -106,7 +106,7 @@ def run_check(python: str, *, timeout: float = 30.0, fresh: bool = False) -> Che
 def run_repro(
     python: str, model, bug_ids: list[str] | None = None, emit_dir: Path | None = None, timeout: float = 120.0
 ) -> list[ReproOutcome]:
-    from lfmdoctor.repro.cases import select
+    from lfmdoctor.bugs import select
     from lfmdoctor.repro.emit import emit_scripts
     from lfmdoctor.repro.engine import run_cases
 
@@ -142,7 +142,7 @@ def affected_from_cache() -> dict[str, str]:
 
     Static detection only; empty when nothing is cached.
     """
-    from lfmdoctor.catalog import BUG_IDS
+    from lfmdoctor.bugs import BUG_IDS
     from lfmdoctor.diagnose.detectors import detect_all
     from lfmdoctor.matrix.releases import cached_wheels, sort_versions, unpack, wheel_cache
     from lfmdoctor.matrix.results import describe_releases

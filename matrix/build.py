@@ -12,7 +12,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from lfmdoctor import child_protocol
-from lfmdoctor.catalog import BUG_IDS
+from lfmdoctor.bugs import BUG_IDS
 from lfmdoctor.diagnose.detectors import detect_all
 from lfmdoctor.matrix import reproduce
 from lfmdoctor.matrix.import_check_child import target_facts

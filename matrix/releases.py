@@ -30,6 +30,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from lfmdoctor.bugs._spec import RELEASES
+from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.files import write_atomic
 from lfmdoctor.repro.fixture import cache_root
 
@@ -42,7 +43,7 @@ RunResult = tuple[int | None, str, str]
 Runner = Callable[[list[str], float], RunResult]
 
 
-class MatrixError(Exception):
+class MatrixError(LfmdoctorError):
     """Bad input or an unusable index: one line, exit code 2."""
 
 

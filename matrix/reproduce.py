@@ -29,7 +29,7 @@ class ReleaseRepro:
 
 def reproduce_release(python: str, overlay: Sequence[Path], bug_ids: Sequence[str]) -> ReleaseRepro:
     """Run every reproduction case of ``bug_ids`` with ``overlay`` prepended to PYTHONPATH."""
-    from lfmdoctor.repro.cases import select
+    from lfmdoctor.bugs import select
     from lfmdoctor.repro.engine import run_cases
     from lfmdoctor.repro.models import resolve_model
 

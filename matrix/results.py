@@ -14,7 +14,7 @@ JSON contract (``MatrixResult.to_json()``, what ``lfmdoctor matrix --json`` prin
           "importable": true,
           "import_problem": null | "one line",
           "location": ..., "transformers": ..., "overlay": [...], "provisioned": [...],
-          "bugs": [                         # one per known bug id, in lfmdoctor's catalog order
+          "bugs": [                         # one per known bug id, in the bug registry's order
             {"id": "<bug id>", "present": true | false | null, "evidence": "liquid_audio/processor.py:61" | null,
              "outcome": "reproduced", "reason": "..." | null, "detail": "..."}
           ]

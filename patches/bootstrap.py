@@ -17,11 +17,12 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.files import write_atomic
+from lfmdoctor.patches.runtime import VERBOSE_ENV
 from lfmdoctor.pythonpath import prepend
 
 RUNTIME_FILE = Path(__file__).resolve().with_name("runtime.py")
-VERBOSE_ENV = "LFMDOCTOR_RUNTIME_VERBOSE"  # the same name in runtime.py
 
 SITECUSTOMIZE = '''\
 """Written by lfmdoctor (lfmdoctor exec): fix liquid-audio at runtime when it is imported."""
@@ -94,7 +95,7 @@ def _tree_digest(package_dir: Path) -> str:
     return digest.hexdigest()
 
 
-class NoSourcePatch(LookupError):
+class NoSourcePatch(LfmdoctorError, LookupError):
     """The source strategy cannot run here (one line)."""
 
 

@@ -19,6 +19,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.files import write_atomic
 from lfmdoctor.patches.stored import StoredPatch, sha256, stored_patches
 from lfmdoctor.patches.unidiff import PatchMismatch, apply
@@ -31,7 +32,7 @@ NOT_NEEDED = "not needed"
 CONFLICT = "conflict"
 
 
-class NoPackage(LookupError):
+class NoPackage(LfmdoctorError, LookupError):
     """The interpreter imports no liquid_audio (one line)."""
 
 
@@ -46,11 +47,11 @@ def locate(python: str) -> tuple[Path, str | None]:
     return Path(facts.location), facts.liquid_audio
 
 
-class NotWritable(Exception):
+class NotWritable(LfmdoctorError):
     """A file or folder the patch must write is read-only (one line)."""
 
 
-class SourcePatchError(Exception):
+class SourcePatchError(LfmdoctorError):
     """Writing failed part-way (everything written was rolled back) or a result did not verify."""
 
 

@@ -40,7 +40,7 @@ def verify_strategies(
 
     ``before``: outcomes of the same cases without a fix, when the caller has just run them.
     """
-    from lfmdoctor.repro.cases import select
+    from lfmdoctor.bugs import select
     from lfmdoctor.repro.engine import run_cases
 
     cases = select(bug_ids)

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from lfmdoctor import __version__
-from lfmdoctor.catalog import Bug, get_bug
+from lfmdoctor.bugs import CASES, get_bug
+from lfmdoctor.bugs._spec import Bug, Case
 from lfmdoctor.report.diffs import bug_hunks
 from lfmdoctor.report.trim import trim_traceback
-from lfmdoctor.repro.cases import CASES, Case
 from lfmdoctor.repro.emit import render_script
 from lfmdoctor.repro.models import ModelRef
 from lfmdoctor.results import BugFinding, CheckReport, EnvironmentFacts, JsonMixin, Outcome, ReproOutcome

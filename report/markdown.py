@@ -7,8 +7,6 @@ import json
 from lfmdoctor.report.compose import BugSection, CaseEvidence, ReportData
 from lfmdoctor.results import EnvironmentFacts
 
-UPSTREAM = "Liquid4All/liquid-audio"
-
 
 def _sentence(text: str) -> str:
     """Capitalise prose, never code: 'add_audio accepts' stays as it is."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lfmdoctor import bugs, child_protocol
 from lfmdoctor.bugs._spec import CALLSITE_RESOURCES, RESOURCES, Case, Simulation
+from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.patches.verify import STRATEGIES
 from lfmdoctor.pythonpath import prepend
 from lfmdoctor.repro.classify import classify
@@ -36,7 +37,7 @@ class WorkerCase:
     stub_flash_attn: bool = False
 
 
-class ReproUsageError(Exception):
+class ReproUsageError(LfmdoctorError):
     pass
 
 

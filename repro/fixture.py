@@ -15,11 +15,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from lfmdoctor.errors import LfmdoctorError
+
 BUILDER = Path(__file__).with_name("fixture_builder.py")
 DEFAULT_SEED = 0
 
 
-class FixtureError(Exception):
+class FixtureError(LfmdoctorError):
     """The checkpoint could not be built (one line: what failed and what to do)."""
 
 

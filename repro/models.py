@@ -7,13 +7,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.repro.fixture import cache_root, ensure_fixture
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 REQUIRED_KEYS = ("preprocessor", "encoder", "lfm", "depthformer")
 
 
-class ModelUnavailable(Exception):
+class ModelUnavailable(LfmdoctorError):
     """One line: which model, what is missing, how to get it."""
 
 

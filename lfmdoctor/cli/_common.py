@@ -38,12 +38,12 @@ def resolve_python(python: str | None) -> str:
     return found
 
 
-# What the bug catalogue and the reproduction cases know: the commands ask here, nowhere else.
+# What the bug registry and its reproduction cases know: the commands ask here, nowhere else.
 
 
 def select_cases(wanted: list[str] | None) -> list:
     """The reproduction cases for ``--bug`` ids or case ids (all without any)."""
-    from lfmdoctor.repro.cases import select
+    from lfmdoctor.bugs import select
 
     try:
         return select(wanted)
@@ -53,7 +53,7 @@ def select_cases(wanted: list[str] | None) -> list:
 
 def check_bug_ids(wanted: list[str] | None) -> None:
     """Refuse a ``--bug`` that is not a known bug id."""
-    from lfmdoctor.catalog import BUG_IDS
+    from lfmdoctor.bugs import BUG_IDS
 
     for bug_id in wanted or []:
         if bug_id not in BUG_IDS:
@@ -61,9 +61,10 @@ def check_bug_ids(wanted: list[str] | None) -> None:
 
 
 def print_case_list() -> None:
-    from lfmdoctor.repro.cases import CASES, SIMULATIONS
+    from lfmdoctor.bugs import CASES
+    from lfmdoctor.repro.engine import SIMULATIONS
 
-    render.case_list(CASES, SIMULATIONS)
+    render.case_list(CASES, {name: sim.help for name, sim in SIMULATIONS.items()})
 
 
 def write_output(path: Path, text: str, flag: str = "--out") -> None:

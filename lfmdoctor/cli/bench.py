@@ -9,6 +9,7 @@ import click
 import typer
 
 from lfmdoctor import render
+from lfmdoctor.bench.strategy import STRATEGIES as BENCH_STRATEGIES
 from lfmdoctor.cli._common import JsonOpt, ModelOpt, PythonOpt, resolve_python, write_output
 
 
@@ -27,8 +28,8 @@ def bench(
     strategy: Annotated[
         str,
         typer.Option(
-            click_type=click.Choice(["none", "callsite", "runtime", "source"]),
-            help="How the run meets the liquid-audio bugs: none = the seed report's code as written.",
+            click_type=click.Choice(list(BENCH_STRATEGIES)),
+            help="How the run meets the liquid-audio bugs: none = liquid-audio's documented usage, unpatched.",
         ),
     ] = "callsite",
     runs: Annotated[int, typer.Option(help="Measured runs; figures are medians.")] = 1,

@@ -20,6 +20,7 @@ from lfmdoctor.cli._common import (
     select_cases,
 )
 from lfmdoctor.errors import UsageError
+from lfmdoctor.patches.verify import STRATEGIES
 
 app = typer.Typer(help="Fix the installed liquid-audio source, and verify every fix strategy.", no_args_is_help=True)
 
@@ -104,9 +105,7 @@ def diff(
 
 @app.command("verify")
 def verify(
-    strategy: Annotated[
-        str, typer.Option(click_type=click.Choice(["callsite", "runtime", "source", "all"]), help="Which fix to verify.")
-    ] = "all",
+    strategy: Annotated[str, typer.Option(click_type=click.Choice([*STRATEGIES, "all"]), help="Which fix to verify.")] = "all",
     bug: CaseOpt = None,
     model: ModelOpt = "fixture",
     simulate: SimulateOpt = None,

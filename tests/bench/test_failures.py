@@ -1,11 +1,11 @@
-"""Exception -> catalog bug id. The messages and frames are the ones liquid-audio 1.3.0 produces."""
+"""Exception -> known bug id. The messages and frames are the ones liquid-audio 1.3.0 produces."""
 
 from __future__ import annotations
 
 import pytest
 
 from lfmdoctor.bench.failures import matching_bug, where
-from lfmdoctor.catalog import BUG_IDS
+from lfmdoctor.bugs import BUG_IDS
 
 PROC_LOAD = [
     ["<child>", 90, "__init__"],

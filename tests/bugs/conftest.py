@@ -5,22 +5,29 @@
 - ``regression``: every bug's upstream regression test, run with pytest against the installed
   liquid-audio (it must fail) and against a copy patched with the stored diff (it must pass).
 - ``bug_contract``: the assertions, so that each test file states only what is particular to its bug.
+- helpers the bug test files share: ``snippet`` (a detector's input from a few lines), ``installed``
+  and ``installed_with_edits`` (the liquid-audio of this interpreter), ``cuda_usable``, and the
+  ``cpu_processor`` fixture (a processor on the tiny checkpoint).
 """
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
+import textwrap
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
 
 from lfmdoctor.bugs import get_bug
-from lfmdoctor.bugs._spec import RELEASES, Bug
-from lfmdoctor.results import Outcome
+from lfmdoctor.bugs._ast import Source
+from lfmdoctor.bugs._spec import RELEASES, Bug, Verdict
+from lfmdoctor.results import BugFinding, Outcome
 
 STRATEGIES = ("callsite", "runtime", "source")
 REGRESSION_CONFTEST = """\
@@ -37,6 +44,43 @@ def tiny_checkpoint():
 
 def test_file_name(bug: Bug) -> str:
     return f"test_{bug.id.replace('-', '_')}.py"
+
+
+def snippet(code: str) -> Source:
+    """A detector's input: ``code`` (dedented) parsed as if it were a liquid-audio file."""
+    return Source(Path("x.py"), ast.parse(textwrap.dedent(code)))
+
+
+def installed(relative: str) -> Path:
+    """A file of the liquid_audio package installed in this interpreter."""
+    spec = importlib.util.find_spec("liquid_audio")
+    assert spec is not None, "liquid-audio must be installed in the test interpreter"
+    return Path(spec.submodule_search_locations[0], relative)
+
+
+def installed_with_edits(bug: Bug, release: str = RELEASES[-1]) -> tuple[str, Verdict]:
+    """The installed copy of the bug's file with the bug's own edits for ``release`` applied (each must
+    match exactly once), and the detector's verdict on it."""
+    path = installed(bug.module)
+    text = path.read_text()
+    for edit in bug.edits:
+        if edit.applies(release):
+            assert edit.path == bug.module, edit.path
+            assert text.count(edit.old) == 1, f"{edit.old!r} is not in the installed {edit.path} exactly once"
+            text = text.replace(edit.old, edit.new)
+    return text, bug.detect(Source(path, ast.parse(text)))
+
+
+def cuda_usable() -> bool:
+    """Whether torch can use CUDA here (skips where torch is not installed)."""
+    return pytest.importorskip("torch").cuda.is_available()
+
+
+@pytest.fixture
+def cpu_processor(tiny_checkpoint):
+    """A fresh ``LFM2AudioProcessor`` on the CPU from the tiny checkpoint, as liquid-audio alone loads it."""
+    la = pytest.importorskip("liquid_audio")
+    return la.LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
 
 
 @pytest.fixture(scope="session")
@@ -111,18 +155,22 @@ class Contract:
         fixture = {"_package": "release_package", "_findings": "release_findings"}.get(name, name.removeprefix("_"))
         return self._request.getfixturevalue(fixture)
 
-    def detector(self, bug: Bug, release: str, present: bool, evidence: str | None) -> None:
-        """The detector on a release's real source: present or not, and the line it points at."""
+    def detector(self, bug: Bug, release: str, present: bool, evidence: str | None) -> BugFinding:
+        """The detector on a release's real source: present or not, the line it points at (an absolute
+        path into the bug's file), and a detail that is a sentence. Returns the finding."""
         finding = self._findings(release)[bug.id]
         assert finding.present is present, finding.detail
+        assert finding.detail.endswith("."), finding.detail
         if evidence is None:
             assert finding.evidence is None
-            return
+            return finding
         path, line = finding.evidence.rsplit(":", 1)
+        assert Path(path).is_absolute()
         assert Path(path) == (self._package(release) / bug.module).resolve()
         assert evidence in Path(path).read_text().splitlines()[int(line) - 1]
+        return finding
 
-    def variant(self, bug: Bug, tmp_path: Path, old: str, new: str, present: bool, evidence: str | None) -> None:
+    def variant(self, bug: Bug, tmp_path: Path, old: str, new: str, present: bool, evidence: str | None) -> BugFinding:
         """The latest release with ``old`` replaced by ``new`` in the bug's file (a fix or a rewording
         upstream might write): the detector reads ``present``, points at ``evidence``, and no other
         bug's finding changes."""
@@ -140,11 +188,13 @@ class Contract:
             assert finding.evidence is None
         else:
             where, line = finding.evidence.rsplit(":", 1)
+            assert Path(where) == path.resolve()
             assert evidence in Path(where).read_text().splitlines()[int(line) - 1]
         baseline = self._findings(RELEASES[-1])
         assert {k: f.present for k, f in findings.items() if k != bug.id} == {
             k: f.present for k, f in baseline.items() if k != bug.id
         }
+        return finding
 
     def edits(self, bug: Bug, release: str, tmp_path: Path) -> None:
         """The bug's edits (after those it builds on) each match once and leave the detector saying absent."""

@@ -1,29 +1,21 @@
-"""audio-format: detector, edits, cases, runtime fix, call-site helper ``to_chat_audio`` and regression test."""
+"""The bug whose id is ``audio_format.BUG.id``: numpy, 1-D or stereo audio fails in ChatState.add_audio.
+
+Detector, edits, cases, runtime fix, call-site helper ``to_chat_audio`` and regression test.
+"""
 
 from __future__ import annotations
-
-import ast
-import importlib.util
-import textwrap
-from pathlib import Path
 
 import pytest
 
 from lfmdoctor.bugs import audio_format
-from lfmdoctor.bugs._ast import Source
 from lfmdoctor.bugs._spec import CannotTell, NotNeeded, Unfamiliar
 from lfmdoctor.results import Outcome
 
+from .conftest import installed_with_edits, snippet
+
 BUG = audio_format.BUG
 RATE = 16_000
-
-
-def source(snippet: str) -> Source:
-    return Source(Path("x.py"), ast.parse(textwrap.dedent(snippet)))
-
-
-def installed(path: str) -> Path:
-    return Path(importlib.util.find_spec("liquid_audio").submodule_search_locations[0], path)
+SHAPE_ASSERTS = "assert len(wave.shape) == 2\n        assert wave.shape[0] == 1\n"
 
 
 # --- detector -----------------------------------------------------------------------------------------
@@ -51,7 +43,7 @@ class ChatState:
 
 
 def test_detector_finds_the_bare_shape_assert():
-    verdict = BUG.detect(source(BARE_ASSERTS))
+    verdict = BUG.detect(snippet(BARE_ASSERTS))
     assert verdict.present is True
     assert verdict.node.lineno == 4
     assert verdict.detail == (
@@ -61,7 +53,7 @@ def test_detector_finds_the_bare_shape_assert():
 
 
 def test_detector_finds_to_before_any_conversion():
-    verdict = BUG.detect(source(UNCONVERTED))
+    verdict = BUG.detect(snippet(UNCONVERTED))
     assert verdict.present is True
     assert verdict.detail == (
         "ChatState.add_audio calls audio.to() before converting it, so numpy audio fails with AttributeError."
@@ -69,7 +61,7 @@ def test_detector_finds_to_before_any_conversion():
 
 
 def test_detector_accepts_converted_audio():
-    verdict = BUG.detect(source(CONVERTED))
+    verdict = BUG.detect(snippet(CONVERTED))
     assert verdict.present is False
     assert verdict.node.lineno == 4
     assert verdict.detail == "ChatState.add_audio converts the audio before using it and has no bare shape assert."
@@ -77,13 +69,33 @@ def test_detector_accepts_converted_audio():
 
 def test_detector_cannot_tell_without_chat_state():
     with pytest.raises(CannotTell, match="defines no class ChatState"):
-        BUG.detect(source("class Other:\n    pass\n"))
+        BUG.detect(snippet("class Other:\n    pass\n"))
     with pytest.raises(CannotTell, match="takes no audio argument"):
-        BUG.detect(source("class ChatState:\n    def add_audio(self):\n        pass\n"))
+        BUG.detect(snippet("class ChatState:\n    def add_audio(self):\n        pass\n"))
 
 
 def test_detector_on_every_release(bug_contract, release):
     bug_contract.detector(BUG, release, True, "assert len(wave.shape) == 2")
+
+
+@pytest.mark.parametrize(
+    "new, evidence",
+    [
+        ("wave = torch.as_tensor(wave, dtype=torch.float32).reshape(1, -1)\n", "torch.as_tensor"),
+        ("wave = _as_mono_float(wave)\n", "_as_mono_float"),
+        (
+            "wave = torch.as_tensor(wave)\n        assert wave.ndim == 2, f'expected (1, n), got {wave.shape}'\n",
+            "torch.as_tensor",
+        ),
+    ],
+    ids=["as-tensor", "helper", "explained-asserts"],
+)
+def test_detector_reads_converted_audio_as_absent(bug_contract, tmp_path, new, evidence):
+    bug_contract.variant(BUG, tmp_path, SHAPE_ASSERTS, new, present=False, evidence=evidence)
+
+
+def test_detector_reads_unconverted_audio_without_asserts_as_present(bug_contract, tmp_path):
+    bug_contract.variant(BUG, tmp_path, SHAPE_ASSERTS, "", present=True, evidence="wave.to(device=device)")
 
 
 # --- source edits -------------------------------------------------------------------------------------
@@ -94,14 +106,9 @@ def test_edits_on_every_release(bug_contract, release, tmp_path):
 
 
 def test_edits_fix_the_installed_liquid_audio():
-    edits = [edit for edit in BUG.edits if edit.applies("1.3.0")]
-    assert len(edits) == 2
-    text = installed(BUG.module).read_text()
-    for edit in edits:
-        assert text.count(edit.old) == 1, edit.old
-        text = text.replace(edit.old, edit.new)
+    assert len([edit for edit in BUG.edits if edit.applies("1.3.0")]) == 2
+    text, verdict = installed_with_edits(BUG, "1.3.0")
     assert "import numpy as np\n" in text and "np.ndarray" in text
-    verdict = BUG.detect(Source(installed(BUG.module), ast.parse(text)))
     assert verdict.present is False, verdict.detail
 
 
@@ -146,13 +153,12 @@ def test_runtime_check_knows_the_buggy_the_fixed_and_the_unfamiliar():
         wrap.check(unfamiliar_add_audio, la.processor)
 
 
-def test_runtime_wrap_takes_numpy_and_stereo_audio(tiny_checkpoint):
+def test_runtime_wrap_takes_numpy_and_stereo_audio(cpu_processor):
     torch, np, la = heavy()
     [wrap] = BUG.runtime
     add_audio = wrap.wrap(la.ChatState.add_audio, la.processor)
     assert add_audio.__name__ == "add_audio"
-    processor = la.LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
-    chat = la.ChatState(processor, dtype=torch.float32)
+    chat = la.ChatState(cpu_processor, dtype=torch.float32)
     second = noise(RATE)
     add_audio(chat, second, RATE)  # 1-D numpy
     add_audio(chat, np.stack([second, second], axis=1), np.int64(RATE))  # stereo, channels last
@@ -222,10 +228,9 @@ def test_to_chat_audio_gives_what_add_audio_accepts(name):
     assert float(tensor.abs().max()) <= 1.0
 
 
-def test_to_chat_audio_output_goes_through_add_audio(tiny_checkpoint):
+def test_to_chat_audio_output_goes_through_add_audio(cpu_processor):
     torch, _, la = heavy()
-    processor = la.LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
-    chat = la.ChatState(processor, dtype=torch.float32)
+    chat = la.ChatState(cpu_processor, dtype=torch.float32)
     with pytest.raises(AssertionError):  # liquid-audio alone: 1-D numpy audio
         chat.add_audio(noise(RATE), RATE)
     chat.add_audio(*audio_format.to_chat_audio(noise(RATE), RATE))

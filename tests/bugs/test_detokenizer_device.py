@@ -1,34 +1,23 @@
-"""detokenizer-device: detector, edit, case, runtime fix, call-site helper ``load_detokenizer`` and regression test."""
+"""The bug whose id is ``detokenizer_device.BUG.id``: the audio detokenizer is built with a hard-coded .cuda().
+
+Detector, edit, case, runtime fix, call-site helper ``load_detokenizer`` and regression test.
+"""
 
 from __future__ import annotations
 
 import ast
-import importlib.util
-import textwrap
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from lfmdoctor.bugs import detokenizer_device
-from lfmdoctor.bugs._ast import Source
 from lfmdoctor.bugs._spec import CannotTell, NotNeeded, Unfamiliar
 from lfmdoctor.results import Outcome
 
+from .conftest import cuda_usable, installed_with_edits, snippet
+
 BUG = detokenizer_device.BUG
 WITHOUT_DETOKENIZER = ("0.0.0a1", "1.0.0")
-
-
-def source(snippet: str) -> Source:
-    return Source(Path("x.py"), ast.parse(textwrap.dedent(snippet)))
-
-
-def installed(path: str) -> Path:
-    return Path(importlib.util.find_spec("liquid_audio").submodule_search_locations[0], path)
-
-
-def cuda_available() -> bool:
-    return pytest.importorskip("torch").cuda.is_available()
 
 
 # --- detector -----------------------------------------------------------------------------------------
@@ -58,7 +47,7 @@ class LFM2AudioProcessor:
 
 
 def test_detector_finds_the_hard_coded_cuda():
-    verdict = BUG.detect(source(HARD_CODED))
+    verdict = BUG.detect(snippet(HARD_CODED))
     assert verdict.present is True
     assert verdict.node.lineno == 7
     assert verdict.detail == (
@@ -67,26 +56,39 @@ def test_detector_finds_the_hard_coded_cuda():
 
 
 def test_detector_accepts_the_processors_device():
-    verdict = BUG.detect(source(ON_DEVICE))
+    verdict = BUG.detect(snippet(ON_DEVICE))
     assert verdict.present is False
     assert ast.unparse(verdict.node).endswith(".to(self.device)")
     assert verdict.detail == "audio_detokenizer has no hard-coded .cuda()."
 
 
 def test_detector_without_a_detokenizer_says_absent():
-    verdict = BUG.detect(source(NO_DETOKENIZER))
+    verdict = BUG.detect(snippet(NO_DETOKENIZER))
     assert verdict.present is False and verdict.node is None
     assert verdict.detail == "This release has no audio_detokenizer, so it cannot build one on the wrong device."
 
 
 def test_detector_cannot_tell_without_the_processor():
     with pytest.raises(CannotTell, match="defines no class LFM2AudioProcessor"):
-        BUG.detect(source("class Other:\n    pass\n"))
+        BUG.detect(snippet("class Other:\n    pass\n"))
 
 
 def test_detector_on_every_release(bug_contract, release):
     present = release not in WITHOUT_DETOKENIZER
-    bug_contract.detector(BUG, release, present, ".eval().cuda()" if present else None)
+    finding = bug_contract.detector(BUG, release, present, ".eval().cuda()" if present else None)
+    if not present:
+        assert "no audio_detokenizer" in finding.detail
+
+
+def test_detector_reads_the_processors_device_as_absent(bug_contract, tmp_path):
+    bug_contract.variant(
+        BUG, tmp_path, ".eval().cuda()", ".eval().to(self.device)", present=False, evidence=".to(self.device)"
+    )
+
+
+def test_detector_reads_a_cuda_call_on_its_own_line_as_present(bug_contract, tmp_path):
+    new = ".eval()\n            detok = detok.cuda()"
+    bug_contract.variant(BUG, tmp_path, ".eval().cuda()", new, present=True, evidence="detok.cuda()")
 
 
 # --- source edit --------------------------------------------------------------------------------------
@@ -102,10 +104,7 @@ def test_edits_on_every_release(bug_contract, release, tmp_path):
 
 
 def test_edit_fixes_the_installed_liquid_audio():
-    [edit] = BUG.edits
-    text = installed(BUG.module).read_text()
-    assert text.count(edit.old) == 1
-    verdict = BUG.detect(Source(installed(BUG.module), ast.parse(text.replace(edit.old, edit.new))))
+    _, verdict = installed_with_edits(BUG)
     assert verdict.present is False, verdict.detail
 
 
@@ -120,7 +119,7 @@ def test_case_needs_decode_and_no_usable_cuda():
 
 
 def test_case_reproduces_where_cuda_is_unusable_and_every_fix_stops_it(bug_contract):
-    bug_contract.cases(BUG, Outcome.SKIPPED if cuda_available() else Outcome.REPRODUCED)
+    bug_contract.cases(BUG, Outcome.SKIPPED if cuda_usable() else Outcome.REPRODUCED)
 
 
 def test_regression_test_fails_now_and_passes_fixed(bug_contract):
@@ -161,14 +160,13 @@ def test_runtime_check_knows_the_buggy_the_fixed_the_missing_and_the_unfamiliar(
         wrap.check(unfamiliar_audio_detokenizer, la.processor)
 
 
-def test_runtime_wrap_builds_the_detokenizer_on_the_processors_device(tiny_checkpoint):
+def test_runtime_wrap_builds_the_detokenizer_on_the_processors_device(cpu_processor):
     la = pytest.importorskip("liquid_audio")
     [wrap] = BUG.runtime
     fget = wrap.wrap(vars(la.LFM2AudioProcessor)["audio_detokenizer"].fget, la.processor)
     assert fget.__name__ == "audio_detokenizer"
-    processor = la.LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
-    detokenizer = fget(processor)
-    assert detokenizer is processor._audio_detokenizer
+    detokenizer = fget(cpu_processor)
+    assert detokenizer is cpu_processor._audio_detokenizer
     assert {p.device.type for p in detokenizer.parameters()} == {"cpu"}
 
 
@@ -179,10 +177,9 @@ def test_helper_is_exported():
     assert BUG.callsite.helpers == (detokenizer_device.load_detokenizer,)
 
 
-def test_loaded_processor_gets_its_detokenizer_on_cpu(tiny_checkpoint):
+def test_loaded_processor_gets_its_detokenizer_on_cpu(cpu_processor):
     torch = pytest.importorskip("torch")
-    la = pytest.importorskip("liquid_audio")
-    processor = la.LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
+    processor = cpu_processor
     assert BUG.callsite.processor_loaded(processor) is processor
     assert processor._audio_detokenizer is not None
     assert {p.device.type for p in processor._audio_detokenizer.parameters()} == {"cpu"}
@@ -191,18 +188,15 @@ def test_loaded_processor_gets_its_detokenizer_on_cpu(tiny_checkpoint):
     assert torch.isfinite(wave).all()
 
 
-def test_loaded_processor_without_a_detokenizer_is_left_alone(tiny_checkpoint):
-    la = pytest.importorskip("liquid_audio")
-    processor = la.LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
-    processor.detokenizer_path = None
-    assert BUG.callsite.processor_loaded(processor) is processor
-    assert processor._audio_detokenizer is None
+def test_loaded_processor_without_a_detokenizer_is_left_alone(cpu_processor):
+    cpu_processor.detokenizer_path = None
+    assert BUG.callsite.processor_loaded(cpu_processor) is cpu_processor
+    assert cpu_processor._audio_detokenizer is None
 
 
-def test_load_detokenizer_repairs_a_plain_cpu_processor(tiny_checkpoint):
+def test_load_detokenizer_repairs_a_plain_cpu_processor(cpu_processor):
     torch = pytest.importorskip("torch")
-    la = pytest.importorskip("liquid_audio")
-    processor = la.LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
+    processor = cpu_processor
     if not torch.cuda.is_available():
         with pytest.raises((AssertionError, RuntimeError)):  # the hard-coded .cuda()
             processor.decode(torch.zeros((1, 8, 4), dtype=torch.long))
@@ -213,9 +207,7 @@ def test_load_detokenizer_repairs_a_plain_cpu_processor(tiny_checkpoint):
     assert reference.shape[0] == 1 and torch.isfinite(reference).all()
 
 
-def test_load_detokenizer_needs_a_detokenizer_folder(tiny_checkpoint):
-    la = pytest.importorskip("liquid_audio")
-    processor = la.LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
-    processor.detokenizer_path = None
+def test_load_detokenizer_needs_a_detokenizer_folder(cpu_processor):
+    cpu_processor.detokenizer_path = None
     with pytest.raises(ValueError, match="no audio_detokenizer"):
-        detokenizer_device.load_detokenizer(processor)
+        detokenizer_device.load_detokenizer(cpu_processor)

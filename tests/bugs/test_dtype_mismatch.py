@@ -1,11 +1,10 @@
-"""dtype-mismatch: detector, edit, case, runtime fix, call-site helper ``chat_state`` and regression test."""
+"""The bug whose id is ``dtype_mismatch.BUG.id``: the conformer input is not cast to the model's dtype.
+
+Detector, edit, case, runtime fix, call-site helper ``chat_state`` and regression test.
+"""
 
 from __future__ import annotations
 
-import ast
-import importlib.util
-import textwrap
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -15,23 +14,17 @@ from lfmdoctor.bugs._ast import Source
 from lfmdoctor.bugs._spec import CannotTell, NotNeeded, Unfamiliar
 from lfmdoctor.results import Outcome
 
+from .conftest import installed, installed_with_edits, snippet
+
 BUG = dtype_mismatch.BUG
 CASTING = ("1.2.0", "1.3.0")  # upstream casts the conformer input from 1.2.0
-
-
-def source(snippet: str) -> Source:
-    return Source(Path("x.py"), ast.parse(textwrap.dedent(snippet)))
-
-
-def installed(path: str) -> Path:
-    return Path(importlib.util.find_spec("liquid_audio").submodule_search_locations[0], path)
 
 
 # --- detector -----------------------------------------------------------------------------------------
 
 
 def prefill_source(conformer_call: str) -> Source:
-    return source(
+    return snippet(
         f"""
         class LFM2AudioModel:
             def _prefill(self, *, text, audio_in, audio_in_lens, audio_out, modality_flag):
@@ -67,7 +60,7 @@ def test_detector_cannot_tell_without_a_conformer_call():
     with pytest.raises(CannotTell, match="does not call self.conformer"):
         BUG.detect(prefill_source("self.encoder(padded_audio_in.mT, audio_in_lens)"))
     with pytest.raises(CannotTell, match="has no LFM2AudioModel._prefill"):
-        BUG.detect(source("class LFM2AudioModel:\n    pass\n"))
+        BUG.detect(snippet("class LFM2AudioModel:\n    pass\n"))
 
 
 def test_detector_on_every_release(bug_contract, release):
@@ -75,6 +68,11 @@ def test_detector_on_every_release(bug_contract, release):
         bug_contract.detector(BUG, release, False, ".to(text_emb.dtype)")
     else:
         bug_contract.detector(BUG, release, True, "self.conformer(padded_audio_in.mT, audio_in_lens)")
+
+
+def test_detector_reads_the_cast_removed_as_present(bug_contract, tmp_path):
+    old, new = ".mT.to(text_emb.dtype)", ".mT"
+    bug_contract.variant(BUG, tmp_path, old, new, present=True, evidence="self.conformer(padded_audio_in.mT,")
 
 
 # --- source edit --------------------------------------------------------------------------------------
@@ -92,7 +90,7 @@ def test_edits_on_every_release(bug_contract, release, tmp_path):
 
 def test_installed_liquid_audio_is_already_fixed():
     assert not [edit for edit in BUG.edits if edit.applies("1.3.0")]
-    verdict = BUG.detect(Source(installed(BUG.module), ast.parse(installed(BUG.module).read_text())))
+    _, verdict = installed_with_edits(BUG, "1.3.0")
     assert verdict.present is False, verdict.detail
 
 
@@ -159,25 +157,19 @@ def test_runtime_wrap_casts_audio_to_the_models_dtype():
 # --- call-site helper chat_state ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def processor(tiny_checkpoint):
-    la = pytest.importorskip("liquid_audio")
-    return la.LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
-
-
 def test_helper_is_exported():
     assert BUG.callsite.helpers == (dtype_mismatch.chat_state,)
 
 
-def test_chat_state_follows_the_models_dtype(processor):
+def test_chat_state_follows_the_models_dtype(cpu_processor):
     torch = pytest.importorskip("torch")
     model = torch.nn.Linear(2, 2)  # float32 parameters, like a model loaded with dtype=torch.float32
-    chat = dtype_mismatch.chat_state(processor, model)
+    chat = dtype_mismatch.chat_state(cpu_processor, model)
     assert chat.dtype == torch.float32 and chat.audio_in.dtype == torch.float32
 
 
-def test_chat_state_keeps_an_explicit_dtype_and_liquid_audios_default(processor):
+def test_chat_state_keeps_an_explicit_dtype_and_liquid_audios_default(cpu_processor):
     torch = pytest.importorskip("torch")
-    assert dtype_mismatch.chat_state(processor, torch.nn.Linear(2, 2), dtype=torch.float16).dtype == torch.float16
-    assert dtype_mismatch.chat_state(processor).dtype == torch.bfloat16
-    assert dtype_mismatch.chat_state(processor, codebooks=4).codebooks == 4
+    assert dtype_mismatch.chat_state(cpu_processor, torch.nn.Linear(2, 2), dtype=torch.float16).dtype == torch.float16
+    assert dtype_mismatch.chat_state(cpu_processor).dtype == torch.bfloat16
+    assert dtype_mismatch.chat_state(cpu_processor, codebooks=4).codebooks == 4

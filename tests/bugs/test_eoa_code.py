@@ -1,11 +1,11 @@
-"""eoa-code: detector, edit, case, runtime fix, call-site helper ``drop_end_of_audio`` and regression test."""
+"""The bug whose id is ``eoa_code.BUG.id``: decode rejects the end-of-audio code the model generates.
+
+Detector, edit, case, runtime fix, call-site helper ``drop_end_of_audio`` and regression test.
+"""
 
 from __future__ import annotations
 
 import ast
-import importlib.util
-import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -14,16 +14,11 @@ from lfmdoctor.bugs._ast import Source
 from lfmdoctor.bugs._spec import CannotTell, NotNeeded, Unfamiliar
 from lfmdoctor.results import Outcome
 
+from .conftest import installed_with_edits, snippet
+
 BUG = eoa_code.BUG
 WITHOUT_DECODE = ("0.0.0a1", "1.0.0")
-
-
-def source(snippet: str) -> Source:
-    return Source(Path("x.py"), ast.parse(textwrap.dedent(snippet)))
-
-
-def installed(path: str) -> Path:
-    return Path(importlib.util.find_spec("liquid_audio").submodule_search_locations[0], path)
+RAISE = 'raise RuntimeError("expected audio codes in range ")'
 
 
 # --- detector -----------------------------------------------------------------------------------------
@@ -36,7 +31,7 @@ RANGE_CHECK = """\
 
 def decode_source(body: str) -> Source:
     head = "class LFM2AudioProcessor:\n    def decode(self, audio_codes):\n"
-    return source(head + body + "        return self.audio_detokenizer(audio_codes)\n")
+    return snippet(head + body + "        return self.audio_detokenizer(audio_codes)\n")
 
 
 def test_detector_finds_the_rejection():
@@ -66,19 +61,42 @@ def test_detector_accepts_no_rejection():
 
 
 def test_detector_without_decode_says_absent():
-    verdict = BUG.detect(source("class LFM2AudioProcessor:\n    pass\n"))
+    verdict = BUG.detect(snippet("class LFM2AudioProcessor:\n    pass\n"))
     assert verdict.present is False and verdict.node is None
     assert verdict.detail == "This release has no LFM2AudioProcessor.decode, so it cannot reject the end-of-audio code."
 
 
 def test_detector_cannot_tell_without_the_processor():
     with pytest.raises(CannotTell, match="defines no class LFM2AudioProcessor"):
-        BUG.detect(source("class Other:\n    pass\n"))
+        BUG.detect(snippet("class Other:\n    pass\n"))
 
 
 def test_detector_on_every_release(bug_contract, release):
     present = release not in WITHOUT_DECODE
-    bug_contract.detector(BUG, release, present, 'raise RuntimeError("expected audio codes in range ")' if present else None)
+    finding = bug_contract.detector(BUG, release, present, RAISE if present else None)
+    if not present:
+        assert "no LFM2AudioProcessor.decode" in finding.detail
+
+
+@pytest.mark.parametrize(
+    "new, evidence",
+    [
+        (
+            "        audio_codes = audio_codes[..., (audio_codes != 2048).all(dim=1)[0]]\n"
+            + RANGE_CHECK.replace("range ", "range [0, 2047]"),
+            "!= 2048",
+        ),
+        ("", None),
+    ],
+    ids=["drop-first", "no-raise"],
+)
+def test_detector_reads_a_decode_that_takes_end_of_audio_as_absent(bug_contract, tmp_path, new, evidence):
+    bug_contract.variant(BUG, tmp_path, RANGE_CHECK, new, present=False, evidence=evidence)
+
+
+def test_detector_reads_a_wrapped_message_as_present(bug_contract, tmp_path):
+    new = 'raise RuntimeError(\n                "expected audio codes in range "\n            )'
+    bug_contract.variant(BUG, tmp_path, RAISE, new, present=True, evidence="raise RuntimeError(")
 
 
 # --- source edit --------------------------------------------------------------------------------------
@@ -95,10 +113,7 @@ def test_edits_on_every_release(bug_contract, release, tmp_path):
 
 
 def test_edit_fixes_the_installed_liquid_audio():
-    [edit] = BUG.edits
-    text = installed(BUG.module).read_text()
-    assert text.count(edit.old) == 1
-    verdict = BUG.detect(Source(installed(BUG.module), ast.parse(text.replace(edit.old, edit.new))))
+    _, verdict = installed_with_edits(BUG)
     assert verdict.present is False, verdict.detail
 
 
@@ -163,11 +178,11 @@ def test_runtime_wrap_drops_end_of_audio_and_finishes_the_message():
         wrapped(None, torch.full((1, 8, 4), 4096))
 
 
-def test_runtime_wrap_makes_real_decode_take_generated_frames(tiny_checkpoint):
+def test_runtime_wrap_makes_real_decode_take_generated_frames(cpu_processor):
     torch = pytest.importorskip("torch")
     la = pytest.importorskip("liquid_audio")
     decode = BUG.runtime[0].wrap(vars(la.LFM2AudioProcessor)["decode"], la.processor)
-    processor = la.LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
+    processor = cpu_processor
     detokenizer_device.load_detokenizer(processor)  # this fix builds on the detokenizer's
     frames = torch.zeros((1, 8, 4), dtype=torch.long)
     frames[..., -1] = 2048
@@ -197,10 +212,9 @@ def test_drop_end_of_audio_rejects_flat_codes():
         eoa_code.drop_end_of_audio(torch.zeros(8, dtype=torch.long))
 
 
-def test_dropped_frames_decode_with_the_detokenizer_on_cpu(tiny_checkpoint):
+def test_dropped_frames_decode_with_the_detokenizer_on_cpu(cpu_processor):
     torch = pytest.importorskip("torch")
-    la = pytest.importorskip("liquid_audio")
-    processor = la.LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
+    processor = cpu_processor
     detokenizer_device.load_detokenizer(processor)
     frames = torch.zeros((1, 8, 4), dtype=torch.long)
     frames[..., -1] = 2048

@@ -10,10 +10,41 @@ from lfmdoctor.bugs import flash_attn
 from lfmdoctor.results import Outcome
 
 BUG = flash_attn.BUG
+CHOICE = 'if module_exists("flash_attn"):'
+CHOICE_BLOCK = (
+    f"        {CHOICE}\n"
+    '            model.lfm.set_attn_implementation("flash_attention_2")\n'
+    "        else:\n"
+    '            model.lfm.set_attn_implementation("sdpa")\n'
+)
 
 
 def test_detector_on_every_release(bug_contract, release):
     bug_contract.detector(BUG, release, present=True, evidence='module_exists("flash_attn")')
+
+
+@pytest.mark.parametrize(
+    "old, new, evidence",
+    [
+        (CHOICE, 'if module_exists("flash_attn") and device.type == "cuda" and dtype != torch.float32:', "device.type"),
+        (CHOICE, 'use_flash = module_exists("flash_attn") and device.type == "cuda"\n        if use_flash:', "if use_flash:"),
+        (
+            CHOICE_BLOCK,
+            '        if attn_implementation == "flash_attention_2" and device.type != "cuda":\n'
+            '            attn_implementation = "sdpa"\n'
+            "        model.lfm.set_attn_implementation(attn_implementation)\n",
+            None,
+        ),
+    ],
+    ids=["cuda-condition", "flag", "caller-chooses"],
+)
+def test_detector_reads_a_cuda_only_choice_as_absent(bug_contract, tmp_path, old, new, evidence):
+    bug_contract.variant(BUG, tmp_path, old, new, present=False, evidence=evidence)
+
+
+def test_detector_reads_find_spec_as_present(bug_contract, tmp_path):
+    new = 'if importlib.util.find_spec("flash_attn") is not None:'
+    bug_contract.variant(BUG, tmp_path, CHOICE, new, present=True, evidence="find_spec")
 
 
 def test_source_edits_fix_every_release(bug_contract, release, tmp_path):

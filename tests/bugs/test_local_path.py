@@ -14,6 +14,12 @@ def test_detector_on_every_release(bug_contract, release):
     bug_contract.detector(BUG, release, present=True, evidence="isinstance(repo_id, str)")
 
 
+def test_detector_reads_a_local_folder_check_as_absent(bug_contract, tmp_path):
+    old = "    if isinstance(repo_id, str):\n"
+    new = "    if isinstance(repo_id, str) and Path(repo_id).is_dir():\n        repo_id = Path(repo_id)\n" + old
+    bug_contract.variant(BUG, tmp_path, old, new, present=False, evidence=".is_dir()")
+
+
 def test_source_edits_fix_every_release(bug_contract, release, tmp_path):
     bug_contract.edits(BUG, release, tmp_path)
 

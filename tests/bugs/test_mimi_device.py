@@ -1,12 +1,11 @@
-"""mimi-device: detector, edits, case, runtime fix, call-site loading hook and regression test."""
+"""The bug whose id is ``mimi_device.BUG.id``: Mimi's weights are read with a device string safetensors rejects.
+
+Detector, edits, case, runtime fix, call-site loading hook and regression test.
+"""
 
 from __future__ import annotations
 
-import ast
 import functools
-import importlib.util
-import textwrap
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -16,15 +15,9 @@ from lfmdoctor.bugs._ast import Source
 from lfmdoctor.bugs._spec import RELEASES, CannotTell, NotNeeded, Unfamiliar
 from lfmdoctor.results import Outcome
 
+from .conftest import installed_with_edits, snippet
+
 BUG = mimi_device.BUG
-
-
-def source(snippet: str) -> Source:
-    return Source(Path("x.py"), ast.parse(textwrap.dedent(snippet)))
-
-
-def installed(path: str) -> Path:
-    return Path(importlib.util.find_spec("liquid_audio").submodule_search_locations[0], path)
 
 
 def mps_available() -> bool:
@@ -35,7 +28,7 @@ def mps_available() -> bool:
 
 
 def mimi_source(load: str) -> Source:
-    return source(
+    return snippet(
         f"""
         class LFM2AudioProcessor:
             @property
@@ -73,11 +66,23 @@ def test_detector_cannot_tell_without_load_file():
     with pytest.raises(CannotTell, match="does not call load_file"):
         BUG.detect(mimi_source("torch.load(self.mimi_weights_path)"))
     with pytest.raises(CannotTell, match="has no LFM2AudioProcessor.mimi"):
-        BUG.detect(source("class LFM2AudioProcessor:\n    pass\n"))
+        BUG.detect(snippet("class LFM2AudioProcessor:\n    pass\n"))
 
 
 def test_detector_on_every_release(bug_contract, release):
     bug_contract.detector(BUG, release, True, "load_file(self.mimi_weights_path, device=str(self.device))")
+
+
+@pytest.mark.parametrize(
+    "old, new, evidence",
+    [
+        ("device=str(self.device))", 'device="cpu")', 'device="cpu"'),
+        (", device=str(self.device))", ")", "load_file(self.mimi_weights_path)"),
+    ],
+    ids=["cpu", "default"],
+)
+def test_detector_reads_loading_on_the_cpu_as_absent(bug_contract, tmp_path, old, new, evidence):
+    bug_contract.variant(BUG, tmp_path, old, new, present=False, evidence=evidence)
 
 
 # --- source edits -------------------------------------------------------------------------------------
@@ -93,10 +98,7 @@ def test_edits_on_every_release(bug_contract, release, tmp_path):
 
 
 def test_edit_fixes_the_installed_liquid_audio():
-    [edit] = [edit for edit in BUG.edits if edit.applies("1.3.0")]
-    text = installed(BUG.module).read_text()
-    assert text.count(edit.old) == 1
-    verdict = BUG.detect(Source(installed(BUG.module), ast.parse(text.replace(edit.old, edit.new))))
+    _, verdict = installed_with_edits(BUG)
     assert verdict.present is False, verdict.detail
 
 

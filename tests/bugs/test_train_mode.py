@@ -12,6 +12,11 @@ def test_detector_on_every_release(bug_contract, release):
     bug_contract.detector(BUG, release, present=True, evidence="return model")
 
 
+def test_detector_reads_returning_an_eval_model_as_absent(bug_contract, tmp_path):
+    old, new = "        return model\n", "        return model.eval()\n"
+    bug_contract.variant(BUG, tmp_path, old, new, present=False, evidence=".eval()")
+
+
 def test_source_edits_fix_every_release(bug_contract, release, tmp_path):
     bug_contract.edits(BUG, release, tmp_path)
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lfmdoctor.catalog import BUG_IDS
+from lfmdoctor.bugs import BUG_IDS
 
 CORE_BUGS = ("processor-device", "model-device", "audio-format", "local-path", "train-mode")
 

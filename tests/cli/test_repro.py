@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from lfmdoctor.repro.cases import CASES, SIMULATIONS
+from lfmdoctor.bugs import CASES
+from lfmdoctor.repro.engine import SIMULATIONS
 
 
 def test_list_names_every_case_and_simulation(cli):

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from lfmdoctor.bugs import BUG_IDS
 from lfmdoctor.bugs._spec import RELEASES
-from lfmdoctor.catalog import BUG_IDS
 from lfmdoctor.child_protocol import KEY
 from lfmdoctor.matrix import (
     MatrixResult,

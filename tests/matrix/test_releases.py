@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from lfmdoctor.bugs._spec import CONDITIONS
 from lfmdoctor.matrix import MatrixError, MatrixResult, affected_releases, describe_affected
 from lfmdoctor.matrix.build import inspect_target
 from lfmdoctor.matrix.overlay import (
@@ -29,7 +30,6 @@ from lfmdoctor.matrix.overlay import (
 )
 from lfmdoctor.matrix.releases import fetch_wheel, pip_command, select_versions, unpack
 from lfmdoctor.pythonpath import prepend
-from lfmdoctor.repro.cases import REQUIRES
 
 CUDA_BUGS = ("processor-device", "model-device", "detokenizer-device")
 
@@ -93,7 +93,7 @@ def test_reproductions_against_1_3_0(repro_matrix: MatrixResult, cuda_usable: bo
     for bug_id in CUDA_BUGS:
         bug = new.bug(bug_id)
         if cuda_usable:
-            assert (bug.outcome, bug.reason) == ("not reproduced", REQUIRES["cuda_unusable"])
+            assert (bug.outcome, bug.reason) == ("not reproduced", CONDITIONS["cuda_unusable"].unmet)
         else:
             assert bug.outcome == "reproduced", bug.reason
     if not cuda_usable:
@@ -104,9 +104,9 @@ def test_reproductions_against_1_3_0(repro_matrix: MatrixResult, cuda_usable: bo
     dtype = new.bug("dtype-mismatch")  # 1.2.0 casts: gone, and the real run agrees with the source
     assert (dtype.present, dtype.outcome) == (False, "not reproduced")
     assert dtype.reason == "the call worked: the liquid-audio code in use handles it"
-    assert (new.bug("mimi-device").outcome, new.bug("mimi-device").reason) == ("cannot run", REQUIRES["mps"])
+    assert (new.bug("mimi-device").outcome, new.bug("mimi-device").reason) == ("cannot run", CONDITIONS["mps"].unmet)
     if importlib.util.find_spec("flash_attn") is None:
-        assert (new.bug("flash-attn").outcome, new.bug("flash-attn").reason) == ("cannot run", REQUIRES["flash_attn"])
+        assert (new.bug("flash-attn").outcome, new.bug("flash-attn").reason) == ("cannot run", CONDITIONS["flash_attn"].unmet)
 
 
 def test_1_0_0_cannot_run_without_provision(repro_matrix: MatrixResult) -> None:
@@ -200,7 +200,7 @@ def test_provision_makes_1_0_0_run(
     assert "liquid_audio/model/conformer/subsampling.py" in bugs["dtype-mismatch"]["reason"]
     for bug_id in ("detokenizer-device", "eoa-code"):
         assert bugs[bug_id]["present"] is False
-        assert bugs[bug_id]["outcome"] == "not reproduced" and REQUIRES["decode"] in bugs[bug_id]["reason"]
+        assert bugs[bug_id]["outcome"] == "not reproduced" and CONDITIONS["decode"].unmet in bugs[bug_id]["reason"]
     for bug_id in ("audio-format", "local-path", "train-mode"):
         assert bugs[bug_id]["outcome"] == "reproduced", bugs[bug_id]["reason"]
     for bug_id in ("processor-device", "model-device"):

@@ -15,23 +15,15 @@ import pytest
 torch = pytest.importorskip("torch")
 liquid_audio = pytest.importorskip("liquid_audio")
 
+from lfmdoctor.bugs import BUG_IDS, audio_format, dtype_mismatch, model_device, processor_device
 from lfmdoctor.patches import runtime
 from lfmdoctor.patches.bootstrap import exec_environment, runtime_bootstrap
 from lfmdoctor.patches.source import apply_plan, plan
 
 from .conftest import copy_package
 
-FIXED_IN_1_3_0 = {
-    "processor-device",
-    "model-device",
-    "train-mode",
-    "flash-attn",
-    "audio-format",
-    "detokenizer-device",
-    "mimi-device",
-    "local-path",
-    "eoa-code",
-}
+FIXED_UPSTREAM = dtype_mismatch.BUG.id  # liquid-audio casts the conformer input since 1.2.0
+FIXED_IN_1_3_0 = set(BUG_IDS) - {FIXED_UPSTREAM}
 Processor, Model, ChatState = (
     liquid_audio.LFM2AudioProcessor,
     liquid_audio.LFM2AudioModel,
@@ -46,7 +38,6 @@ TARGETS = [
     (Model, "from_pretrained"),
     (liquid_audio.utils, "get_model_dir"),
     (liquid_audio.processor, "get_model_dir"),
-    (liquid_audio.model.lfm2_audio, "module_exists"),
 ]
 
 
@@ -61,7 +52,7 @@ def originals():
 def test_apply_patches_what_the_installed_code_has_and_is_idempotent(originals):
     report = runtime.apply()
     assert {bug for bug, what in report.items() if what == "patched"} == FIXED_IN_1_3_0
-    assert report["dtype-mismatch"].startswith("not needed")
+    assert report[FIXED_UPSTREAM].startswith("not needed")
     assert all(vars(owner)[name] is not originals[(owner, name)] for owner, name in TARGETS)
     patched_now = {key: vars(key[0])[key[1]] for key in originals}
     again = runtime.apply()
@@ -103,7 +94,7 @@ def test_the_seed_code_runs_with_the_patch(originals, tiny_checkpoint):
 def test_a_block_leaves_an_earlier_apply_alone(originals):
     runtime.apply()
     with runtime.patched() as report:
-        assert report["processor-device"] == "already patched"
+        assert report[processor_device.BUG.id] == "already patched"
     assert vars(Processor)["from_pretrained"] is not originals[(Processor, "from_pretrained")]
 
 
@@ -205,9 +196,9 @@ def children(liquid_audio_dir, tiny_checkpoint, tmp_path_factory) -> dict[str, s
 
 def test_code_that_no_longer_looks_as_expected_is_left_alone_with_a_warning(children):
     result = _probe_result(children["drift"])
-    assert result["report"]["audio-format"].startswith("skipped: ChatState.add_audio does not look as expected")
+    assert result["report"][audio_format.BUG.id].startswith("skipped: ChatState.add_audio does not look as expected")
     assert len(result["warnings"]) == 1 and "left alone" in result["warnings"][0]
-    assert result["report"]["processor-device"] == "patched"  # the other fixes still go in
+    assert result["report"][processor_device.BUG.id] == "patched"  # the other fixes still go in
 
 
 def test_source_patched_code_needs_no_runtime_fix(children):
@@ -244,7 +235,7 @@ def test_exec_runs_an_unmodified_program_with_the_patch(cli, children, tiny_chec
     )
     assert done.returncode == 5, done.stderr  # the program's own exit status
     assert "chained: yes" in done.stdout and "tokens: 2" in done.stdout
-    assert "liquid-audio patched at runtime: processor-device, model-device" in done.stderr
+    assert f"liquid-audio patched at runtime: {processor_device.BUG.id}, {model_device.BUG.id}" in done.stderr
 
 
 def test_exec_environment_puts_the_bootstrap_first():

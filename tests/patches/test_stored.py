@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lfmdoctor.catalog import BUG_IDS
+from lfmdoctor.bugs import BUG_IDS
 from lfmdoctor.diagnose.detectors import detect_all
 from lfmdoctor.patches.stored import PATCH_DIR, patch_for, sha256, stored_patches
 from lfmdoctor.patches.unidiff import apply

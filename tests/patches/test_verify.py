@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from lfmdoctor.bugs import CASES
 from lfmdoctor.patches.verify import STRATEGIES
-from lfmdoctor.repro.cases import CASES
 
 from .conftest import tree
 

@@ -9,17 +9,19 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from lfmdoctor.repro.cases import CASES, select
+from lfmdoctor import bugs
+from lfmdoctor.bugs import CASES, select
 from lfmdoctor.repro.emit import emit_scripts
 from lfmdoctor.repro.engine import run_cases
 from lfmdoctor.repro.models import resolve_model
 from lfmdoctor.results import Outcome
 
+LOCAL_PATH, EOA_CODE = bugs.local_path.BUG.id, bugs.eoa_code.BUG.id
 # Cases this machine (CPU-only, liquid-audio 1.3.0) cannot or need not reproduce, and why.
 NOT_HERE = {
-    "mimi-device": Outcome.SKIPPED,  # needs MPS
-    "flash-attn": Outcome.SKIPPED,  # needs flash_attn installed (see the --simulate test)
-    "dtype-mismatch": Outcome.NOT_REPRODUCED,  # fixed in 1.2.0
+    bugs.mimi_device.BUG.id: Outcome.SKIPPED,  # needs MPS
+    bugs.flash_attn.BUG.id: Outcome.SKIPPED,  # needs flash_attn installed (see the --simulate test)
+    bugs.dtype_mismatch.BUG.id: Outcome.NOT_REPRODUCED,  # fixed in 1.2.0
 }
 REPRODUCIBLE = [c.id for c in CASES if c.id not in NOT_HERE]
 
@@ -53,7 +55,8 @@ def test_cases_this_machine_cannot_show(all_results, case_id):
 
 
 def test_flash_attn_reproduces_with_an_unusable_stub(model):
-    [result] = run_cases(sys.executable, select(["flash-attn"]), model, simulate=["flash-attn"])
+    [simulation] = bugs.flash_attn.BUG.simulations
+    [result] = run_cases(sys.executable, select([bugs.flash_attn.BUG.id]), model, simulate=[simulation.name])
     assert result.outcome is Outcome.REPRODUCED, result.reason
     assert "FlashAttention2" in result.exception.message
 
@@ -61,16 +64,20 @@ def test_flash_attn_reproduces_with_an_unusable_stub(model):
 DETOK_FIX = ("processor.py", ".eval().cuda()", ".eval().to(self.device)")
 FIXES = {
     # bug id: [(file, old, new)] – the smallest edits that remove the bug from a copy of 1.3.0
-    "processor-device": [("processor.py", 'device: torch.device | str = "cuda"', 'device: torch.device | str = "cpu"')],
-    "model-device": [("model/lfm2_audio.py", 'device: torch.device | str = "cuda"', 'device: torch.device | str = "cpu"')],
-    "detokenizer-device": [DETOK_FIX],
-    "local-path": [
+    bugs.processor_device.BUG.id: [
+        ("processor.py", 'device: torch.device | str = "cuda"', 'device: torch.device | str = "cpu"'),
+    ],
+    bugs.model_device.BUG.id: [
+        ("model/lfm2_audio.py", 'device: torch.device | str = "cuda"', 'device: torch.device | str = "cpu"'),
+    ],
+    bugs.detokenizer_device.BUG.id: [DETOK_FIX],
+    LOCAL_PATH: [
         ("utils.py", "if isinstance(repo_id, str):", "if isinstance(repo_id, str) and not Path(repo_id).is_dir():"),
         ("utils.py", "cache_path = repo_id", "cache_path = Path(repo_id)"),
     ],
-    "train-mode": [("model/lfm2_audio.py", "        return model\n", "        return model.eval()\n")],
+    bugs.train_mode.BUG.id: [("model/lfm2_audio.py", "        return model\n", "        return model.eval()\n")],
     # once end-of-audio frames are dropped, decode reaches the detokenizer: that bug must go too
-    "eoa-code": [
+    EOA_CODE: [
         DETOK_FIX,
         (
             "processor.py",
@@ -91,7 +98,7 @@ def test_fixed_copy_is_not_reproduced(model, liquid_audio_copy, bug_id):
 
 
 def test_unfixed_copy_still_reproduces(model, liquid_audio_copy):
-    [result] = run_cases(sys.executable, select(["local-path"]), model, extra_pythonpath=[str(liquid_audio_copy)])
+    [result] = run_cases(sys.executable, select([LOCAL_PATH]), model, extra_pythonpath=[str(liquid_audio_copy)])
     assert result.outcome is Outcome.REPRODUCED
     assert result.frames[-1].startswith("liquid_audio/utils.py")
 
@@ -103,19 +110,19 @@ def test_a_hanging_case_becomes_error_after_its_timeout(model, liquid_audio_copy
         "    if isinstance(repo_id, str):\n        import time; time.sleep(600)\n",
     )
     results = run_cases(
-        sys.executable, select(["local-path", "eoa-code"]), model, timeout=3, extra_pythonpath=[str(liquid_audio_copy)]
+        sys.executable, select([LOCAL_PATH, EOA_CODE]), model, timeout=3, extra_pythonpath=[str(liquid_audio_copy)]
     )
     outcomes = {r.id: r for r in results}
-    assert outcomes["local-path"].outcome is Outcome.ERROR
-    assert "timed out" in outcomes["local-path"].reason
-    assert outcomes["eoa-code"].outcome is Outcome.REPRODUCED  # the hang did not affect the other case
+    assert outcomes[LOCAL_PATH].outcome is Outcome.ERROR
+    assert "timed out" in outcomes[LOCAL_PATH].reason
+    assert outcomes[EOA_CODE].outcome is Outcome.REPRODUCED  # the hang did not affect the other case
 
 
 def test_a_hanging_shared_load_is_an_error_for_the_cases_that_need_it(model, liquid_audio_copy):
     liquid_audio_copy.edit("utils.py", "    cache_path: Path\n", "    cache_path: Path\n    import time; time.sleep(600)\n")
     results = run_cases(
         sys.executable,
-        select(["eoa-code", "audio-format:numpy-1d"]),
+        select([EOA_CODE, bugs.audio_format.BUG.cases[0].id]),  # both need the shared processor
         model,
         timeout=3,
         extra_pythonpath=[str(liquid_audio_copy)],
@@ -127,7 +134,7 @@ def test_a_hanging_shared_load_is_an_error_for_the_cases_that_need_it(model, liq
 
 def test_a_case_that_kills_its_process_is_an_error(model, liquid_audio_copy):
     liquid_audio_copy.edit("utils.py", "    cache_path: Path\n", "    cache_path: Path\n    import os; os._exit(3)\n")
-    [result] = run_cases(sys.executable, select(["local-path"]), model, extra_pythonpath=[str(liquid_audio_copy)])
+    [result] = run_cases(sys.executable, select([LOCAL_PATH]), model, extra_pythonpath=[str(liquid_audio_copy)])
     assert result.outcome is Outcome.ERROR
     assert "died" in result.reason
 
@@ -135,7 +142,7 @@ def test_a_case_that_kills_its_process_is_an_error(model, liquid_audio_copy):
 def test_liquid_audio_that_does_not_import(model, tmp_path):
     (tmp_path / "liquid_audio").mkdir()
     (tmp_path / "liquid_audio" / "__init__.py").write_text("from transformers import Lfm2HybridConvCache\n")
-    results = run_cases(sys.executable, select(["local-path"]), model, extra_pythonpath=[str(tmp_path)])
+    results = run_cases(sys.executable, select([LOCAL_PATH]), model, extra_pythonpath=[str(tmp_path)])
     assert results[0].outcome is Outcome.ERROR
     assert "does not import" in results[0].reason
 
@@ -164,7 +171,7 @@ def test_emitted_scripts_reproduce_with_plain_python(model, tmp_path, all_result
 
 
 def test_emitted_script_builds_its_own_checkpoint(model, tmp_path):
-    [case] = select(["local-path"])
+    [case] = select([LOCAL_PATH])
     [script, _builder] = emit_scripts([case], model, tmp_path)
     imports = {
         line.split()[1].split(".")[0] for line in script.read_text().splitlines() if line.startswith(("import ", "from "))
@@ -176,14 +183,14 @@ def test_emitted_script_builds_its_own_checkpoint(model, tmp_path):
 
 
 def test_cli_json_contract_and_exit_codes(cli):
-    done = cli("repro", "--bug", "local-path", "--bug", "eoa-code", "--json")
+    done = cli("repro", "--bug", LOCAL_PATH, "--bug", EOA_CODE, "--json")
     assert done.returncode == 1, done.stderr
     data = json.loads(done.stdout)
     for result in data["results"]:
         assert set(result) >= {"id", "outcome", "exception", "frames", "duration_s", "reason"}
         assert result["outcome"] == "reproduced"
         assert set(result["exception"]) == {"type", "message"}
-    assert cli("repro", "--bug", "mimi-device", "--json").returncode == 0  # skipped: nothing reproduced
+    assert cli("repro", "--bug", bugs.mimi_device.BUG.id, "--json").returncode == 0  # skipped: nothing reproduced
 
 
 @pytest.mark.parametrize(
@@ -193,7 +200,7 @@ def test_cli_json_contract_and_exit_codes(cli):
         (["--model", "/no/such/folder"], "does not exist"),
         (["--model", "LiquidAI/LFM2.5-Audio-1.5B"], "hf download"),
         (["--simulate", "nope"], "--simulate"),
-        (["--all", "--bug", "local-path"], "exclude"),
+        (["--all", "--bug", LOCAL_PATH], "exclude"),
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2(cli, args, words, tmp_path):
