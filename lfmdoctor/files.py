@@ -44,3 +44,38 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+RENAME_EXCHANGE = 2  # Linux renameat2 flag
+RENAME_SWAP = 2  # macOS renamex_np flag
+AT_FDCWD = -100
+
+
+def exchange(a: str | Path, b: str | Path) -> None:
+    """Swap two paths (folders included) in one atomic step: a reader sees the one or the other, never neither.
+
+    Linux ``renameat2(RENAME_EXCHANGE)``, macOS ``renamex_np(RENAME_SWAP)``. Raises OSError (ENOTSUP where the
+    system or the file system has no such call; the caller decides what to do instead).
+    """
+    import ctypes
+    import errno
+    import sys
+
+    old, new = os.fsencode(os.fspath(a)), os.fsencode(os.fspath(b))
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if sys.platform.startswith("linux"):
+            call = libc.renameat2
+            args: tuple = (AT_FDCWD, old, AT_FDCWD, new, RENAME_EXCHANGE)
+        elif sys.platform == "darwin":
+            call = libc.renamex_np
+            args = (old, new, RENAME_SWAP)
+        else:
+            raise AttributeError(sys.platform)
+    except (AttributeError, OSError):
+        raise OSError(errno.ENOTSUP, "no atomic exchange of two paths on this system", os.fspath(a)) from None
+    if call(*args) != 0:
+        code = ctypes.get_errno()
+        if code in (errno.EINVAL, errno.ENOSYS):
+            code = errno.ENOTSUP
+        raise OSError(code, os.strerror(code), os.fspath(a), None, os.fspath(b))

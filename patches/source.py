@@ -4,23 +4,28 @@
 originals the stored patch records, never the version string), and whether the patch is applicable,
 already applied, partly applied, not needed (no stored patch fits and the static detectors find no
 known bug) or in conflict (files that are neither the release's nor the patched ones: nothing is
-written). ``apply_plan`` and ``revert_plan`` then write: a backup of every file apply replaces (in the
-lfmdoctor cache, keyed by path and sha256), each file atomically (``lfmdoctor.files.write_atomic``,
-mode and owner kept), rolling back the files already written if one fails, and check each result's
-sha256. ``preview`` says what either would do without writing.
+written; a file changed after lfmdoctor patched it is a conflict too). ``apply_plan`` and ``revert_plan``
+then write: a backup of every file apply replaces (in the lfmdoctor cache, keyed by path and sha256), and
+the changed files as one: the whole package folder is built beside the original, each result
+sha256-checked, and the two folders are exchanged in one atomic step (``lfmdoctor.files.exchange``). A
+kill at any moment leaves the old package or the new one, never a mix; ``recover`` removes what an
+interrupted write left. ``preview`` says what either would do without writing.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import secrets
 import shutil
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lfmdoctor.errors import LfmdoctorError
-from lfmdoctor.files import write_atomic
+from lfmdoctor.files import TEMP_SUFFIX, exchange, write_atomic
 from lfmdoctor.patches.stored import StoredPatch, sha256, stored_patches
 from lfmdoctor.patches.unidiff import PatchMismatch, apply
 from lfmdoctor.results import PatchFile, PatchResult
@@ -184,6 +189,20 @@ def _without_patch(
     )
     st = states[closest.release]
     files = _files(closest, st, current)
+    edited = _edited_after_patch(package_dir, patches, states)
+    if edited:
+        path, patch = edited
+        kept = backup_path(package_dir / path, patch.originals[path]).parent
+        return Plan(
+            package_dir,
+            version,
+            CONFLICT,
+            patch,
+            _files(patch, states[patch.release], current),
+            f"{path} was changed after lfmdoctor patched liquid-audio {patch.release} here (the release's files "
+            f"are kept in {kept}); nothing written: undo the edit, or reinstall with "
+            f"pip install --force-reinstall liquid-audio=={patch.release}",
+        )
     if not present:
         return Plan(
             package_dir,
@@ -206,6 +225,18 @@ def _without_patch(
     )
 
 
+def _edited_after_patch(
+    package_dir: Path, patches: tuple[StoredPatch, ...], states: dict[str, dict[str, str]]
+) -> tuple[str, StoredPatch] | None:
+    """(path, patch) of a file that differs from both the release's and the patched one, where lfmdoctor's
+    backup of the release's file shows that lfmdoctor patched it here: a hand edit after a patch."""
+    for patch in reversed(patches):
+        for path, state in states[patch.release].items():
+            if state == "differs" and backup_path(package_dir / path, patch.originals[path]).is_file():
+                return path, patch
+    return None
+
+
 # --- writing ------------------------------------------------------------------------------------
 
 
@@ -216,7 +247,10 @@ def _read_only(path: Path) -> bool:
 
 
 def check_writable(package_dir: Path, paths: list[str]) -> None:
-    for target in [*(package_dir / p for p in paths), *{(package_dir / p).parent for p in paths}]:
+    """Refuse read-only files or folders of the change, and a read-only folder the package is in (the
+    changed package is built there and swapped in)."""
+    folders = {package_dir.parent, *((package_dir / p).parent for p in paths)}
+    for target in [*(package_dir / p for p in paths), *sorted(folders)]:
         if _read_only(target):
             kind = "folder" if target.is_dir() else "file"
             raise NotWritable(
@@ -247,22 +281,116 @@ def _keep_backup(file: Path, data: bytes) -> Path:
     return target
 
 
-def _write_all(package_dir: Path, new: dict[str, bytes], old: dict[str, bytes]) -> None:
-    """Write every file or none: on a failure, the files already replaced get their old bytes back."""
-    done: list[str] = []
+STEP_HOOK: Callable[[str], None] | None = None  # called at each step of a write (tests stop or kill there)
+
+
+def _step(name: str) -> None:
+    if STEP_HOOK is not None:
+        STEP_HOOK(name)
+
+
+def _staging_name(package_dir: Path) -> Path:
+    """A hidden sibling (not importable: dots in its name) that names the process building it."""
+    return package_dir.parent / f".{package_dir.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+
+
+def _pid_alive(pid: int) -> bool:
     try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, someone else's
+        return True
+    return True
+
+
+def leftovers(package_dir: Path) -> list[Path]:
+    """What an interrupted lfmdoctor write left: staging folders beside the package whose process is gone,
+    and temporary files inside it (from write_atomic, or from versions that replaced files one by one)."""
+    package_dir = Path(package_dir)
+    found = []
+    for sibling in package_dir.parent.glob(f".{package_dir.name}.*{TEMP_SUFFIX}"):
+        pid = sibling.name[len(package_dir.name) + 2 :].split(".", 1)[0]
+        if not (pid.isdigit() and _pid_alive(int(pid))):
+            found.append(sibling)
+    if package_dir.is_dir():
+        found.extend(sorted(package_dir.rglob(f"*{TEMP_SUFFIX}")))
+    return found
+
+
+def recover(package_dir: Path) -> list[str]:
+    """Remove ``leftovers``; returns what was removed (what could not be is left and not named)."""
+    removed = []
+    for path in leftovers(package_dir):
+        try:
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+        except OSError:
+            continue
+        removed.append(str(path))
+    return removed
+
+
+def _swap_in(package_dir: Path, new: dict[str, bytes]) -> None:
+    """Change the files of ``new`` as one: build the changed package folder beside the original, then
+    exchange the two folders in one atomic step. A kill at any moment leaves the old package or the new one,
+    importable either way, and at most a hidden staging folder that ``recover`` removes."""
+    staging = _staging_name(package_dir)
+    swapped = False
+    try:
+        shutil.copytree(package_dir, staging, symlinks=True)
+        _copy_owner(package_dir, staging)
+        _step("copied")
         for path, data in new.items():
-            file = package_dir / path
-            write_atomic(file, data, like=file.stat())
-            done.append(path)
-            if sha256(file.read_bytes()) != sha256(data):
-                raise SourcePatchError(f"{file} does not read back as written")
-    except (OSError, SourcePatchError) as exc:
-        for path in done:
-            write_atomic(package_dir / path, old[path], like=(package_dir / path).stat())
-        if isinstance(exc, SourcePatchError):
+            with open(staging / path, "r+b") as handle:  # the copy's file: mode and owner kept
+                handle.truncate(0)
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if sha256((staging / path).read_bytes()) != sha256(data):
+                raise SourcePatchError(f"{staging / path} does not read back as written; nothing was changed")
+            _step(f"wrote {path}")
+        _step("staged")
+        try:
+            exchange(staging, package_dir)
+        except OSError as exc:
+            if exc.errno != errno.ENOTSUP:
+                raise
+            _swap_by_renames(staging, package_dir)
+        swapped = True
+        _step("exchanged")
+    except OSError as exc:
+        if swapped:
             raise
         raise SourcePatchError(f"writing {package_dir} failed ({exc}); nothing was changed") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # after the exchange it holds the old package
+    _step("cleaned")
+
+
+def _swap_by_renames(staging: Path, package_dir: Path) -> None:
+    """Where no atomic exchange exists: two renames (the package is missing for the moment between them)."""
+    old = _staging_name(package_dir)
+    package_dir.rename(old)
+    try:
+        staging.rename(package_dir)
+    except OSError:
+        old.rename(package_dir)
+        raise
+    old.rename(staging)
+
+
+def _copy_owner(source: Path, copy: Path) -> None:
+    """A root user patching someone else's environment keeps that owner on every file (best effort)."""
+    info = source.stat()
+    if not hasattr(os, "chown") or (info.st_uid, info.st_gid) == (os.getuid(), os.getgid()):
+        return
+    for path in [copy, *copy.rglob("*")]:
+        try:
+            original = source / path.relative_to(copy)
+            st = original.lstat()
+            os.chown(path, st.st_uid, st.st_gid, follow_symlinks=False)
+        except OSError:
+            continue
 
 
 def apply_plan(p: Plan, *, backup: bool = True) -> PatchResult:
@@ -274,12 +402,13 @@ def apply_plan(p: Plan, *, backup: bool = True) -> PatchResult:
     assert p.patch is not None
     todo = [f.path for f in p.files if f.state == "original"]
     check_writable(p.package_dir, todo)
+    recover(p.package_dir)
     new = {path: apply(p.current[path].decode("utf-8"), p.patch.diffs[path]).encode("utf-8") for path in todo}
     try:
         backups = [_keep_backup(p.package_dir / path, p.current[path]) for path in todo] if backup else []
     except OSError as exc:
         raise SourcePatchError(f"cannot keep a backup in {backup_root()} ({exc}); nothing written") from None
-    _write_all(p.package_dir, new, p.current)
+    _swap_in(p.package_dir, new)
     after = plan(p.package_dir, p.version)
     if after.state != APPLIED:
         raise SourcePatchError(f"after writing, {p.package_dir} reads as {after.state}: {after.detail}")
@@ -312,8 +441,9 @@ def revert_plan(p: Plan) -> PatchResult:
     assert p.patch is not None
     todo = [f.path for f in p.files if f.state == "patched"]
     check_writable(p.package_dir, todo)
+    recover(p.package_dir)
     old = {path: _original_bytes(p.package_dir / path, p.current[path], p.patch, path) for path in todo}
-    _write_all(p.package_dir, old, p.current)
+    _swap_in(p.package_dir, old)
     after = plan(p.package_dir, p.version)
     if after.state != APPLICABLE:
         raise SourcePatchError(f"after restoring, {p.package_dir} reads as {after.state}: {after.detail}")

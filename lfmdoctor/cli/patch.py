@@ -32,6 +32,14 @@ def _source_plan(python: str | None):
     from lfmdoctor.patches import source
 
     package_dir, version = source.locate(resolve_python(python))
+    removed = source.recover(package_dir)  # what an interrupted apply or revert left
+    if removed:
+        render.console(stderr=True).print(
+            f"removed {len(removed)} leftover(s) of an interrupted lfmdoctor patch: {', '.join(removed)}",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
     return source.plan(package_dir, version)
 
 

@@ -68,7 +68,7 @@ def test_apply_on_a_modified_file_is_a_conflict_and_writes_nothing(latest, own_c
 
 def test_code_fixed_another_way_is_not_needed(release_package, tmp_path, own_cache):
     package = copy_package(release_package("1.3.0"), tmp_path / "overlay")
-    source.apply_plan(source.plan(package))
+    source.apply_plan(source.plan(package), backup=False)  # the same fix, but not lfmdoctor's doing here
     processor = package / "processor.py"
     processor.write_text(processor.read_text() + "\n# fixed upstream, formatted differently\n")
     found = source.plan(package)
@@ -100,23 +100,20 @@ def test_revert_without_a_backup_undoes_the_diff(latest, own_cache):
     assert tree(latest) == before
 
 
-def test_a_failed_write_rolls_back_the_files_already_written(latest, own_cache, monkeypatch):
+def test_a_failed_write_changes_nothing_and_leaves_nothing(latest, own_cache, monkeypatch):
     before = tree(latest)
-    real = source.write_atomic
-    calls = []
+    third = sorted(source.plan(latest).patch.paths)[2]
 
-    def fail_on_third(path, data, **options):
-        if latest in path.parents:  # not the backups
-            calls.append(path)
-        if len(calls) == 3:
+    def full_disk_at_third(step):
+        if step == f"wrote {third}":
             raise OSError(28, "No space left on device")
-        return real(path, data, **options)
 
-    monkeypatch.setattr(source, "write_atomic", fail_on_third)
+    monkeypatch.setattr(source, "STEP_HOOK", full_disk_at_third)
     with pytest.raises(source.SourcePatchError, match="nothing was changed"):
         source.apply_plan(source.plan(latest))
-    assert len(calls) == 3 + 2  # two files written, the third failed, the two written back
     assert tree(latest) == before
+    assert source.leftovers(latest) == []
+    assert sorted(p.name for p in latest.parent.iterdir()) == ["liquid_audio"]
 
 
 def test_read_only_file_or_folder_is_refused_before_writing(latest, own_cache):

@@ -1,0 +1,152 @@
+"""``patch apply|revert`` under faults: killed at every step, leftovers of a kill, a hand edit after a patch."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from lfmdoctor.patches import source
+
+from .conftest import copy_package, tree
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and renames")
+
+KILL_AT_STEP = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from lfmdoctor.patches import source
+
+    action, package, when = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+
+    def hook(step):
+        if step == when:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    source.STEP_HOOK = hook
+    plan = source.plan(package)
+    source.apply_plan(plan) if action == "apply" else source.revert_plan(plan)
+    """
+)
+
+IMPORT_EACH = textwrap.dedent(
+    """
+    import importlib, json, sys
+    failures = {}
+    for root in sys.argv[1:]:
+        sys.path.insert(0, root)
+        try:
+            for name in ("liquid_audio", "liquid_audio.utils", "liquid_audio.processor", "liquid_audio.model.lfm2_audio"):
+                importlib.import_module(name)
+            assert sys.modules["liquid_audio"].__file__.startswith(root), sys.modules["liquid_audio"].__file__
+        except BaseException as exc:
+            failures[root] = f"{type(exc).__name__}: {exc}"
+        sys.path.remove(root)
+        for name in [n for n in sys.modules if n == "liquid_audio" or n.startswith("liquid_audio.")]:
+            del sys.modules[name]
+    print(json.dumps(failures))
+    """
+)
+
+
+def _steps(package: Path, action: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The steps one uninterrupted ``action`` goes through (recorded on a throwaway copy)."""
+    seen: list[str] = []
+    monkeypatch.setattr(source, "STEP_HOOK", seen.append)
+    plan = source.plan(package)
+    source.apply_plan(plan) if action == "apply" else source.revert_plan(plan)
+    monkeypatch.setattr(source, "STEP_HOOK", None)
+    return seen
+
+
+@pytest.mark.parametrize("action", ["apply", "revert"])
+def test_a_kill_at_any_step_leaves_one_whole_importable_package(action, release_package, tmp_path, own_cache, monkeypatch):
+    original = copy_package(release_package("1.3.0"), tmp_path / "original")
+    patched = copy_package(original, tmp_path / "patched")
+    source.apply_plan(source.plan(patched), backup=False)
+    wanted = {"apply": tree(patched), "revert": tree(original)}[action]
+    start = original if action == "apply" else patched
+    steps = _steps(copy_package(start, tmp_path / "record"), action, monkeypatch)
+    assert steps[0] == "copied" and steps[-1] == "cleaned"
+    assert sum(step.startswith("wrote ") for step in steps) == 4  # every file of the patch, then one swap
+
+    roots = []
+    for number, step in enumerate(steps):
+        package = copy_package(start, tmp_path / f"kill-{number}")
+        done = subprocess.run(
+            [sys.executable, "-c", KILL_AT_STEP, action, str(package), step],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "LFMDOCTOR_CACHE": str(own_cache)},
+        )
+        assert done.returncode == -signal.SIGKILL, (step, done.stderr)
+        now = source.plan(package)
+        assert now.state in (source.APPLICABLE, source.APPLIED), (step, now.state, now.detail)  # never a mix
+        exchanged = steps.index("exchanged") <= number
+        assert tree(package) == (wanted if exchanged else tree(start)), step
+        source.recover(package)
+        assert sorted(p.name for p in package.parent.iterdir()) == ["liquid_audio"], step
+        assert source.leftovers(package) == []
+        roots.append(str(package.parent))
+
+    imported = subprocess.run([sys.executable, "-c", IMPORT_EACH, *roots], capture_output=True, text=True, timeout=300)
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout) == {}
+
+
+def _dead_pid() -> int:
+    pid = 4_000_000
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except OSError:
+            pass
+        pid -= 1
+
+
+def test_leftovers_of_a_killed_write_are_found_and_removed(cli, release_package, tmp_path):
+    package = copy_package(release_package("1.3.0"), tmp_path / "overlay")
+    before = tree(package)
+    temp_file = package / "model" / ".lfm2_audio.py.x1y2z3.lfmdoctor-tmp"
+    temp_file.write_text("half a file")
+    temp_file.chmod(0o600)
+    staging = package.parent / f".liquid_audio.{_dead_pid()}.abcd{source.TEMP_SUFFIX}"
+    copy_package(package, staging.parent / "tmp-copy").rename(staging)
+    (staging.parent / "tmp-copy").rmdir()
+    alive = package.parent / f".liquid_audio.{os.getpid()}.abcd{source.TEMP_SUFFIX}"  # a write under way
+    alive.mkdir()
+    assert set(source.leftovers(package)) == {temp_file, staging}
+
+    done = cli("patch", "status", env={"PYTHONPATH": str(package.parent), "LFMDOCTOR_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == 0, done.stderr
+    assert "leftover" in done.stderr and str(temp_file) in " ".join(done.stderr.split())
+    assert not temp_file.exists() and not staging.exists()
+    assert alive.is_dir()
+    assert tree(package) == before
+
+
+def test_a_hand_edit_after_a_patch_is_a_conflict(cli, release_package, tmp_path):
+    package = copy_package(release_package("1.3.0"), tmp_path / "overlay")
+    env = {"PYTHONPATH": str(package.parent), "LFMDOCTOR_CACHE": str(tmp_path / "cache")}
+    assert cli("patch", "apply", "--yes", env=env).returncode == 0
+    utils = package / "utils.py"
+    utils.write_text(utils.read_text() + "LOCAL = 1\n")
+    edited = tree(package)
+
+    for action in ("status", "apply", "revert"):
+        done = cli("patch", action, "--json", *(["--yes"] if action != "status" else []), env=env)
+        assert done.returncode == 1, (action, done.stdout, done.stderr)
+        data = json.loads(done.stdout)
+        assert data["outcome"] == "conflict", action
+        assert "utils.py was changed after lfmdoctor patched" in data["detail"]
+        assert tree(package) == edited
