@@ -93,10 +93,14 @@ def run_check(python: str, *, timeout: float = 30.0, fresh: bool = False) -> Che
     from lfmdoctor.diagnose.check import build_report
     from lfmdoctor.diagnose.detectors import detect_all
     from lfmdoctor.diagnose.environment import TargetUnusable, collect
-    from lfmdoctor.repro.fixture import cache_root
+    from lfmdoctor.repro.fixture import CacheUnusable, cache_root
 
     try:
-        env = collect(python, timeout=timeout, cache_dir=cache_root(), fresh=fresh)
+        cache_dir = cache_root()
+    except CacheUnusable:  # check needs no cache: it imports torch again instead
+        cache_dir = None
+    try:
+        env = collect(python, timeout=timeout, cache_dir=cache_dir, fresh=fresh)
     except TargetUnusable as exc:
         raise JobError(f"cannot inspect {python}: {exc}; pass --python with a working interpreter") from None
     location = env.liquid_audio.location
@@ -271,8 +275,10 @@ def investigate(
     ``lfmdoctor.errors`` maps to one line).
     """
     from lfmdoctor.report.compose import compose
+    from lfmdoctor.repro.fixture import cache_root
     from lfmdoctor.repro.models import resolve_model
 
+    cache_root()  # an unusable cache is one line before any step, not after the first
     step = _Steps(progress or _Quiet())
     started = time.perf_counter()
     fetcher = None
