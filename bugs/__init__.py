@@ -17,6 +17,7 @@ from . import (
     local_path,
     mimi_device,
     model_device,
+    past_key_values,
     processor_device,
     train_mode,
 )
@@ -33,6 +34,7 @@ MODULES = (
     train_mode,
     flash_attn,
     eoa_code,
+    past_key_values,
 )
 BUGS: tuple[Bug, ...] = tuple(module.BUG for module in MODULES)
 BUG_IDS: tuple[str, ...] = tuple(bug.id for bug in BUGS)

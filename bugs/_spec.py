@@ -168,12 +168,13 @@ class Callsite:
 
 @dataclass(frozen=True)
 class Edit:
-    """One exact-text replacement in a release's file (``path`` inside the package)."""
+    """An exact-text replacement in a release's file (``path`` inside the package): ``old`` occurs ``count`` times."""
 
     path: str
     old: str
     new: str
     releases: tuple[str, ...] = RELEASES
+    count: int = 1
 
     def applies(self, release: str) -> bool:
         return release in self.releases
@@ -216,6 +217,7 @@ class Bug:
     after: tuple[str, ...] = ()  # bugs whose fix this one's fix builds on
     # Given the environment facts ``check`` collected, does the bug bite here? (None: cannot tell)
     bites_here: Callable[[Any], bool | None] = lambda env: True
+    warns: tuple[str, ...] = ()  # regular expressions of the deprecation warnings that are this bug
     simulations: tuple[Simulation, ...] = ()
 
     def __post_init__(self) -> None:

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from lfmdoctor.errors import LfmdoctorError
-from lfmdoctor.results import CheckReport, JsonMixin, Outcome, ReproOutcome
+from lfmdoctor.repro.deprecations import unique
+from lfmdoctor.results import CheckReport, Deprecation, JsonMixin, Outcome, ReproOutcome
 
 if TYPE_CHECKING:
     from lfmdoctor.report.compose import ReportData
@@ -80,6 +81,7 @@ class RunSummary(JsonMixin):
     steps: list[StepTime] = field(default_factory=list)
     reproduced: list[str] = field(default_factory=list)
     fixed: dict[str, list[str]] = field(default_factory=dict)  # strategy -> case ids it fixes
+    deprecations: list[Deprecation] = field(default_factory=list)  # library deprecations liquid-audio set off
     files: list[str] = field(default_factory=list)
     handoff: str = ""
     total_s: float = 0.0
@@ -360,7 +362,10 @@ def write_folder(findings: Findings, folder: Path) -> Document:
     (folder / "pr.md").write_text(pr.text, encoding="utf-8")
     results = {
         "check": findings.check.to_json(),
-        "repro": {"results": [o.to_json() for o in findings.repro]},
+        "repro": {
+            "results": [o.to_json() for o in findings.repro],
+            "deprecations": [d.to_json() for d in unique(findings.repro)],
+        },
         "verify": {"results": findings.verify} if findings.verify is not None else None,
         "bench": {"before": findings.bench_before, "after": findings.bench_after},
         "report": json.loads(report_json.text),
@@ -392,6 +397,7 @@ def run(
         issue = write_folder(findings, staging)
         summary = RunSummary(out=str(out), steps=findings.steps)
         summary.reproduced = [o.id for o in findings.repro if o.outcome is Outcome.REPRODUCED]
+        summary.deprecations = unique(findings.repro)
         for row in findings.verify or []:
             if row["before"] == Outcome.REPRODUCED.value and row["after"] == Outcome.NOT_REPRODUCED.value:
                 summary.fixed.setdefault(row["strategy"], []).append(row["id"])

@@ -129,8 +129,19 @@ def repro_report(report, emitted=None, out: Console | None = None) -> None:
     for result in report.results:
         counts[result.outcome.value] = counts.get(result.outcome.value, 0) + 1
     out.print("[bold]• " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()) + "[/bold]")
+    deprecations(report.deprecations, out)
     if emitted is not None:
         out.print(f"reproducer scripts written to {emitted}")
+
+
+def deprecations(found, out: Console | None = None) -> None:
+    """Library deprecations liquid-audio code set off: what breaks when those libraries move on."""
+    out = out or console()
+    for d in found:
+        removal = f", removed in {d.removal_version}" if d.removal_version else ""
+        owner = f" [{d.bug}]" if d.bug else " [no known bug yet]"
+        out.print(f"[yellow]! deprecation[/yellow] {d.library} {d.version or '?'}{removal}: {d.frame}{owner}")
+        out.print(Text(f"    {d.message}", style="dim"))
 
 
 def run_summary(summary, out: Console | None = None) -> None:
@@ -139,6 +150,7 @@ def run_summary(summary, out: Console | None = None) -> None:
     out.print(f"• reproduced {len(summary.reproduced)} case(s): {', '.join(summary.reproduced) or 'none'}")
     for strategy, ids in sorted(summary.fixed.items()):
         out.print(f"• {strategy} fix makes {len(ids)} of them pass")
+    deprecations(summary.deprecations, out)
     scripts = [f for f in summary.files if f.startswith("reproducers/")]
     others = [f for f in summary.files if not f.startswith("reproducers/")]
     out.print("• files: " + ", ".join([*others, f"reproducers/ ({len(scripts)} files)"]))

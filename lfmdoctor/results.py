@@ -159,6 +159,18 @@ class ExceptionInfo(JsonMixin):
     message: str
 
 
+@dataclass(frozen=True)
+class Deprecation(JsonMixin):
+    """A DeprecationWarning or FutureWarning that liquid-audio code set off in a library it uses."""
+
+    library: str  # the package that warns, e.g. "transformers"
+    version: str | None  # its installed version
+    removal_version: str | None  # the version the message names for the removal, where it names one
+    message: str
+    frame: str  # the liquid-audio line that led to it: "liquid_audio/model/lfm2_audio.py:201"
+    bug: str | None  # the known bug it belongs to; None: a finding no bug module claims yet
+
+
 @dataclass
 class ReproOutcome(JsonMixin):
     """One reproduction case run against the real liquid-audio code."""
@@ -171,6 +183,7 @@ class ReproOutcome(JsonMixin):
     duration_s: float
     reason: str
     traceback: str | None = None
+    deprecations: list[Deprecation] = field(default_factory=list)
 
 
 @dataclass
@@ -179,6 +192,7 @@ class ReproReport(JsonMixin):
     python: str
     simulate: list[str]
     results: list[ReproOutcome]
+    deprecations: list[Deprecation] = field(default_factory=list)  # every case's, each once
 
     @property
     def exit_code(self) -> int:

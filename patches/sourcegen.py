@@ -45,8 +45,10 @@ def apply_edits(package: Path, release: str) -> dict[str, list[str]]:
         path = package / edit.path
         text = path.read_text()
         count = text.count(edit.old)
-        if count != 1:
-            raise GenerationError(f"{release}: {bug_id} edit matches {count} times in {edit.path}: {edit.old!r}")
+        if count != edit.count:
+            raise GenerationError(
+                f"{release}: {bug_id} edit matches {count} times, not {edit.count}, in {edit.path}: {edit.old!r}"
+            )
         path.write_text(text.replace(edit.old, edit.new))
         touched.setdefault(edit.path, [])
         if bug_id not in touched[edit.path]:

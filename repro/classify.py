@@ -6,6 +6,7 @@ import re
 from pathlib import PurePath
 
 from lfmdoctor.bugs._spec import CONDITIONS, Case
+from lfmdoctor.repro.deprecations import from_records
 from lfmdoctor.results import ExceptionInfo, Outcome, ReproOutcome
 
 MAX_FRAMES = 4
@@ -69,8 +70,10 @@ def classify(case: Case, record: dict, facts: dict) -> ReproOutcome:
     frames = liquid_frames(exc["frames"], facts.get("liquid_audio_dir")) if exc else []
     tb = exc.get("traceback") if exc else None
 
+    met = from_records(record.get("deprecations") or [])
+
     def outcome(kind: Outcome, reason: str) -> ReproOutcome:
-        return ReproOutcome(case.id, case.bug, kind, info, frames, round(duration, 3), reason, tb)
+        return ReproOutcome(case.id, case.bug, kind, info, frames, round(duration, 3), reason, tb, met)
 
     if status == "unmet":
         missing = record.get("unmet", [])

@@ -9,6 +9,7 @@ import typer
 
 from lfmdoctor import render
 from lfmdoctor.cli._common import PythonOpt, resolve_python
+from lfmdoctor.errors import UsageError
 
 app = typer.Typer(help="The built-in tiny checkpoint.", no_args_is_help=True)
 
@@ -24,7 +25,11 @@ def build(
     """Write a seeded tiny checkpoint with the LFM2.5-Audio-1.5B file layout."""
     from lfmdoctor.repro.fixture import build_into
 
-    path = build_into(out, python=resolve_python(python), seed=seed, detokenizer=detokenizer, mimi=mimi)
+    try:
+        path = build_into(out, python=resolve_python(python), seed=seed, detokenizer=detokenizer, mimi=mimi)
+    except OSError as exc:  # the error names the hidden staging folder; the user named ``out``
+        reason = exc.strerror or type(exc).__name__
+        raise UsageError(f"cannot build the tiny checkpoint in {out}: {reason}; pass a folder you may write to") from None
     render.console().print(f"wrote tiny checkpoint to {path}")
 
 

@@ -55,8 +55,17 @@ def repro(
             emit_scripts(cases, model_ref, emit)
         except OSError as exc:
             raise UsageError(f"cannot write to --emit {emit}: {exc.strerror or exc}; pass a writable folder") from None
-    results = run_cases(target, cases, model_ref, simulate=simulate or [], timeout=timeout)
-    report = ReproReport(model=model_ref.spec, python=target, simulate=list(simulate or []), results=results)
+    from lfmdoctor.repro.deprecations import unique
+
+    try:
+        results = run_cases(target, cases, model_ref, simulate=simulate or [], timeout=timeout)
+    except UnicodeDecodeError:  # a wrapper that prints garbage
+        from lfmdoctor.diagnose.environment import TargetUnusable
+
+        raise TargetUnusable(f"{target} writes output that is not UTF-8 text") from None
+    report = ReproReport(
+        model=model_ref.spec, python=target, simulate=list(simulate or []), results=results, deprecations=unique(results)
+    )
     if json_out:
         render.print_json(report.to_json())
     else:

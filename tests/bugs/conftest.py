@@ -66,7 +66,7 @@ def installed_with_edits(bug: Bug, release: str = RELEASES[-1]) -> tuple[str, Ve
     for edit in bug.edits:
         if edit.applies(release):
             assert edit.path == bug.module, edit.path
-            assert text.count(edit.old) == 1, f"{edit.old!r} is not in the installed {edit.path} exactly once"
+            assert text.count(edit.old) == edit.count, f"{edit.old!r} is not in the installed {edit.path} {edit.count} time(s)"
             text = text.replace(edit.old, edit.new)
     return text, bug.detect(Source(path, ast.parse(text)))
 
@@ -207,7 +207,9 @@ class Contract:
                 if edit.applies(release):
                     path = copy / edit.path
                     text = path.read_text()
-                    assert text.count(edit.old) == 1, f"{release}: {edit.old!r} is not in {edit.path} exactly once"
+                    assert text.count(edit.old) == edit.count, (
+                        f"{release}: {edit.old!r} is not in {edit.path} {edit.count} time(s)"
+                    )
                     path.write_text(text.replace(edit.old, edit.new))
         finding = detect(bug, Package(copy))
         assert finding.present is False, finding.detail

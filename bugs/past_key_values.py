@@ -1,0 +1,155 @@
+"""liquid-audio passes ``past_key_values=`` to ``Lfm2Model`` and reads ``.past_key_values``: transformers
+renamed both to ``cache`` and removes the old keyword in 5.40, so every release breaks that day."""
+
+from __future__ import annotations
+
+import ast
+import functools
+import inspect
+from typing import Any
+
+from . import _ast
+from ._anatomy import MODEL_CLASS, MODEL_FILE, MODEL_MODULE
+from ._spec import Bug, Callsite, Case, Edit, Expect, NotNeeded, Verdict, Wrap
+
+OLD, NEW = "past_key_values", "cache"
+GENERATORS = ("generate_sequential", "generate_interleaved")
+
+
+def _uses_old_name(node: ast.AST) -> bool:
+    keyword = isinstance(node, ast.keyword) and node.arg == OLD
+    return keyword or (isinstance(node, ast.Attribute) and node.attr == OLD and isinstance(node.ctx, ast.Load))
+
+
+def detect(source: _ast.Source) -> Verdict:
+    cls = source.find_class(MODEL_CLASS)
+    calls = [call for call in _ast.calls(cls) if isinstance(call.func, ast.Attribute) and call.func.attr == "lfm"]
+    old = [node for node in _ast.in_order(ast.walk(cls)) if _uses_old_name(node)]
+    if old:
+        return Verdict(
+            True,
+            old[0],
+            f"LFM2AudioModel passes `{OLD}=` to Lfm2Model (and reads `.{OLD}`), a name transformers deprecated "
+            "for `cache` and removes in 5.40.",
+        )
+    return Verdict(False, calls[0] if calls else None, f"LFM2AudioModel does not use the `{OLD}` name with Lfm2Model.")
+
+
+def takes_cache(forward: Any) -> bool:
+    """Does this transformers' Lfm2Model.forward take the new ``cache`` keyword?"""
+    try:
+        return NEW in inspect.signature(forward).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def use_cache_keyword(model: Any) -> Any:
+    """Make ``model.lfm`` (an Lfm2Model) take liquid-audio's ``past_key_values=`` as ``cache=``; returns ``model``.
+
+    Only where the installed transformers has the ``cache`` keyword; with an older one it changes nothing.
+    """
+    lfm = getattr(model, "lfm", None)
+    if lfm is None or getattr(lfm, "_lfmdoctor_cache_keyword", False) or not takes_cache(lfm.forward):
+        return model
+    forward = lfm.forward
+
+    @functools.wraps(forward)
+    def renamed(*args: Any, **kwargs: Any) -> Any:
+        if OLD in kwargs and NEW not in kwargs:
+            kwargs[NEW] = kwargs.pop(OLD)
+        return forward(*args, **kwargs)
+
+    lfm.forward = renamed
+    lfm._lfmdoctor_cache_keyword = True
+    return model
+
+
+def _check(generate: Any, module: Any) -> None:
+    if f"{OLD}=" not in _ast.source_text(generate):
+        raise NotNeeded(f"{MODEL_CLASS} no longer passes {OLD}=")
+    if not takes_cache(module.Lfm2Model.forward):
+        raise NotNeeded(f"the installed transformers has no `{NEW}` keyword yet, so `{OLD}` is still the name")
+
+
+def _wrap(generate: Any, module: Any) -> Any:
+    @functools.wraps(generate)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        use_cache_keyword(self)
+        yield from generate(self, *args, **kwargs)
+
+    return wrapper
+
+
+CACHE_NAME = f'''
+
+# transformers renamed Lfm2Model's `{OLD}` to `{NEW}` (the old name is removed in 5.40)
+LFM_CACHE = "{NEW}" if "{NEW}" in inspect.signature(Lfm2Model.forward).parameters else "{OLD}"
+'''
+
+BUG = Bug(
+    id="past-key-values",
+    title="generate passes the deprecated past_key_values to Lfm2Model; transformers 5.40 removes it",
+    module=MODEL_FILE,
+    trigger="model.generate_sequential(...) or generate_interleaved(...) with transformers 5 (a warning) or 5.40 (an error)",
+    symptom=f"FutureWarning: `{OLD}` is deprecated and will be removed in version 5.40.0 for Lfm2Model.forward. "
+    f"Use `{NEW}` instead. (with transformers 5.40: a TypeError for the unknown keyword)",
+    root_cause=f"generate_sequential and generate_interleaved call self.lfm(..., {OLD}=cache) and read lfm_out.{OLD}",
+    expected="generation runs without deprecation warnings, and keeps running on transformers 5.40",
+    workaround="pin transformers below 5.40: pip install 'transformers<5.40'",
+    fix=f"pass and read the cache under the name the installed transformers uses ({NEW} where it exists)",
+    detect=detect,
+    cases=(
+        Case(
+            needs=("processor", "model"),
+            setup=(
+                "import warnings\n"
+                "chat = ChatState(processor, dtype=torch.float32)\n"
+                "chat.new_turn('user')\n"
+                "chat.add_text('Hello')\n"
+                "chat.end_turn()\n"
+                "chat.new_turn('assistant')\n"
+                "warnings.simplefilter('error', FutureWarning)  # the removal announced, as transformers 5.40 will make it"
+            ),
+            trigger="tokens = list(model.generate_sequential(**chat, max_new_tokens=2))",
+            expect=Expect(("FutureWarning", "TypeError"), rf"{OLD}", MODEL_FILE),
+            summary=f"generate text with a transformers that deprecates `{OLD}`",
+            expected_text="generation runs without a deprecation warning",
+        ),
+    ),
+    callsite=Callsite(helpers=(use_cache_keyword,), model_loaded=use_cache_keyword),
+    runtime=tuple(Wrap(MODEL_MODULE, MODEL_CLASS, name, _check, _wrap) for name in GENERATORS),
+    edits=(
+        Edit(MODEL_FILE, "import json\nimport math\n", "import inspect\nimport json\nimport math\n"),
+        Edit(MODEL_FILE, "\n\nclass LFM2_HFConfig(TypedDict):\n", CACHE_NAME + "\n\nclass LFM2_HFConfig(TypedDict):\n"),
+        Edit(MODEL_FILE, f"                {OLD}=cache,\n", "                **{LFM_CACHE: cache},\n", count=2),
+        Edit(MODEL_FILE, f"            cache = lfm_out.{OLD}\n", "            cache = getattr(lfm_out, LFM_CACHE)\n", count=2),
+    ),
+    regression_test=f"""\
+import warnings
+
+import torch
+from liquid_audio import ChatState, LFM2AudioModel, LFM2AudioProcessor
+
+
+def test_generation_sets_off_no_deprecation_of_{OLD}(tiny_checkpoint):
+    processor = LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
+    model = LFM2AudioModel.from_pretrained(tiny_checkpoint, device="cpu", dtype=torch.float32).eval()
+    chat = ChatState(processor, dtype=torch.float32)
+    chat.new_turn("user")
+    chat.add_text("Hello")
+    chat.end_turn()
+    chat.new_turn("assistant")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*{OLD}", category=FutureWarning)
+        assert len(list(model.generate_sequential(**chat, max_new_tokens=2))) == 2
+""",
+    warns=(rf"`?{OLD}`? is deprecated",),
+    bites_here=lambda env: _major(env.packages.get("transformers")) >= 5,
+)
+
+
+def _major(version: str | None) -> int:
+    try:
+        return int(str(version).split(".", 1)[0])
+    except ValueError:
+        return 0
