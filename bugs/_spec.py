@@ -175,6 +175,9 @@ class Edit:
     new: str
     releases: tuple[str, ...] = RELEASES
     count: int = 1
+    # Adds something other bugs' edits use (a helper): a bug whose ``after`` names this edit's bug carries it
+    # in its standalone diff, so that diff applies and works alone on the release.
+    shared: bool = False
 
     def applies(self, release: str) -> bool:
         return release in self.releases
@@ -206,6 +209,7 @@ class Bug:
     expected: str  # what should happen instead
     workaround: str  # what a user can do at the call site today (prose with code)
     fix: str  # what the upstream fix does
+    changes: str  # for the pull request: exactly which behaviour changes, CUDA included
     detect: Callable[[Any], Verdict]  # receives the parsed ``module`` (a ``_ast.Source``)
     cases: tuple[Case, ...]
     runtime: tuple[Wrap, ...]
@@ -214,6 +218,7 @@ class Bug:
     callsite: Callsite = Callsite()
     threads: tuple[Thread, ...] = ()
     position: str = ""  # the maintainers' stated position, where they gave one
+    default_change: bool = False  # the fix changes a default, which the maintainers declined before: propose it last
     after: tuple[str, ...] = ()  # bugs whose fix this one's fix builds on
     # Given the environment facts ``check`` collected, does the bug bite here? (None: cannot tell)
     bites_here: Callable[[Any], bool | None] = lambda env: True

@@ -235,6 +235,12 @@ BUG = Bug(
     "(mix stereo down, scale int PCM to [-1, 1])",
     fix="accept numpy and torch, 1-D or 2-D, mix channels down, scale integer PCM, "
     "raise ValueError naming the shape it cannot use",
+    changes=(
+        "`ChatState.add_audio` also takes numpy arrays, 1-D audio, (channels, samples) and (samples, channels) "
+        "audio (mixed down to mono) and int8/int16/int32 PCM (scaled to [-1, 1)); other shapes raise a ValueError "
+        "that names the shape. A (1, n) float tensor, the one input that works today, goes through unchanged on "
+        "every device."
+    ),
     detect=detect,
     cases=(
         _audio_case("numpy-1d", SINE, _BARE_ASSERT, "add 1-D numpy audio"),

@@ -108,6 +108,10 @@ BUG = Bug(
     workaround="build it yourself: LFM2AudioDetokenizer(config).eval().to(processor.device) and set "
     "processor._audio_detokenizer",
     fix="build the detokenizer with .to(self.device)",
+    changes=(
+        "The audio detokenizer is built on the processor's device instead of always on CUDA. A processor on CUDA "
+        "(the default) gets the same detokenizer as before; on cpu or mps, decoding no longer touches CUDA."
+    ),
     detect=detect,
     cases=(
         Case(

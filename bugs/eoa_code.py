@@ -137,6 +137,10 @@ BUG = Bug(
     expected="end-of-audio frames are dropped before decoding (or the message names the valid range)",
     workaround="drop frames whose codes equal 2048 before decode",
     fix="drop trailing end-of-audio frames and finish the message: 'expected audio codes in range [0, 2047]'",
+    changes=(
+        "`decode` drops frames whose codes are all 2048 (the end-of-audio frame the generation loop yields) before"
+        " decoding, and the range error names the valid range [0, 2047]. Other out-of-range codes raise as before."
+    ),
     detect=detect,
     cases=(
         Case(

@@ -149,6 +149,10 @@ BUG = Bug(
     expected="flash_attention_2 is chosen only on CUDA with a half-precision dtype; sdpa otherwise",
     workaround="uninstall flash_attn, or call model.lfm.set_attn_implementation('sdpa') after loading",
     fix="use flash_attention_2 only on CUDA with a half-precision dtype",
+    changes=(
+        "flash_attention_2 is chosen only on CUDA in float16 or bfloat16; loads on CPU, MPS or in float32 use sdpa"
+        " even where flash_attn is installed. CUDA loads in half precision (the default dtype) are unchanged."
+    ),
     detect=detect,
     cases=(
         Case(

@@ -37,8 +37,9 @@ def _load_file_device(call: ast.Call) -> ast.expr | None:
 
 
 def _load_processor(load: Any, source: Any, device: Any, kw: dict[str, Any]) -> Any:
-    """On MPS: load on CPU, read Mimi there (safetensors rejects MPS device strings), then move both."""
-    if str(device).split(":", 1)[0].lower() != "mps":
+    """Load on CPU, read Mimi there, then move both: safetensors rejects some torch device strings (older
+    releases "mps:0", 0.8 "mps:1"). CPU and CUDA devices load as they are."""
+    if str(device).split(":", 1)[0] in ("cpu", "cuda"):
         return load(source, device=device, **kw)
     processor = load(source, device="cpu", **kw)
     weights = getattr(processor, "mimi_weights_path", None)
@@ -91,6 +92,10 @@ BUG = Bug(
     expected="Mimi weights load on the CPU and move to the processor's device",
     workaround="load the processor on CPU, touch processor.mimi, then move the processor",
     fix="load_file(path, device='cpu') then move the Mimi model to self.device",
+    changes=(
+        "Mimi's weights are read on the CPU and moved to the processor's device by `load_state_dict`; the Mimi "
+        "model ends up on the same device as before, CUDA included."
+    ),
     detect=detect,
     cases=(
         Case(

@@ -21,6 +21,11 @@ BUG = Bug(
     expected="the model loads on the best available device (cuda, then mps, then cpu)",
     workaround="pass device explicitly: LFM2AudioModel.from_pretrained(repo, device='cpu')",
     fix="default device=None, resolved to cuda, then mps, then cpu",
+    changes=(
+        "Without `device=`, `LFM2AudioModel.from_pretrained` picks cuda when `torch.cuda.is_available()` (what "
+        "CUDA users get today), else mps, else cpu. An explicit `device=` behaves as before."
+    ),
+    default_change=True,
     detect=detect,
     cases=(
         Case(

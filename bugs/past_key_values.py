@@ -97,6 +97,10 @@ BUG = Bug(
     expected="generation runs without deprecation warnings, and keeps running on transformers 5.40",
     workaround="pin transformers below 5.40: pip install 'transformers<5.40'",
     fix=f"pass and read the cache under the name the installed transformers uses ({NEW} where it exists)",
+    changes=(
+        "`generate_sequential` and `generate_interleaved` pass and read the cache as `cache` where transformers' "
+        "Lfm2Model takes it, and as `past_key_values` with an older transformers; outputs do not change."
+    ),
     detect=detect,
     cases=(
         Case(

@@ -131,6 +131,11 @@ BUG = Bug(
     expected="the processor loads on the best available device (cuda, then mps, then cpu)",
     workaround="pass device explicitly: LFM2AudioProcessor.from_pretrained(repo, device='cpu') (or 'mps')",
     fix="default device=None, resolved to cuda, then mps, then cpu",
+    changes=(
+        "Without `device=`, `LFM2AudioProcessor.from_pretrained` picks cuda when `torch.cuda.is_available()` (what"
+        " CUDA users get today), else mps, else cpu. An explicit `device=` behaves as before."
+    ),
+    default_change=True,
     detect=detect,
     cases=(
         Case(
@@ -154,7 +159,7 @@ BUG = Bug(
     ),
     edits=(
         # a device resolver both from_pretrained use
-        Edit(UTILS_FILE, "    return spec is not None\n", "    return spec is not None\n" + DEFAULT_DEVICE),
+        Edit(UTILS_FILE, "    return spec is not None\n", "    return spec is not None\n" + DEFAULT_DEVICE, shared=True),
         Edit(
             PROCESSOR_FILE,
             "from liquid_audio.utils import LFMModality, get_model_dir, mel2emb_len\n",

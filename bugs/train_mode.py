@@ -79,6 +79,11 @@ BUG = Bug(
     expected="from_pretrained returns the model in eval mode; short audio is transcribed",
     workaround="call model.eval() after loading",
     fix="return model.eval() from from_pretrained",
+    changes=(
+        "`LFM2AudioModel.from_pretrained` returns the model in eval mode (dropout off, batch norm in inference "
+        "mode) on every device, CUDA included, so generation is repeatable for a fixed seed; the fine-tuning "
+        "Trainer (1.2.0 and later) switches training mode back on itself."
+    ),
     detect=detect,
     cases=(
         Case(

@@ -80,9 +80,14 @@ def from_hub_cache(repo_id: str) -> Path:
         ) from None
 
 
-def resolve_model(spec: str | None, python: str | None = None, *, detokenizer: bool = True) -> ModelRef:
+def resolve_model(spec: str | None, python: str | None = None) -> ModelRef:
+    """What ``--model`` names: "fixture" (the tiny checkpoint, with every optional part a reproduction case
+    declares), a local folder or a hub id found in the local cache; ModelUnavailable says how to get it."""
     if spec in (None, "", "fixture"):
-        return ModelRef("fixture", ensure_fixture(python=python, detokenizer=detokenizer))
+        from lfmdoctor.bugs import CASES
+
+        parts = {part for case in CASES for part in case.checkpoint}
+        return ModelRef("fixture", ensure_fixture(python=python, detokenizer="detokenizer" in parts, mimi="mimi" in parts))
     path = Path(spec).expanduser()
     if path.exists():
         if not path.is_dir():

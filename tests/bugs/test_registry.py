@@ -30,7 +30,7 @@ def test_every_module_declares_every_part(module):
     bug = module.BUG
     assert isinstance(bug, Bug)
     assert module.__name__.rsplit(".", 1)[-1] == bug.id.replace("-", "_")
-    for text in (bug.title, bug.trigger, bug.symptom, bug.root_cause, bug.expected, bug.workaround, bug.fix):
+    for text in (bug.title, bug.trigger, bug.symptom, bug.root_cause, bug.expected, bug.workaround, bug.fix, bug.changes):
         assert text.strip(), bug.id
     assert (BUGS_DIR.parent / "src" / "liquid_audio" / bug.module).as_posix().endswith(bug.upstream_path)
     assert callable(bug.detect)
