@@ -39,14 +39,44 @@ class TargetUnusable(LfmdoctorError):
 
 
 def run_command(argv: list[str], timeout: float) -> RunResult:
+    """Run ``argv`` in its own process group; at ``timeout`` the whole group is killed (a wrapper script's
+    children too), so the stated limit holds and nothing is left running. Output that is not UTF-8 is kept,
+    undecodable bytes replaced."""
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        return None, out, f"timed out after {timeout:g} s"
+        proc = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True
+        )
     except OSError as exc:
         return None, "", str(exc)
-    return done.returncode, done.stdout, done.stderr
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        try:
+            out, _ = proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:  # a grandchild that left the group holds the pipe: stop reading
+            out = b""
+        return None, _text(out), f"timed out after {timeout:g} s"
+    except BaseException:
+        kill_group(proc)
+        raise
+    return proc.returncode, _text(out), _text(err)
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL ``proc``'s process group (it leads one: ``start_new_session``), then reap it."""
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+    except OSError:
+        pass
+
+
+def _text(data: bytes | None) -> str:
+    return (data or b"").decode("utf-8", errors="replace")
 
 
 def parse_stages(stdout: str) -> dict[str, dict]:
@@ -171,6 +201,8 @@ def collect(
         probe_torch = lambda: runner([python, str(PROBE), "torch"], timeout)  # noqa: E731
         fresh_run = pool.submit(probe_torch) if fresh else None
         basics = runner([python, str(PROBE), "basics"], timeout)
+        if basics[0] is None and fresh_run is None:  # the target hangs: another probe would hang as long
+            return build_facts(basics, (None, "", f"not run: {basics[2]}"), driver.result(), weights.result())
         fingerprint = (parse_stages(basics[1]).get("basics") or {}).get("fingerprint")
         torch_run = None if fresh else load_cached_torch_stage(cache_dir, fingerprint)
         if torch_run is None:

@@ -16,6 +16,30 @@ def write_atomic(path: str | Path, data: str | bytes, *, like: os.stat_result | 
     ``like``: copy that file's mode and, where allowed, owner (patching an installed file). ``mode``: set
     this mode. Otherwise the file gets the user's umask, as any other tool's output. The folder must exist.
     """
+    return commit_file(stage_file(path, data, like=like, mode=mode), path)
+
+
+def write_all(files: dict[Path, str | bytes]) -> list[Path]:
+    """Write several files all or none: each to a temporary sibling first, and only when every one is on disk
+    (a full disk fails here, leaving nothing) are they renamed into place."""
+    staged: dict[Path, Path] = {}
+    try:
+        for path, data in files.items():
+            staged[Path(path)] = stage_file(path, data)
+        return [commit_file(staged.pop(path), path) for path in list(staged)]
+    finally:
+        for temp in staged.values():
+            temp.unlink(missing_ok=True)
+
+
+def commit_file(temp: Path, path: str | Path) -> Path:
+    """Rename a ``stage_file`` result into place."""
+    os.replace(temp, path)
+    return Path(path)
+
+
+def stage_file(path: str | Path, data: str | bytes, *, like: os.stat_result | None = None, mode: int | None = None) -> Path:
+    """``data`` written and flushed to disk in a temporary sibling of ``path`` (removed on a failure); returns it."""
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
@@ -33,11 +57,10 @@ def write_atomic(path: str | Path, data: str | bytes, *, like: os.stat_result | 
                     pass
         else:
             os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
-        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return target
+    return Path(tmp)
 
 
 def _umask() -> int:

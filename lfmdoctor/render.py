@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import json
+import os
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
@@ -17,15 +19,46 @@ STYLE = {Status.OK: "green", Status.WARNING: "yellow", Status.ERROR: "red"}
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    """A console for stdout or stderr; ``NO_COLOR`` (any non-empty value) means no styling at all."""
+    plain = bool(os.environ.get("NO_COLOR"))
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, **({"color_system": None} if plain else {}))
 
 
-def json_text(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+# What the terminal shows where it cannot encode lfmdoctor's glyphs (a Latin-1 or ASCII locale).
+ASCII_GLYPHS = {"✓": "+", "✗": "x", "•": "*", "…": "...", "→": "->", "—": "-", "–": "-", "×": "x", "≥": ">=", "≤": "<="}
+ASCII_ERRORS = "lfmdoctor-ascii"
+
+
+def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    bad = exc.object[exc.start : exc.end]
+    return "".join(ASCII_GLYPHS.get(char, "?") for char in bad), exc.end
+
+
+codecs.register_error(ASCII_ERRORS, _ascii_fallback)
+
+
+def is_utf8(stream: Any) -> bool:
+    return codecs.lookup(getattr(stream, "encoding", None) or "ascii").name == "utf-8"
+
+
+def prepare_streams() -> None:
+    """A terminal that is not UTF-8 gets ASCII stand-ins for what it cannot show, never an encoding error."""
+    for stream in (sys.stdout, sys.stderr):
+        if not is_utf8(stream) and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors=ASCII_ERRORS)
+            except (ValueError, OSError, LookupError):
+                pass
+
+
+def json_text(data: Any, *, ascii_only: bool = False) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=ascii_only) + "\n"
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json_text(data))
+    sys.stdout.write(json_text(data, ascii_only=not is_utf8(sys.stdout)))  # \u escapes keep the JSON exact
 
 
 def fail(message: str) -> None:

@@ -6,11 +6,13 @@ checkpoint they build it (with the bundled ``tiny_checkpoint.py``) next to thems
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from lfmdoctor.bugs import get_bug
 from lfmdoctor.bugs._spec import RESOURCES, Case
-from lfmdoctor.files import write_atomic
+from lfmdoctor.errors import LfmdoctorError
+from lfmdoctor.files import write_all
 from lfmdoctor.repro.fixture import BUILDER
 from lfmdoctor.repro.models import ModelRef
 
@@ -93,13 +95,43 @@ def render_script(case: Case, model: ModelRef) -> str:
     return "\n".join(lines) + "\n"
 
 
+SIGNATURE = '"""liquid-audio bug `'  # how every emitted script begins
+
+
+class EmitRefused(LfmdoctorError):
+    """The folder holds a file of the same name that lfmdoctor did not write (one line)."""
+
+
+def _ours(path: Path, new_text: str) -> bool:
+    """Whether the file at ``path`` is one lfmdoctor emitted (any version), so it may be replaced."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return text == new_text or text.startswith(new_text.split("\n", 1)[0] if path.name == HELPER_NAME else SIGNATURE)
+
+
 def emit_scripts(cases: list[Case], model: ModelRef, out_dir: Path) -> list[Path]:
-    """Write one script per case (and the checkpoint builder when needed); each file atomically."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write one script per case (and the checkpoint builder when needed): all of them or none.
+
+    A file of the same name that lfmdoctor did not write is never replaced (``EmitRefused``, nothing written).
+    Every file is written to a temporary sibling first; only when all are on disk are they renamed into place,
+    so a full disk leaves nothing behind.
+    """
     files = {script_name(case): render_script(case, model) for case in cases}
-    written = []
-    for name, text in files.items():
-        written.append(write_atomic(out_dir / name, text))
     if model.is_fixture:
-        written.append(write_atomic(out_dir / HELPER_NAME, BUILDER.read_text()))
-    return written
+        files[HELPER_NAME] = BUILDER.read_text(encoding="utf-8")
+    theirs = [name for name, text in files.items() if (out_dir / name).exists() and not _ours(out_dir / name, text)]
+    if theirs:
+        raise EmitRefused(
+            f"{out_dir} already holds {', '.join(theirs)}, which lfmdoctor did not write; nothing written: "
+            "pass another folder, or move those files"
+        )
+    made = not out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return write_all({out_dir / name: text for name, text in files.items()})
+    except BaseException:
+        if made:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise

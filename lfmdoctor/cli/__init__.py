@@ -88,6 +88,7 @@ def _run(argv: list[str] | None) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     """The console script: run the app; an error lfmdoctor knows is one line on stderr, never a traceback."""
+    render.prepare_streams()
     try:
         code = _run(argv)
         sys.stdout.flush()  # here, where a closed pipe or a full disk is still caught

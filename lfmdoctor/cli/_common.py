@@ -67,12 +67,37 @@ def print_case_list() -> None:
     render.case_list(CASES, {name: sim.help for name, sim in SIMULATIONS.items()})
 
 
-def write_output(path: Path, text: str, flag: str = "--out") -> None:
-    """Write a file the user named (its folder created), atomically; a failure is one line naming ``flag``."""
-    from lfmdoctor.files import write_atomic
+def check_output(path: Path, flag: str = "--out") -> None:
+    """Refuse, before any work, an output file that cannot be written: a folder, or a place nothing can be made."""
+    import tempfile
 
+    if path.is_dir():
+        raise UsageError(f"{flag} {path} is a folder; pass a file name such as {path / 'result'}")
+    folder = next((part for part in path.parents if os.path.lexists(part)), Path("."))
+    if not folder.is_dir():
+        raise UsageError(f"cannot write {flag} {path}: {folder} is a file, not a folder; pass a writable path")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text)
+        fd, probe = tempfile.mkstemp(prefix=".lfmdoctor-probe.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
     except OSError as exc:
         raise UsageError(f"cannot write {flag} {path}: {exc.strerror or exc}; pass a writable path") from None
+
+
+def write_output(path: Path, text: str, flag: str = "--out") -> None:
+    """Write a file the user named (its folder created), atomically; a failure is one line naming ``flag``."""
+    write_outputs({path: text}, flag)
+
+
+def write_outputs(files: dict[Path, str], flag: str = "--out") -> None:
+    """Write the files of one command's output all or none (their folders created); a failure is one line."""
+    from lfmdoctor.files import write_all
+
+    try:
+        for path in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        write_all(files)
+    except OSError as exc:
+        names = ", ".join(str(path) for path in files)
+        reason = exc.strerror or exc
+        raise UsageError(f"cannot write {flag} {names}: {reason}; nothing written; pass a writable path") from None

@@ -10,7 +10,7 @@ import typer
 
 from lfmdoctor import render
 from lfmdoctor.bench.strategy import STRATEGIES as BENCH_STRATEGIES
-from lfmdoctor.cli._common import JsonOpt, ModelOpt, PythonOpt, resolve_python, write_output
+from lfmdoctor.cli._common import JsonOpt, ModelOpt, PythonOpt, check_output, resolve_python, write_output
 
 
 def bench(
@@ -44,6 +44,8 @@ def bench(
     from lfmdoctor.bench.core import BenchConfig, run_bench
     from lfmdoctor.bench.render import bench_result, progress_bar
 
+    if out is not None:
+        check_output(out)  # before the run, not after it
     config = BenchConfig(
         audio=list(audio or []),
         refs=list(ref or []),
@@ -60,10 +62,10 @@ def bench(
     )
     with progress_bar(render.console(stderr=True)) as progress:
         result = run_bench(config, progress)
-    if out is not None:
-        write_output(out, render.json_text(result.to_json()))
     if json_out:
         render.print_json(result.to_json())
     else:
         bench_result(result, render.console())
+    if out is not None:
+        write_output(out, render.json_text(result.to_json()))  # a failure here still has the result printed
     raise typer.Exit(result.exit_code)

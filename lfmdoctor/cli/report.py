@@ -10,7 +10,7 @@ import click
 import typer
 
 from lfmdoctor import render
-from lfmdoctor.cli._common import ModelOpt, PythonOpt, check_bug_ids, resolve_python, write_output
+from lfmdoctor.cli._common import ModelOpt, PythonOpt, check_bug_ids, check_output, resolve_python, write_outputs
 from lfmdoctor.errors import UsageError
 
 
@@ -34,6 +34,8 @@ def report(
     check_bug_ids(bug)
     if out is not None and out.is_dir():
         raise UsageError(f"--out {out} is a folder; pass a file name such as {out / 'issue.md'}")
+    if out is not None:
+        check_output(out)
     target = resolve_python(python)
     err = render.console(stderr=True)
     data = investigate(target, model, bug_ids=bug, verify=verify, progress=render.StepNames(err)).report
@@ -43,10 +45,11 @@ def report(
     document = render_document(data, format_, None if no_redact else Context.from_machine())
     body_file = None
     if out is not None:
-        write_output(out, document.text)
+        files = {out: document.text}
         if format_ != "json":
             body_file = out.with_suffix(".body.md")
-            write_output(body_file, document.body)
+            files[body_file] = document.body
+        write_outputs(files)
         err.print(f"wrote {out}")
     else:
         sys.stdout.write(document.text)
