@@ -6,7 +6,9 @@ checkpoint they build it (with the bundled ``tiny_checkpoint.py``) next to thems
 
 from __future__ import annotations
 
+import io
 import shutil
+import tokenize
 from pathlib import Path
 
 from lfmdoctor.bugs import get_bug
@@ -22,7 +24,7 @@ FIXTURE_MODEL = """\
 if len(sys.argv) > 1:  # a local folder or a hub id, e.g. LiquidAI/LFM2.5-Audio-1.5B
     MODEL = Path(sys.argv[1]) if Path(sys.argv[1]).is_dir() else sys.argv[1]
 else:  # a 5 MB randomly initialised checkpoint with the LFM2.5-Audio-1.5B file layout
-    MODEL = Path(__file__).resolve().with_name("tiny-checkpoint")
+    MODEL = Path(__file__).resolve().with_name("{folder}")
     if not (MODEL / "model.safetensors").exists():
         subprocess.run([sys.executable, str(Path(__file__).with_name("{helper}")), str(MODEL){parts}],
                        check=True)
@@ -51,10 +53,30 @@ def script_name(case: Case) -> str:
 def model_block(model: ModelRef, parts: tuple[str, ...] = ()) -> str:
     """How the script gets its model; the tiny checkpoint is built with the optional ``parts`` it needs."""
     if model.is_fixture:
-        return FIXTURE_MODEL.format(helper=HELPER_NAME, parts="".join(f', "--{part}"' for part in parts))
+        # one folder per set of parts: a script never finds a checkpoint built without the part it needs
+        folder = "-".join(["tiny-checkpoint", *parts])
+        return FIXTURE_MODEL.format(helper=HELPER_NAME, folder=folder, parts="".join(f', "--{part}"' for part in parts))
     if model.hub_id:
         return HUB_MODEL.format(hub_id=model.hub_id)
     return PATH_MODEL.format(folder=str(model.folder))
+
+
+def names_used(code: str) -> set[str]:
+    """The names Python code refers to (comments and strings left out)."""
+    tokens = tokenize.generate_tokens(io.StringIO(code).readline)
+    return {token.string for token in tokens if token.type == tokenize.NAME}
+
+
+def imports_for(code: str) -> list[str]:
+    """The import lines ``code`` needs from numpy, torch and liquid-audio: no more (ruff F401), no fewer (F821)."""
+    used = names_used(code)
+    lines = [line for name, line in (("np", "import numpy as np"), ("torch", "import torch")) if name in used]
+    classes = [name for name in ("ChatState", "LFM2AudioModel", "LFM2AudioProcessor") if name in used]
+    if classes:
+        lines.append(f"from liquid_audio import {', '.join(classes)}")
+    if "get_model_dir" in used:
+        lines.append("from liquid_audio.utils import get_model_dir")
+    return lines
 
 
 def render_script(case: Case, model: ModelRef) -> str:
@@ -62,6 +84,15 @@ def render_script(case: Case, model: ModelRef) -> str:
     imports = ["import sys", "from pathlib import Path"]
     if model.is_fixture:
         imports.insert(0, "import subprocess")
+    body = [model_block(model, case.checkpoint).rstrip()]
+    if "MODEL_DIR" in names_used(case.setup + "\n" + case.trigger):
+        body.append(MODEL_DIR.rstrip())
+    body.append("")
+    if "cuda_unusable" in case.requires:
+        body.append('print("CUDA available:", torch.cuda.is_available())  # the bug shows where this is False')
+    body += [RESOURCES[need] for need in case.needs]
+    body += [code for code in (case.setup, case.trigger) if code]
+    body.append('print("no error: this liquid-audio does not have the bug")')
     lines = [
         f'"""liquid-audio bug `{case.bug}`: {bug.title}.',
         "",
@@ -73,25 +104,10 @@ def render_script(case: Case, model: ModelRef) -> str:
         "",
         *imports,
         "",
-        "import numpy as np",
-        "import torch",
-        "from liquid_audio import ChatState, LFM2AudioModel, LFM2AudioProcessor",
+        *imports_for("\n".join(body)),
+        "",
+        *body,
     ]
-    uses_dir = "MODEL_DIR" in case.setup + case.trigger
-    if uses_dir:
-        lines.append("from liquid_audio.utils import get_model_dir")
-    lines += ["", model_block(model, case.checkpoint).rstrip()]
-    if uses_dir:
-        lines.append(MODEL_DIR.rstrip())
-    lines.append("")
-    if "cuda_unusable" in case.requires:
-        lines.append('print("CUDA available:", torch.cuda.is_available())  # the bug shows where this is False')
-    for need in case.needs:
-        lines.append(RESOURCES[need])
-    if case.setup:
-        lines.append(case.setup)
-    lines.append(case.trigger)
-    lines.append('print("no error: this liquid-audio does not have the bug")')
     return "\n".join(lines) + "\n"
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from lfmdoctor import bugs
 from lfmdoctor.bugs import CASES, select
-from lfmdoctor.repro.emit import emit_scripts
+from lfmdoctor.repro.emit import emit_scripts, render_script
 from lfmdoctor.repro.engine import run_cases
 from lfmdoctor.repro.models import resolve_model
 from lfmdoctor.results import Outcome
@@ -208,3 +211,21 @@ def test_cli_bad_input_is_one_line_exit_2(cli, args, words, tmp_path):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0], done.stderr
+
+
+def test_emitted_scripts_import_exactly_what_they_use(model, tmp_path):
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    scripts = [p for p in emit_scripts(list(CASES), model, tmp_path) if p.name.startswith("repro_")]
+    done = subprocess.run(
+        [ruff, "check", "--isolated", "--no-cache", "--select", "F401,F841,F821", *map(str, scripts)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout
+
+
+def test_each_set_of_checkpoint_parts_gets_its_own_folder(model, tmp_path):
+    by_parts = {case.checkpoint: case for case in CASES}
+    assert len(by_parts) > 1, "the cases declare no optional checkpoint parts any more"
+    folders = {re.search(r'with_name\("([^"]+)"\)', render_script(case, model)).group(1) for case in by_parts.values()}
+    assert len(folders) == len(by_parts)
