@@ -51,6 +51,7 @@ class Target:
     python: str
     version: str
     transformers: str | None
+    platform: str = ""  # "Linux x86_64"
 
 
 def inspect_target(python: str, runner: Runner = run) -> Target:
@@ -76,7 +77,7 @@ def inspect_target(python: str, runner: Runner = run) -> Target:
             f"{python} is Python {facts['python']}; every liquid-audio release needs Python >= 3.12, "
             "pass --python with a 3.12+ interpreter"
         )
-    return Target(python, facts["python"], facts.get("transformers"))
+    return Target(python, facts["python"], facts.get("transformers"), facts.get("platform") or "")
 
 
 def relative_evidence(evidence: str | None, overlay: Path) -> str | None:
@@ -105,13 +106,10 @@ class _Prepared:
     overlay: Path
     paths: list[Path]
     provision: Provision | None
-    removed_line: int | None  # the release imports a class the target's transformers lacks
+    removed_line: int | None  # the release imports a class the transformers it sees lacks
     findings: list[BugFinding]
-
-    @property
-    def blocked(self) -> bool:
-        """The source says this release cannot import here (and --provision did not add what it needs)."""
-        return self.removed_line is not None and self.provision is None
+    blocked: bool = False  # the source says this release cannot import here (nothing laid over fixes it)
+    hint: str = "use --provision"  # what to do about it
 
 
 def _import_problem(prepared: _Prepared, facts: ImportFacts) -> str | None:
@@ -122,8 +120,59 @@ def _import_problem(prepared: _Prepared, facts: ImportFacts) -> str | None:
     if facts.error is None:
         return None
     if prepared.blocked and "Lfm2HybridConvCache" in facts.error:
-        return cannot_import_reason(prepared.version, prepared.removed_line or 0)
+        return cannot_import_reason(prepared.version, prepared.removed_line or 0, prepared.hint)
     return facts.error
+
+
+@dataclass
+class _Evaluated:
+    facts: ImportFacts
+    problem: str | None  # why liquid-audio cannot run here; None: it imports
+    bugs: list[ReleaseBug]
+    outcome: reproduce.ReleaseRepro | None  # the reproductions, when they ran
+
+
+def _evaluate(
+    python: str, item: _Prepared, repro: bool, facts_of: Callable[[], ImportFacts], say: Progress, label: str
+) -> _Evaluated:
+    """Reproduce (or only import) one prepared release; ``facts_of`` gives the overlay check's answer.
+
+    With --no-repro, importing is how we learn whether a release runs here. Otherwise the reproduction
+    worker imports liquid-audio anyway: only the (fast, no torch) overlay resolution is checked, beside
+    the worker. A release whose source says it cannot import with the transformers it sees gets a real
+    import instead of a worker run (the worker would only fail to import).
+    """
+    outcome = None
+    if repro and not item.blocked:
+        say(f"{label}: reproductions")
+        outcome = reproduce.reproduce_release(python, item.paths, BUG_IDS)
+    facts = facts_of()
+    if repro and item.blocked and _import_problem(item, facts) is None:  # it imports after all
+        say(f"{label}: reproductions")
+        outcome = reproduce.reproduce_release(python, item.paths, BUG_IDS)
+    if outcome is not None:
+        facts = replace(facts, error=outcome.import_error or facts.error)
+    problem = _import_problem(item, facts)
+    cells = outcome.cells if outcome is not None and problem is None else {}
+    bugs = release_bugs(item.findings, item.overlay)
+    for bug in bugs:
+        if problem is not None:
+            bug.outcome, bug.reason = CANNOT_RUN, problem
+        elif bug.id in cells:
+            bug.outcome, bug.reason = cells[bug.id]
+        else:
+            bug.outcome, bug.reason = NOT_RUN, "--no-repro" if not repro else "no reproduction case for this bug"
+    return _Evaluated(facts, problem, bugs, outcome if problem is None else None)
+
+
+def prepare_release(
+    python: str, version: str, target: Target, pip_for: Callable[[], list[str]], cache: Path, runner: Runner, say: Progress
+) -> tuple[Path, list[BugFinding]]:
+    """The release's wheel fetched (once), unpacked and byte-compiled; its bugs read from the source."""
+    say(f"liquid-audio {version}: wheel")
+    overlay = unpack(fetch_wheel(version, pip_for, cache, runner=runner), version, cache)
+    ensure_bytecode(python, overlay, target.version, runner=runner)
+    return overlay, detect_all(overlay / "liquid_audio")
 
 
 def build_matrix(
@@ -154,57 +203,32 @@ def build_matrix(
     chosen, listing = select_versions(versions, pip_for, cache, runner=runner)
     prepared: list[_Prepared] = []
     for version in chosen:
-        say(f"liquid-audio {version}: wheel")
-        overlay = unpack(fetch_wheel(version, pip_for, cache, runner=runner), version, cache)
-        ensure_bytecode(python, overlay, target.version, runner=runner)
-        package = overlay / "liquid_audio"
-        removed_line = removed_cache_import(package, target.transformers)
+        overlay, findings = prepare_release(python, version, target, pip_for, cache, runner, say)
+        removed_line = removed_cache_import(overlay / "liquid_audio", target.transformers)
         extra = None
         if removed_line is not None and provision:
             say(f"liquid-audio {version}: provisioning transformers 4.57 (once)")
             extra = ensure_provision(python, pip_for, cache, runner=runner)
-        paths = [overlay] + ([extra.path] if extra else [])
-        prepared.append(_Prepared(version, overlay, paths, extra, removed_line, detect_all(package)))
+        paths = [overlay] + ([extra.path] if extra and extra.path else [])
+        blocked = removed_line is not None and extra is None
+        prepared.append(_Prepared(version, overlay, paths, extra, removed_line, findings, blocked))
 
     ran = False
     releases = []
-    # With --no-repro, importing is how we learn whether a release runs here. Otherwise the reproduction
-    # worker imports liquid-audio anyway: only the (fast, no torch) overlay resolution is checked, in the
-    # background while the worker runs. A release whose source says it cannot import with the target's
-    # transformers gets a real import instead of a worker run (the worker would only fail to import).
     say("locating and importing each release in the target interpreter")
     with ThreadPoolExecutor(max_workers=4) as pool:
         checks = [pool.submit(check_import, python, p.paths, import_it=not repro or p.blocked) for p in prepared]
         for item, check in zip(prepared, checks):
-            outcome = None
-            if repro and not item.blocked:
-                say(f"liquid-audio {item.version}: reproductions")
-                outcome = reproduce.reproduce_release(python, item.paths, BUG_IDS)
-            facts = check.result()
-            if repro and item.blocked and _import_problem(item, facts) is None:  # it imports after all
-                say(f"liquid-audio {item.version}: reproductions")
-                outcome = reproduce.reproduce_release(python, item.paths, BUG_IDS)
-            if outcome is not None:
-                facts = replace(facts, error=outcome.import_error or facts.error)
-            problem = _import_problem(item, facts)
-            cells = outcome.cells if outcome is not None and problem is None else {}
-            ran = ran or bool(cells)
-            bugs = release_bugs(item.findings, item.overlay)
-            for bug in bugs:
-                if problem is not None:
-                    bug.outcome, bug.reason = CANNOT_RUN, problem
-                elif bug.id in cells:
-                    bug.outcome, bug.reason = cells[bug.id]
-                else:
-                    bug.outcome, bug.reason = NOT_RUN, "--no-repro" if not repro else "no reproduction case for this bug"
+            done = _evaluate(python, item, repro, check.result, say, f"liquid-audio {item.version}")
+            ran = ran or (done.outcome is not None and bool(done.outcome.cells))
             releases.append(
                 ReleaseResult(
                     version=item.version,
-                    importable=problem is None,
-                    import_problem=problem,
-                    bugs=bugs,
-                    location=facts.location,
-                    transformers=facts.transformers,
+                    importable=done.problem is None,
+                    import_problem=done.problem,
+                    bugs=done.bugs,
+                    location=done.facts.location,
+                    transformers=done.facts.transformers,
                     overlay=[str(p) for p in item.paths],
                     provisioned=list(item.provision.pins) if item.provision else [],
                 )

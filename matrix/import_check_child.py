@@ -8,7 +8,8 @@ liquid-audio and transformers versions this path sees, and the first line of the
 ``import liquid_audio`` fails. With --no-import
 it only locates the packages (tens of milliseconds instead of seconds: no torch import, and versions
 come from the ``.dist-info`` folder beside each package rather than a scan of every distribution).
-With --target (no overlay), the record is ``target``: the interpreter's Python and transformers versions.
+With --target (no overlay), the record is ``target``: the interpreter's Python and transformers versions
+and its platform ("Linux x86_64").
 """
 
 import importlib.util
@@ -61,7 +62,11 @@ def version(name, location=None):
 
 
 def target_facts():
-    return {"python": platform.python_version(), "transformers": version("transformers", located("transformers"))}
+    return {
+        "python": platform.python_version(),
+        "transformers": version("transformers", located("transformers")),
+        "platform": f"{platform.system()} {platform.machine()}",
+    }
 
 
 def main():

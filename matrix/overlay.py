@@ -5,7 +5,8 @@ removed it. ``--provision`` resolves ``transformers==4.57.*`` with pip *against 
 environment* (``pip install --dry-run --report``: pip picks the huggingface-hub and tokenizers that
 transformers 4.57 needs, leaving everything the target already satisfies alone), then installs exactly
 those pins with ``--no-deps --target`` into a cache folder that goes on the overlay path after the
-release. The target environment itself is never modified.
+release. The target environment itself is never modified. ``--with`` cells (``lfmdoctor.matrix.cells``)
+go through the same ``ensure_packages`` with their own pins.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,10 +50,9 @@ def removed_cache_import(package_dir: Path, transformers: str | None) -> int | N
     return line if line is not None and major is not None and major >= 5 else None
 
 
-def cannot_import_reason(version: str, line: int) -> str:
+def cannot_import_reason(version: str, line: int, hint: str = "use --provision") -> str:
     return (
-        f"liquid-audio {version} imports Lfm2HybridConvCache (model/lfm2_audio.py:{line}), "
-        "removed in transformers 5 (use --provision)"
+        f"liquid-audio {version} imports Lfm2HybridConvCache (model/lfm2_audio.py:{line}), removed in transformers 5 ({hint})"
     )
 
 
@@ -129,7 +130,7 @@ def resolves_inside(location: str | None, overlay: Path) -> bool:
 
 @dataclass(frozen=True)
 class Provision:
-    path: Path  # folder for PYTHONPATH
+    path: Path | None  # folder for PYTHONPATH; None when the target already has everything
     pins: list[str]  # "transformers==4.57.6", ...
 
 
@@ -141,24 +142,32 @@ def _read_json(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def pins_from_report(report: dict) -> list[str]:
-    """``pip install --report`` JSON -> sorted "name==version" pins of what pip would install."""
+def normalise_name(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def pins_from_report(report: dict, drop: Sequence[str] = ()) -> list[str]:
+    """``pip install --report`` JSON -> sorted "name==version" pins of what pip would install (less ``drop``)."""
+    dropped = {normalise_name(name) for name in drop}
     pins = []
     for item in report.get("install", []):
         meta = item.get("metadata", {})
-        if meta.get("name") and meta.get("version"):
-            pins.append(f"{meta['name'].lower().replace('_', '-')}=={meta['version']}")
+        if meta.get("name") and meta.get("version") and normalise_name(meta["name"]) not in dropped:
+            pins.append(f"{normalise_name(meta['name'])}=={meta['version']}")
     return sorted(pins)
 
 
-def provision_dir_name(pins: Sequence[str]) -> str:
-    """ "transformers-4.57-<hash of the exact pins>": one folder per distinct resolution."""
+def provision_dir_name(pins: Sequence[str], label: str = "transformers-4.57") -> str:
+    """ "<label>-<hash of the exact pins>": one folder per distinct resolution."""
     digest = hashlib.sha256("\n".join(sorted(pins)).encode()).hexdigest()[:8]
-    return f"transformers-4.57-{digest}"
+    return f"{label}-{digest}"
 
 
-def _resolve_pins(pip: list[str], runner: Runner, scratch: Path) -> list[str]:
+def _resolve_pins(
+    pip: list[str], runner: Runner, scratch: Path, requirements: Sequence[str], what: str, find_links: Sequence[Path]
+) -> dict:
     report = scratch / "report.json"
+    links = [arg for folder in find_links for arg in ("--find-links", str(folder))]
     argv = [
         *pip,
         "install",
@@ -167,62 +176,109 @@ def _resolve_pins(pip: list[str], runner: Runner, scratch: Path) -> list[str]:
         "--only-binary=:all:",
         "--report",
         str(report),
-        PROVISION_SPEC,
+        *links,
+        *requirements,
         *NETWORK_OPTIONS,
     ]
     code, _, err = runner(argv, 600)
     data = _read_json(report) if code == 0 else None
     if data is None:
-        raise MatrixError(f"--provision cannot resolve {PROVISION_SPEC} for this interpreter: {last_error(err)}")
-    pins = pins_from_report(data)
-    if not any(pin.startswith("transformers==") for pin in pins):
-        raise MatrixError(f"--provision: pip resolved no transformers for {PROVISION_SPEC} ({', '.join(pins)})")
-    return pins
+        raise MatrixError(f"{what} cannot resolve {' '.join(requirements)} for this interpreter: {last_error(err)}")
+    return data
 
 
-def ensure_provision(python: str, pip_for: Callable[[], list[str]], cache: Path, *, runner: Runner = run) -> Provision:
-    """transformers 4.57 and what it needs beyond the target's packages, installed once into the cache.
+# One lock per cache folder being written: cells built in parallel may resolve to the same packages.
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
 
-    The resolution is remembered per target interpreter, so a second run neither asks the index nor
-    runs pip at all (``pip_for`` is only called when pip is needed).
+
+def _lock(key: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(key, threading.Lock())
+
+
+def ensure_packages(
+    python: str,
+    requirements: Sequence[str],
+    pip_for: Callable[[], list[str]],
+    cache: Path,
+    *,
+    record: str,
+    label: str,
+    what: str,
+    drop: Sequence[str] = (),
+    find_links: Sequence[Path] = (),
+    runner: Runner = run,
+    check: Callable[[list[str]], None] | None = None,
+) -> Provision:
+    """What ``requirements`` need beyond the target's packages, installed once into ``cache/provision``.
+
+    pip resolves ``requirements`` *against the target environment* (``pip install --dry-run --report``:
+    whatever the target already satisfies is left alone), then exactly those pins, less ``drop``, are
+    installed with ``--no-deps --target`` into a folder named after them. The resolution is remembered
+    under ``record``, so a second run neither asks the index nor runs pip (``pip_for`` is only called
+    when pip is needed). ``check`` may refuse the pins (MatrixError). MatrixError names ``what`` failed.
     """
     root = cache / "provision"
     root.mkdir(parents=True, exist_ok=True)
-    target_key = hashlib.sha256(os.path.abspath(python).encode()).hexdigest()[:12]
-    record_path = root / f"target-{target_key}.json"
-    record = _read_json(record_path)
-    if record and (root / str(record.get("dir")) / MANIFEST).is_file():
-        return Provision(root / record["dir"], list(record["pins"]))
+    record_path = root / record
+    saved = _read_json(record_path)
+    if saved and saved.get("dir") is None and isinstance(saved.get("pins"), list) and not saved["pins"]:
+        return Provision(None, [])
+    if saved and (root / str(saved.get("dir")) / MANIFEST).is_file():
+        return Provision(root / saved["dir"], list(saved["pins"]))
     pip = pip_for()
     scratch = Path(tempfile.mkdtemp(prefix=".provision-", dir=root))
     try:
-        pins = _resolve_pins(pip, runner, scratch)
-        dest = root / provision_dir_name(pins)
-        if not (dest / MANIFEST).is_file():
-            site = scratch / "site"
-            argv = [
-                *pip,
-                "install",
-                "--quiet",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--target",
-                str(site),
-                *pins,
-                *NETWORK_OPTIONS,
-            ]
-            code, _, err = runner(argv, 900)
-            if code != 0:
-                raise MatrixError(f"--provision could not install {', '.join(pins)}: {last_error(err)}")
-            (site / MANIFEST).write_text(json.dumps({"spec": PROVISION_SPEC, "pins": pins}, indent=2) + "\n")
-            if dest.exists():
-                shutil.rmtree(dest)
-            try:
-                os.rename(site, dest)
-            except OSError:
+        pins = pins_from_report(_resolve_pins(pip, runner, scratch, requirements, what, find_links), drop)
+        if check is not None:
+            check(pins)
+        dest = root / provision_dir_name(pins, label) if pins else None
+        if dest is not None:
+            with _lock(str(dest)):
                 if not (dest / MANIFEST).is_file():
-                    raise
-        write_atomic(record_path, json.dumps({"python": os.path.abspath(python), "dir": dest.name, "pins": pins}) + "\n")
+                    _install(pip, runner, pins, scratch / "site", dest, requirements, what)
+        saved_dir = dest.name if dest is not None else None
+        with _lock(str(record_path)):
+            saved = {"python": os.path.abspath(python), "requirements": list(requirements), "dir": saved_dir, "pins": pins}
+            write_atomic(record_path, json.dumps(saved) + "\n")
         return Provision(dest, pins)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _install(pip: list[str], runner: Runner, pins: list[str], site: Path, dest: Path, spec: Sequence[str], what: str) -> None:
+    argv = [*pip, "install", "--quiet", "--no-deps", "--only-binary=:all:", "--target", str(site), *pins, *NETWORK_OPTIONS]
+    code, _, err = runner(argv, 900)
+    if code != 0:
+        raise MatrixError(f"{what} could not install {', '.join(pins)}: {last_error(err)}")
+    (site / MANIFEST).write_text(json.dumps({"spec": list(spec), "pins": pins}, indent=2) + "\n")
+    if dest.exists():  # a folder left without its manifest by an interrupted run
+        shutil.rmtree(dest)
+    try:
+        os.rename(site, dest)
+    except OSError:
+        if not (dest / MANIFEST).is_file():
+            raise
+
+
+def ensure_provision(python: str, pip_for: Callable[[], list[str]], cache: Path, *, runner: Runner = run) -> Provision:
+    """transformers 4.57 and what it needs beyond the target's packages, installed once into the cache
+    (``--provision``); remembered per target interpreter."""
+
+    def needs_transformers(pins: list[str]) -> None:
+        if not any(pin.startswith("transformers==") for pin in pins):
+            raise MatrixError(f"--provision: pip resolved no transformers for {PROVISION_SPEC} ({', '.join(pins)})")
+
+    target_key = hashlib.sha256(os.path.abspath(python).encode()).hexdigest()[:12]
+    return ensure_packages(
+        python,
+        [PROVISION_SPEC],
+        pip_for,
+        cache,
+        record=f"target-{target_key}.json",
+        label="transformers-4.57",
+        what="--provision",
+        runner=runner,
+        check=needs_transformers,
+    )

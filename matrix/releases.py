@@ -8,7 +8,8 @@ Cache layout, under ``lfmdoctor.repro.fixture.cache_root() / "wheels"`` (``$LFMD
     liquid_audio-<version>-py3-none-any.whl     the wheels, as pip downloaded them
     releases.json                               the last release list read from the index
     overlays/<version>/liquid_audio/            each wheel unpacked (renamed into place when complete)
-    provision/...                               extra packages for old releases (see overlay.py)
+    index/<package>.json                        the last version list of a --with package (deps.py)
+    provision/...                               extra packages for old releases and --with cells (overlay.py)
 """
 
 from __future__ import annotations
@@ -160,9 +161,9 @@ class Listing:
     source: str  # where the list came from, as a phrase
 
 
-def query_index(pip: list[str], runner: Runner = run) -> list[str]:
+def query_index(pip: list[str], runner: Runner = run, distribution: str = DISTRIBUTION) -> list[str]:
     """Ask the index (through pip) for every release the target can install; MatrixError if it cannot."""
-    base = [*pip, "index", "versions", DISTRIBUTION, "--pre", *NETWORK_OPTIONS]
+    base = [*pip, "index", "versions", distribution, "--pre", *NETWORK_OPTIONS]
     code, out, err = runner([*base, "--json"], 120)
     if code == 0:
         try:
@@ -173,7 +174,7 @@ def query_index(pip: list[str], runner: Runner = run) -> list[str]:
         code, out, err = runner(base, 120)
         if code == 0 and versions_from_pip_text(out):
             return sort_versions(versions_from_pip_text(out))
-    raise MatrixError(f"cannot list {DISTRIBUTION} releases from the package index: {last_error(err)}")
+    raise MatrixError(f"cannot list {distribution} releases from the package index: {last_error(err)}")
 
 
 def cached_wheels(cache: Path) -> dict[str, Path]:
@@ -187,24 +188,25 @@ def cached_wheels(cache: Path) -> dict[str, Path]:
     return found
 
 
-def _read_listing(cache: Path) -> tuple[list[str], float] | None:
+def read_listing(cache: Path, name: str = "releases.json") -> tuple[list[str], float] | None:
+    """A saved listing: (versions oldest first, when it was fetched); None if there is none."""
     try:
-        data = json.loads((cache / "releases.json").read_text())
+        data = json.loads((cache / name).read_text())
         return sort_versions(data["versions"]), float(data["fetched"])
     except (OSError, ValueError, KeyError, TypeError, InvalidVersion):
         return None
 
 
-def _write_listing(cache: Path, versions: list[str], now: float) -> None:
-    cache.mkdir(parents=True, exist_ok=True)
-    write_atomic(cache / "releases.json", json.dumps({"versions": versions, "fetched": now}) + "\n")
+def write_listing(cache: Path, versions: list[str], now: float, name: str = "releases.json") -> None:
+    (cache / name).parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(cache / name, json.dumps({"versions": versions, "fetched": now}) + "\n")
 
 
 def list_releases(
     pip: list[str], cache: Path, *, runner: Runner = run, refresh: bool = False, now: Callable[[], float] = time.time
 ) -> Listing:
     """A listing younger than a day is reused; else the index; else the last listing; else the built-in list."""
-    saved = _read_listing(cache)
+    saved = read_listing(cache)
     if saved and not refresh and now() - saved[1] < LISTING_MAX_AGE_S:
         return Listing(saved[0], "package index (listed within the last day, cached)")
     try:
@@ -216,7 +218,7 @@ def list_releases(
         # the releases lfmdoctor knows (bugs/), used only to *list* when the index cannot be reached
         known = sort_versions([*RELEASES, *cached_wheels(cache)])
         return Listing(known, f"lfmdoctor's built-in list of known releases ({exc})")
-    _write_listing(cache, versions, now())
+    write_listing(cache, versions, now())
     return Listing(versions, "package index")
 
 

@@ -25,6 +25,7 @@ IMPORT_FAILURE = "liquid-audio does not import: "
 class ReleaseRepro:
     import_error: str | None  # "<Type>: <message>" when liquid-audio did not import under the overlay
     cells: BugOutcomes = field(default_factory=dict)
+    outcomes: list[ReproOutcome] = field(default_factory=list)  # what the engine returned, case by case
 
 
 def reproduce_release(python: str, overlay: Sequence[Path], bug_ids: Sequence[str]) -> ReleaseRepro:
@@ -36,7 +37,19 @@ def reproduce_release(python: str, overlay: Sequence[Path], bug_ids: Sequence[st
     model = resolve_model("fixture", python)
     outcomes = run_cases(python, select(list(bug_ids)), model, extra_pythonpath=[str(p) for p in overlay])
     import_error = import_error_of(outcomes)
-    return ReleaseRepro(import_error, {} if import_error else aggregate(outcomes))
+    return ReleaseRepro(import_error, {} if import_error else aggregate(outcomes), list(outcomes))
+
+
+def deprecations(outcomes: Sequence[ReproOutcome]) -> list[dict]:
+    """The deprecations liquid-audio set off in its libraries during ``outcomes``, each once
+    (``lfmdoctor.repro.deprecations.collect``: ``{library, version, removal_version, message, frame, bug}``);
+    none where this lfmdoctor does not collect them."""
+    try:
+        from lfmdoctor.repro.deprecations import collect
+    except ImportError:
+        return []
+    found = collect(outcomes)
+    return [item if isinstance(item, dict) else item.to_json() for item in found]
 
 
 def import_error_of(outcomes: Sequence[ReproOutcome]) -> str | None:

@@ -53,6 +53,16 @@ NOT_RUN = "not run"
 OUTCOMES = (REPRODUCED, NOT_REPRODUCED, CANNOT_RUN, NOT_RUN)
 
 
+class _WithBugs:
+    bugs: list[ReleaseBug]
+
+    def bug(self, bug_id: str) -> ReleaseBug:
+        for bug in self.bugs:
+            if bug.id == bug_id:
+                return bug
+        raise KeyError(bug_id)
+
+
 @dataclass
 class ReleaseBug(JsonMixin):
     id: str
@@ -64,7 +74,7 @@ class ReleaseBug(JsonMixin):
 
 
 @dataclass
-class ReleaseResult(JsonMixin):
+class ReleaseResult(_WithBugs, JsonMixin):
     version: str
     importable: bool
     import_problem: str | None  # one line: why ``import liquid_audio`` fails under the overlay
@@ -73,12 +83,6 @@ class ReleaseResult(JsonMixin):
     transformers: str | None = None  # the transformers version the release sees (provisioned or the target's)
     overlay: list[str] = field(default_factory=list)  # the PYTHONPATH entries laid over the target
     provisioned: list[str] = field(default_factory=list)  # pins added by --provision, e.g. "transformers==4.57.6"
-
-    def bug(self, bug_id: str) -> ReleaseBug:
-        for bug in self.bugs:
-            if bug.id == bug_id:
-                return bug
-        raise KeyError(bug_id)
 
 
 @dataclass
@@ -195,3 +199,58 @@ def describe_releases(chosen: Sequence[str], among: Sequence[str]) -> str:
     if len(runs) == 1 and len(runs[0]) == len(among) and len(among) > 1:
         return f"all checked releases ({text})"
     return text
+
+
+# --- cells: liquid-audio x dependency versions (``--with``) -----------------------------------------
+
+
+@dataclass
+class CellResult(_WithBugs, JsonMixin):
+    """One liquid-audio release run with one chosen version of each ``--with`` package.
+
+    ``built`` is False when the cell's packages could not be resolved or installed (no release matches
+    the spec, no wheel for this Python, a resolution conflict): ``import_problem`` then says why, and
+    every bug reads "cannot run" with that reason.
+    """
+
+    liquid_audio: str
+    deps: dict[str, str | None]  # package -> the release the cell runs with (None: none could be resolved)
+    importable: bool
+    import_problem: str | None
+    bugs: list[ReleaseBug] = field(default_factory=list)
+    deprecations: list[dict[str, Any]] = field(default_factory=list)  # {library, version, removal_version, ...}
+    specs: dict[str, str] = field(default_factory=dict)  # package -> the SPEC given on the command line
+    built: bool = True
+    platform: str = ""  # "Linux x86_64", "Darwin arm64": where the cell ran
+    python: str = ""  # the target's Python version
+    transformers: str | None = None  # the transformers the release saw
+    overlay: list[str] = field(default_factory=list)  # the PYTHONPATH entries laid over the target
+    provisioned: list[str] = field(default_factory=list)  # pins laid over the target for this cell
+
+    @property
+    def label(self) -> str:
+        """ "1.1.0 × transformers 4.57.6" (the spec where nothing was resolved)."""
+        parts = [self.liquid_audio] + [f"{name} {version or self.specs.get(name, '?')}" for name, version in self.deps.items()]
+        return " × ".join(parts)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CellResult:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "bugs"}
+        return cls(**fields, bugs=[ReleaseBug(**bug) for bug in data.get("bugs", [])])
+
+
+@dataclass
+class CellMatrix(JsonMixin):
+    """``lfmdoctor matrix --with ...``: every cell of liquid-audio releases x dependency versions."""
+
+    python: str  # the target interpreter
+    transformers: str | None  # the target's own transformers version
+    axes: dict[str, list[str]]  # package -> the specs given, in order
+    listing: str  # where the release and package lists came from
+    repro: str  # whether reproductions ran, and if not, why
+    cells: list[CellResult] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CellMatrix:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "cells"}
+        return cls(**fields, cells=[CellResult.from_json(cell) for cell in data.get("cells", [])])

@@ -6,7 +6,8 @@ the CLI runs below), so a rerun, locally or in CI with a cached home, asks the i
 Each matrix is built once per session and shared by the tests that read it: both releases with the
 reproductions, in process so the test can see what ran (``repro_matrix``); both releases through the
 CLI with --no-repro (``static_json``); and, for the slow test, 1.0.0 through the CLI with --provision
-(``provisioned_json``).
+(``provisioned_json``). ``cells_static`` is 1.0.0 and 1.3.0 x transformers 4.57.* and latest (``--with``),
+imported for real, without the reproductions.
 """
 
 from __future__ import annotations
@@ -22,12 +23,16 @@ import pytest
 
 from lfmdoctor.matrix import MatrixError, MatrixResult, build_matrix
 from lfmdoctor.matrix import build as matrix_build
+from lfmdoctor.matrix.cells import build_cells
+from lfmdoctor.matrix.deps import parse_with
+from lfmdoctor.matrix.results import CellMatrix
 
 RELEASES = "1.0.0,1.3.0"
+CELL_RELEASES, CELL_AXES = "1.0.0,1.3.0", ["transformers=4.57.*,latest"]
 
 
 def _skip_if_offline(exc: MatrixError | str) -> None:
-    if "cannot download" in str(exc) or "cannot be reached" in str(exc):
+    if "cannot download" in str(exc) or "cannot be reached" in str(exc) or "cannot list" in str(exc):
         pytest.skip(f"the package index is unreachable and the wheels are not cached: {exc}")
 
 
@@ -115,6 +120,20 @@ def repro_calls() -> Calls:
 def repro_matrix(wheels: Path, repro_calls: Calls) -> MatrixResult:
     """1.0.0 and 1.3.0 laid over this interpreter, the reproductions run against each (no --provision)."""
     return _spied_build(RELEASES, repro_calls, cache=wheels)
+
+
+@pytest.fixture(scope="session")
+def cells_static(wheels: Path) -> CellMatrix:
+    """1.0.0 and 1.3.0 x transformers 4.57.* and latest, imported for real, without the reproductions."""
+    try:
+        result = build_cells(sys.executable, CELL_RELEASES, parse_with(CELL_AXES), repro=False, cache=wheels)
+    except MatrixError as exc:
+        _skip_if_offline(exc)
+        raise
+    for cell in result.cells:
+        if not cell.built:
+            _skip_if_offline(cell.import_problem or "")
+    return result
 
 
 @pytest.fixture
