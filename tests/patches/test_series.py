@@ -1,0 +1,333 @@
+"""The upstream patch series (``lfmdoctor.patches.series``): one commit per bug, the regression tests, a CI workflow;
+and each bug's standalone diff. Checked on checkouts of real releases with git, and with the ruff upstream pins."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+from lfmdoctor.bugs import BUGS, get_bug
+from lfmdoctor.bugs._spec import RELEASES, Edit
+from lfmdoctor.patches import series
+from lfmdoctor.patches.stored import patch_for
+from lfmdoctor.patches.unidiff import apply
+
+LATEST = RELEASES[-1]
+GIT = shutil.which("git")
+needs_git = pytest.mark.skipif(GIT is None, reason="git is not installed")
+# Words of lfmdoctor's own that posted text must not carry
+VOCABULARY = re.compile(
+    r"lfmdoctor|callsite|call-site fix|runtime fix|source fix|not_reproduced|\breproduced\b|strategy"
+    r"|patches/|bugs/|repro/|sourcegen|tiny checkpoint built by"
+)
+
+
+def flat(text: str) -> str:
+    """Wrapped text on one line."""
+    return " ".join(text.split()) + " "
+
+
+def originals(package: Path) -> dict[str, str]:
+    return {p.relative_to(package).as_posix(): p.read_text() for p in package.rglob("*.py") if "__pycache__" not in p.parts}
+
+
+def final_sources(commits: list[series.Commit], start: dict[str, str]) -> dict[str, str]:
+    files = {series.PREFIX + path: text for path, text in start.items()}
+    for commit in commits:
+        files.update(commit.files)
+    return files
+
+
+@pytest.fixture(scope="module")
+def latest(release_package) -> Path:
+    return release_package(LATEST)
+
+
+@pytest.fixture(scope="module")
+def latest_commits(latest) -> list[series.Commit]:
+    return series.commits(LATEST, originals(latest), series.builder_text())
+
+
+def test_one_commit_per_bug_in_registry_order_then_the_tests_then_ci(latest_commits):
+    bugs = [bug for bug in BUGS if any(edit.applies(LATEST) for edit in bug.edits)]
+    assert [c.bug for c in latest_commits] == [*(bug.id for bug in bugs), None, None]
+    *fixes, tests, ci = latest_commits
+    for commit in fixes:
+        assert commit.files and all(path.startswith(series.PREFIX) for path in commit.files)
+    assert set(tests.files) == {series.CONFTEST, series.BUILDER, *(series.test_path(bug) for bug in bugs)}
+    assert set(ci.files) == {series.WORKFLOW}
+    assert tests.subject.startswith("tests: ") and ci.subject.startswith("ci: ")
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_the_series_ends_where_the_stored_patch_does(release_package, release):
+    """Every release: the edits match, and the commits together change the files as the stored diff does."""
+    package = release_package(release)
+    start = originals(package)
+    commits = series.commits(release, start, series.builder_text())
+    final = final_sources(commits, start)
+    stored = patch_for(release)
+    assert stored is not None
+    for path, diff in stored.diffs.items():
+        assert final[series.PREFIX + path] == apply(start[path], diff), path
+    changed = {path for commit in commits if commit.bug for path in commit.files}
+    assert changed == {series.PREFIX + path for path in stored.diffs}
+
+
+def test_messages_say_what_fails_where_and_what_changes_in_upstreams_words(latest, latest_commits):
+    ids = re.compile("|".join(rf"(?<![\w-]){re.escape(bug.id)}(?![\w-])" for bug in BUGS))
+    for commit in latest_commits:
+        text = commit.message
+        assert not VOCABULARY.search(text), (commit.subject, VOCABULARY.search(text))
+        assert not ids.search(commit.subject + commit.body.replace(".py", "")), (commit.subject, ids.search(text))
+        assert len(commit.subject) <= 90 and "\n" not in commit.subject
+        if commit.bug is None:
+            continue
+        bug = get_bug(commit.bug)
+        line = series.where(bug, (latest / bug.module).read_text())
+        assert line, bug.id
+        assert f"Cause ({bug.upstream_path}:{line}): " in flat(commit.body)
+        assert " fails with: " in flat(commit.body)
+        assert series.subject(bug) == commit.subject and commit.subject.startswith(f"{Path(bug.module).stem}: ")
+
+
+def test_a_fix_that_builds_on_an_earlier_one_says_so_and_leaves_the_helper_to_it(latest_commits):
+    by_bug = {c.bug: c for c in latest_commits if c.bug}
+    dependent = [bug for bug in BUGS if bug.id in by_bug and bug.after]
+    assert dependent
+    for bug in dependent:
+        for name in bug.after:
+            assert f'This builds on "{by_bug[name].subject}" earlier in this series' in flat(by_bug[bug.id].body)
+    model = next(bug for bug in dependent if any(edit.shared for name in bug.after for edit in get_bug(name).edits))
+    helper = next(edit for name in model.after for edit in get_bug(name).edits if edit.shared)
+    assert "it uses default_device(), which that commit adds to src/liquid_audio/utils.py" in flat(by_bug[model.id].body)
+    assert series.PREFIX + helper.path not in by_bug[model.id].files
+
+
+def test_standalone_diff_carries_the_shared_helper_of_the_fix_it_builds_on(latest):
+    for bug in BUGS:
+        diff = series.standalone_diff(bug, latest, LATEST)
+        assert bool(diff) == any(edit.applies(LATEST) for edit in bug.edits)
+        shared = [edit for name in bug.after for edit in get_bug(name).edits if edit.shared and edit.applies(LATEST)]
+        for edit in shared:
+            assert "+def default_device() -> str:" in diff and f"+++ b/src/liquid_audio/{edit.path}" in diff
+        if not shared and not any(edit.shared for edit in bug.edits):
+            assert "def default_device" not in diff, bug.id
+
+
+def test_standalone_diff_without_the_helper_bug_keeps_only_its_own_hunks(latest):
+    """A bug with no ``after`` gets exactly its own edits: nothing from another bug."""
+    local = next(bug for bug in BUGS if not bug.after and {e.path for e in bug.edits} == {"utils.py"})
+    diff = series.standalone_diff(local.id, latest, LATEST)
+    changed = sorted(line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+    assert changed == sorted([*(f"-{e.old.rstrip()}" for e in local.edits), *(f"+{e.new.rstrip()}" for e in local.edits)])
+
+
+def test_standalone_diff_reads_a_wheel_and_names_its_release(release_package, tmp_path):
+    import zipfile
+
+    package = release_package(LATEST)
+    wheel = tmp_path / f"liquid_audio-{LATEST}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path in sorted(package.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                archive.write(path, "liquid_audio/" + path.relative_to(package).as_posix())
+    bug = BUGS[1]
+    assert series.standalone_diff(bug, wheel) == series.standalone_diff(bug, package, LATEST)
+    assert series.release_of(wheel) == LATEST
+
+
+def test_imports_follow_upstreams_first_party_layout():
+    text = "import os\n\nimport torch\nfrom liquid_audio import X\n\n\ndef f():\n"
+    assert series.first_party_last(text + "    from liquid_audio import y\n    import np\n") == (
+        text.replace("\nfrom liquid", "\n\nfrom liquid") + "    import np\n\n    from liquid_audio import y\n"
+    )
+    done = "import torch\n\nfrom liquid_audio import X\n"
+    assert series.first_party_last(done) == done
+
+
+def test_the_shipped_builder_is_the_built_in_one_without_our_name():
+    shipped = series.builder_source(series.builder_text())
+    assert "lfmdoctor" not in shipped.lower() and "tests/tiny_checkpoint.py OUT_DIR" in shipped
+    assert "def build(out, seed=0, detokenizer=False, mimi=False):" in shipped
+    compile(shipped, "tiny_checkpoint.py", "exec")
+
+
+def test_edits_that_do_not_match_are_one_line_errors(latest):
+    bug = BUGS[0]
+    broken = {path: "nothing here\n" for path in originals(latest)}
+    with pytest.raises(series.SeriesError, match=rf"a {bug.id} edit matches 0 time\(s\), not 1"):
+        series.commits(LATEST, broken, series.builder_text())
+    with pytest.raises(series.SeriesError, match="has no"):
+        series.apply_edits({}, [(bug, Edit("nowhere.py", "a", "b"))], LATEST)
+
+
+def test_a_release_that_needs_nothing_has_no_series():
+    assert series.commits("0.0.0", {}, "") == []
+
+
+def test_unknown_sources_are_one_line_errors(tmp_path):
+    with pytest.raises(series.SeriesError, match="not a liquid_audio package folder"):
+        series.read_package(tmp_path)
+    (tmp_path / "x.whl").write_text("not a zip")
+    with pytest.raises(series.SeriesError, match="is not a wheel"):
+        series.read_package(tmp_path / "x.whl")
+    package = tmp_path / "liquid_audio"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    with pytest.raises(series.SeriesError, match="no known liquid-audio release"):
+        series.release_of(package)
+
+
+# --- on a checkout, with git ----------------------------------------------------------------------------------
+
+
+def git(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com")
+    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, env=env, check=False)
+
+
+@pytest.fixture(scope="module")
+def applied(latest, tmp_path_factory) -> tuple[Path, series.Series]:
+    """A checkout of the latest release with the whole series applied by ``git am``."""
+    if GIT is None:
+        pytest.skip("git is not installed")
+    root = tmp_path_factory.mktemp("series")
+    written = series.write_series(root / "series", latest, LATEST, author=("A U Thor", "author@example.com"))
+    repo = series.checkout(root / "checkout", latest, LATEST)
+    done = git(repo, "am", *map(str, written.patches))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return repo, written
+
+
+@needs_git
+def test_git_am_applies_the_whole_series_on_a_checkout(applied, latest_commits):
+    repo, written = applied
+    assert [p.name[:5] for p in written.patches] == [f"{i:04}-" for i in range(1, len(latest_commits) + 1)]
+    log = git(repo, "log", "--format=%s", f"HEAD~{len(latest_commits)}..HEAD").stdout.splitlines()
+    assert log[::-1] == [c.subject for c in latest_commits]
+    first = written.patches[0].read_text()
+    assert (
+        first.startswith("From 0000000000000000000000000000000000000000 ") and "From: A U Thor <author@example.com>" in first
+    )
+    touched = git(repo, "diff", "--name-status", f"HEAD~{len(latest_commits)}", "HEAD").stdout.splitlines()
+    for line in touched:
+        status, path = line.split("\t")
+        assert path.startswith(series.PREFIX) if status == "M" else status == "A", line
+    for path, text in latest_commits[-2].files.items():
+        assert (repo / path).read_text() == text
+
+
+@needs_git
+def test_every_standalone_diff_applies_alone_on_the_release(latest, tmp_path):
+    repo = series.checkout(tmp_path / "checkout", latest, LATEST)
+    for bug in BUGS:
+        diff = series.standalone_diff(bug, latest, LATEST)
+        if diff:
+            done = subprocess.run(["git", "apply", "--check", "-"], cwd=repo, input=diff, capture_output=True, text=True)
+            assert done.returncode == 0, f"{bug.id}: {done.stderr}"
+
+
+@pytest.fixture(scope="module")
+def ruff() -> Path:
+    try:
+        return series.upstream_ruff()
+    except series.SeriesError as exc:
+        pytest.skip(f"upstream's ruff {series.RUFF_VERSION} is not available: {exc}")
+
+
+@needs_git
+def test_upstreams_ruff_passes_after_the_series(applied, ruff, latest_commits):
+    repo, _ = applied
+    changed = sorted({path for commit in latest_commits for path in commit.files})
+    assert series.ruff_findings(ruff, repo, changed) == []
+    assert series.ruff_findings(ruff, repo, ["."]) == []  # the whole repository, as upstream's CI runs it
+
+
+@needs_git
+def test_upstreams_ruff_passes_on_every_standalone_diff(latest, ruff, tmp_path):
+    for bug in BUGS:
+        diff = series.standalone_diff(bug, latest, LATEST)
+        if not diff:
+            continue
+        repo = series.checkout(tmp_path / bug.id, latest, LATEST)
+        done = subprocess.run(["git", "apply", "-"], cwd=repo, input=diff, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        paths = sorted(set(re.findall(r"^\+\+\+ b/(\S+)", diff, re.MULTILINE)))
+        assert series.ruff_findings(ruff, repo, paths) == [], bug.id
+
+
+@needs_git
+def test_write_series_refuses_a_folder_with_files(latest, tmp_path):
+    (tmp_path / "old.patch").write_text("x")
+    with pytest.raises(series.SeriesError, match="not a new or empty folder"):
+        series.write_series(tmp_path, latest, LATEST)
+
+
+def _outcomes(report: Path) -> dict[str, str]:
+    """{test file: "passed" | "failed" | "skipped"} (the worst of its tests) from a junit XML report."""
+    results: dict[str, str] = {}
+    rank = {"passed": 0, "skipped": 1, "failed": 2}
+    for case in ElementTree.parse(report).getroot().iter("testcase"):
+        name = case.get("classname", "").rsplit(".", 1)[-1]
+        state = "failed" if case.find("failure") is not None or case.find("error") is not None else "passed"
+        state = "skipped" if case.find("skipped") is not None else state
+        if rank[state] >= rank.get(results.get(name, "passed"), 0):
+            results[name] = state
+    return results
+
+
+def _run_tests(repo: Path, src: Path, report: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env |= {"PYTHONPATH": str(src), "CUDA_VISIBLE_DEVICES": "", "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={report}",
+            "--rootdir",
+            str(repo),
+            "tests",
+        ],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert report.is_file(), done.stdout + done.stderr
+    return _outcomes(report)
+
+
+@pytest.mark.slow
+@needs_git
+def test_the_series_tests_fail_without_its_src_changes_and_pass_with_them(applied, latest, tmp_path):
+    """The shipped tests, run the way upstream's CI would (pytest on tests/, the package from src/): all pass on the
+    patched tree; on the release's own src/ each bug's test fails, unless it cannot run on this machine (skipped)."""
+    repo, written = applied
+    pristine = series.checkout(tmp_path / "pristine", latest, LATEST)
+    patched = _run_tests(repo, repo / "src", tmp_path / "patched.xml")
+    shutil.copytree(repo / "tests", pristine / "tests")
+    unpatched = _run_tests(pristine, pristine / "src", tmp_path / "unpatched.xml")
+    bugs = [get_bug(c.bug) for c in written.commits if c.bug]
+    names = {bug.id: Path(series.test_path(bug)).stem for bug in bugs}
+    assert set(patched) == set(names.values())
+    assert all(state in ("passed", "skipped") for state in patched.values()), patched
+    for bug in bugs:
+        if patched[names[bug.id]] == "passed":
+            assert unpatched[names[bug.id]] == "failed", (bug.id, unpatched)
+        else:
+            assert "skipif" in bug.regression_test and unpatched[names[bug.id]] == "skipped", (bug.id, unpatched)
