@@ -37,6 +37,7 @@ from lfmdoctor.bugs import BUGS, get_bug
 from lfmdoctor.bugs._ast import Source
 from lfmdoctor.bugs._spec import RELEASES, Bug, CannotTell, Edit
 from lfmdoctor.errors import LfmdoctorError
+from lfmdoctor.files import write_all
 
 PREFIX = "src/liquid_audio/"
 TESTS = "tests/"
@@ -625,6 +626,12 @@ def checkout(dest: Path, source: Path, release: str | None = None, *, ruff_confi
     return dest
 
 
+def check_out(out: Path) -> None:
+    """The series goes into a new or empty folder: refuse anything else before any work."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise SeriesError(f"{out} is not a new or empty folder; pass a new folder for the series")
+
+
 def write_series(
     out: Path,
     source: Path,
@@ -635,9 +642,7 @@ def write_series(
 ) -> Series:
     """Write the series for the release in ``source`` (its ``liquid_audio`` folder or wheel) as ``git format-patch``
     files into ``out`` (a new or empty folder). ``author``: (name, email), default the user's git identity."""
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise SeriesError(f"{out} is not a new or empty folder; pass a new folder for the series")
+    check_out(out)
     files = read_package(Path(source))
     release = release or release_of(Path(source), files)
     planned = commits(release, _texts(files, release), builder_text())
@@ -653,10 +658,9 @@ def write_series(
         staging = Path(tmp) / "patches"
         options = ("--quiet", "--zero-commit", "--no-signature", "--numbered", "-o", str(staging))
         _git(repo, "format-patch", *options, f"HEAD~{len(planned)}")
-        out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for patch in sorted(staging.glob("*.patch")):
-            written.append(Path(shutil.move(str(patch), out / patch.name)))
+        patches = {out / patch.name: patch.read_bytes() for patch in sorted(staging.glob("*.patch"))}
+    out.mkdir(parents=True, exist_ok=True)
+    written = write_all(patches)  # all or none
     return Series(release, planned, written)
 
 

@@ -1,8 +1,10 @@
-"""``lfmdoctor patch status|apply|revert|diff|verify``: fix the installed liquid-audio, and prove each fix."""
+"""``lfmdoctor patch status|apply|revert|diff|series|verify``: fix the installed liquid-audio, prove each fix, and
+write the fixes as a patch series for upstream."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import click
@@ -109,6 +111,28 @@ def diff(
         if found is None:
             raise UsageError(f"no stored patch fits {plan.package_dir}: {plan.detail}; pass --release V")
     sys.stdout.write(found.text)
+
+
+@app.command("series")
+def series(
+    out: Annotated[Path, typer.Option("--out", help="A new or empty folder for the .patch files.")],
+    python: PythonOpt = None,
+) -> None:
+    """Write a `git format-patch` series for upstream: one commit per bug, the regression tests, a CI workflow."""
+    from lfmdoctor.patches import series as patch_series
+
+    patch_series.check_out(out)
+    source, release = patch_series.installed_source(resolve_python(python))
+    written = patch_series.write_series(out, source, release)
+    console = render.console()
+    for commit, patch in zip(written.commits, written.patches, strict=True):
+        console.print(f"{patch}  {commit.subject}", soft_wrap=True, markup=False, highlight=False)
+    console.print(
+        f"On a checkout of liquid-audio {release} (upstream's layout): git am {out}/*.patch",
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command("verify")

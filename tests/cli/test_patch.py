@@ -49,7 +49,30 @@ def test_diff_is_the_stored_patch_of_the_copy(cli, on_path):
         (["status", "--python", "/nonexistent/python"], "/nonexistent/python"),
         (["verify", "--bug", "no-such-bug"], "see 'lfmdoctor repro --list'"),
         (["verify", "--strategy", "magic"], "--strategy"),
+        (["series"], "Missing option '--out'"),
+        (["series", "--out", "/proc/version"], "/proc/version is not a new or empty folder; pass a new folder"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(cli, one_error, args, words):
     assert words in one_error(cli("patch", *args))
+
+
+def test_series_writes_the_patches_for_the_release_of_the_copy(cli, on_path, tmp_path):
+    from lfmdoctor.patches.series import release_bugs
+
+    out = tmp_path / "series"
+    done = cli("patch", "series", "--out", str(out), env=on_path)
+    assert done.returncode == 0, done.stderr
+    patches = sorted(out.glob("*.patch"))
+    release = done.stdout.split("liquid-audio ", 1)[1].split()[0]
+    assert len(patches) == len(release_bugs(release)) + 2  # one per bug, the tests, the workflow
+    assert done.stdout.strip().endswith(f"git am {out}/*.patch")
+    assert all(str(patch) in done.stdout for patch in patches)
+
+
+def test_series_into_a_folder_with_files_writes_nothing(cli, one_error, on_path, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert "is not a new or empty folder" in one_error(cli("patch", "series", "--out", str(out), env=on_path))
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
