@@ -171,8 +171,7 @@ def _resolve_pins(
     argv = [
         *pip,
         "install",
-        "--dry-run",
-        "--quiet",
+        "--dry-run",  # not --quiet: pip names the conflicting requirements only at its normal verbosity
         "--only-binary=:all:",
         "--report",
         str(report),
@@ -180,11 +179,28 @@ def _resolve_pins(
         *requirements,
         *NETWORK_OPTIONS,
     ]
-    code, _, err = runner(argv, 600)
+    code, out, err = runner(argv, 600)
     data = _read_json(report) if code == 0 else None
     if data is None:
-        raise MatrixError(f"{what} cannot resolve {' '.join(requirements)} for this interpreter: {last_error(err)}")
+        why = conflict(out + "\n" + err) or last_error(err)
+        raise MatrixError(f"{what} cannot resolve {' '.join(requirements)} for this interpreter: {why}")
     return data
+
+
+def conflict(output: str) -> str | None:
+    """pip's "The conflict is caused by:" block as one line, e.g. "conflict: The user requested
+    transformers==4.50.3; liquid-audio 1.3.0 depends on transformers>=4.55.4"; None if pip gave none."""
+    lines = output.splitlines()
+    for index, line in enumerate(lines):
+        if line.strip() == "The conflict is caused by:":
+            causes = []
+            for cause in lines[index + 1 :]:
+                if not cause.startswith((" ", "\t")) or not cause.strip():
+                    break
+                causes.append(cause.strip())
+            if causes:
+                return "conflict: " + "; ".join(causes)
+    return None
 
 
 # One lock per cache folder being written: cells built in parallel may resolve to the same packages.

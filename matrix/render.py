@@ -165,7 +165,7 @@ def print_cells(result: CellMatrix, out: Console | None = None) -> None:
     out = out or Console(highlight=False, soft_wrap=False)
     axes = ", ".join(f"{name}={','.join(specs)}" for name, specs in result.axes.items())
     transformers = result.transformers or "not installed"
-    out.print(f"[bold]lfmdoctor matrix[/bold]  {result.python} (transformers {transformers})  {axes}")
+    out.print(f"[bold]lfmdoctor matrix[/bold]  {result.python} (transformers {transformers})  {axes}", soft_wrap=True)
     print_cells_table(result.cells, out)
     out.print(Text(f"• reproductions: {result.repro}", style="dim"), soft_wrap=True)
     out.print(Text(f"• versions listed from: {result.listing}", style="dim"), soft_wrap=True)

@@ -160,7 +160,8 @@ class _ProgressDisplay:
             self.running.pop(cell.label, None)
             if cell.importable:
                 reproduced = sum(bug.outcome == "reproduced" for bug in cell.bugs)
-                note = f"{reproduced} reproduced, {len(cell.deprecations)} deprecation(s)"
+                ran = any(bug.outcome != "not run" for bug in cell.bugs)
+                note = f"{reproduced} reproduced, {len(cell.deprecations)} deprecation(s)" if ran else "imports"
                 mark = "[green]✓[/green]"
             else:
                 note, mark = f"cannot run: {cell.import_problem}", "[yellow]![/yellow]"

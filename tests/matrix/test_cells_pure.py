@@ -164,7 +164,7 @@ def test_cell_packages_are_resolved_once_and_reused(tmp_path: Path) -> None:
     assert first.pins == ["huggingface-hub==0.36.2", "transformers==4.57.6"]  # liquid-audio itself: the overlay
     assert first.path is not None and first.path.name.startswith("transformers-4.57.6-") and (first.path / MANIFEST).is_file()
     resolve, install = calls
-    assert resolve[-len(requirements) - 4 : -4] == requirements and ["--find-links", str(tmp_path)] == resolve[7:9]
+    assert resolve[-len(requirements) - 4 : -4] == requirements and resolve[resolve.index("--find-links") + 1] == str(tmp_path)
     assert install[install.index("--target") + 2 :][:2] == first.pins and "--no-deps" in install
     again = ensure_packages("/py", requirements, no_pip, tmp_path, **options)
     assert again == first
@@ -467,3 +467,18 @@ def test_merge_errors(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text(json.dumps({"something": "else"}))
     with pytest.raises(MatrixError, match=r"holds no lfmdoctor matrix cells"):
         merge_cells(tmp_path)
+
+
+def test_a_resolution_conflict_names_its_causes() -> None:
+    from lfmdoctor.matrix.overlay import conflict
+
+    output = (
+        "Requirement already satisfied: torch>=2.8.0 in /venv (2.11.0)\n"
+        "ERROR: Cannot install liquid-audio==1.3.0 and transformers==4.50.3 because these package versions have "
+        "conflicting dependencies.\n\nThe conflict is caused by:\n    The user requested transformers==4.50.3\n"
+        "    liquid-audio 1.3.0 depends on transformers>=4.55.4\n\nAdditionally, some packages ...\n"
+    )
+    assert conflict(output) == (
+        "conflict: The user requested transformers==4.50.3; liquid-audio 1.3.0 depends on transformers>=4.55.4"
+    )
+    assert conflict("ERROR: No matching distribution found for torch==9") is None
