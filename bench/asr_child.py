@@ -6,20 +6,31 @@ parent can prepare the audio meanwhile; it checks the requested device, then imp
 Each event is one record (``lfmdoctor.child_protocol``: a JSON line whose ``"lfmdoctor"`` key is its kind):
 
     ready   {liquid_audio, torch, threads, import_s}
-    loaded  {device, dtype, load_s}
+    loaded  {device, dtype, load_s, parameters}
     chunk   {clip, run, chunk, text, repeat_run, steps, audio_frames, hit_limit, latency_s,
              first_token_s, rss_peak_mb, cuda_peak_mb, mps_peak_mb}
+    projection  {seconds, ...the chunk figures}
     error   {stage, clip, error_type, message, frames}     then exit status 3
     done    {loop_s, loop_cpu_s}
 
 Job: {mode: "user"|"callsite", callsite_file, model, device, dtype, prompt, runs, warmup,
-      clips: [{audio: .npy path (frames x channels float32), rate, chunks: [[start, end]], budgets}]}
+      clips: [{audio: .npy path (frames x channels float32), rate, chunks: [[start, end]], budgets}],
+      build: null|{seed, cpu_dtype}, force: bool, projection: null|{seconds, budget}}
+
+``build`` (``--model full-size``, callsite mode): the model is not loaded but built in memory from the
+folder's config.json with random weights (``random_model_child.py``, beside this file); its dtype is
+``dtype``, else bfloat16 on CUDA and MPS and ``cpu_dtype`` on the CPU; ``loaded`` then also carries
+``parameters`` {total, backbone, encoder}. ``force``: each chunk generates exactly ``budget - 1`` text
+tokens and then ``<|im_end|>`` (random weights never stop by themselves); its text is not decoded.
+``projection``: after the clips, one chunk of ``seconds`` (the first clip repeated) is timed as a
+``projection`` event with the ``chunk`` figures.
 
 "callsite" mode goes through lfmdoctor's call-site helpers (loaded from ``callsite_file``). "user"
 mode is the seed report's code as written: no ``device=``, liquid-audio's default dtype, and numpy
 1-D audio handed to ``ChatState.add_audio``.
 """
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -30,11 +41,16 @@ from pathlib import Path
 
 # lfmdoctor/child_protocol.py, by path (lfmdoctor may not be importable here): in the folder above when
 # installed (lfmdoctor/<sub>/this file), in its lfmdoctor/ folder in the source tree (<sub>/ beside it).
-_UP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+_UP = os.path.dirname(HERE)
 _AT = next(d for d in (_UP, os.path.join(_UP, "lfmdoctor")) if os.path.isfile(os.path.join(d, "child_protocol.py")))
 _SPEC = importlib.util.spec_from_file_location("lfmdoctor_child_protocol", os.path.join(_AT, "child_protocol.py"))
 protocol = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(protocol)
+
+# The full-size model's builder and the process's peak memory, from the file beside this one.
+random_model = protocol.load_file("lfmdoctor_random_model", os.path.join(HERE, "random_model_child.py"))
+peak_rss_mb = random_model.peak_rss_mb
 
 MODEL_RATE = 16_000
 EOS = 7  # <|im_end|>
@@ -52,15 +68,6 @@ def fail(stage, exc, clip=None):
     error_type = type(exc).__module__ + "." + type(exc).__qualname__
     emit("error", stage=stage, clip=clip, error_type=error_type.removeprefix("builtins."), message=str(exc), frames=frames)
     sys.exit(3)
-
-
-def peak_rss_mb():
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
 
 
 def longest_run(ids):
@@ -101,15 +108,35 @@ class Asr:
         self.mode = job["mode"]
         model_path = job["model"]
         source = Path(model_path) if os.path.isdir(model_path) else model_path
+        self.parameters = None
+        self.builder = None
+        build = job.get("build")
+        self.force = bool(job.get("force"))
         started = time.perf_counter()
         if self.mode == "callsite":
             self.callsite = protocol.load_file("lfmdoctor_callsite", job["callsite_file"])
             device = self.callsite.pick_device(job.get("device"))
-            self.dtype = getattr(torch, job.get("dtype") or ("bfloat16" if device.startswith("cuda") else "float32"))
+            if build:
+                default = "bfloat16" if device.startswith(("cuda", "mps")) else build.get("cpu_dtype", "float32")
+            else:
+                default = "bfloat16" if device.startswith("cuda") else "float32"
+            self.dtype = getattr(torch, job.get("dtype") or default)
+            if build:
+                self.builder = random_model
+                problem = self.builder.memory_problem(torch, device, job.get("dtype") or default, build.get("need") or {})
+                if problem:
+                    emit("error", stage="memory", clip=None, error_type="NotEnoughMemory", message=problem, frames=[])
+                    sys.exit(3)
             at.stage = "load_processor"
             self.processor = self.callsite.load_processor(source, device=device)
             at.stage = "load_model"
-            self.model = self.callsite.load_model(source, device=device, dtype=self.dtype)
+            if build:
+                with open(os.path.join(model_path, "config.json"), encoding="utf-8") as handle:
+                    config = json.load(handle)
+                self.model = self.builder.build(config, self.dtype, int(build.get("seed", 0)), device=device)
+                self.parameters = self.builder.parameter_counts(self.model)
+            else:
+                self.model = self.callsite.load_model(source, device=device, dtype=self.dtype)
         else:
             self.callsite = None
             # The seed report's code: documented calls, no device=, default dtype.
@@ -148,19 +175,22 @@ class Asr:
         text_ids = []
         steps = frames = 0
         ended = False
-        for token in self.model.generate_sequential(**chat, max_new_tokens=budget):
-            if first is None:
-                first = time.perf_counter()
-            steps += 1
-            if token.numel() == 1:
-                value = int(token)
-                if value == EOS:
-                    ended = True
+        forcing = self.builder.forced_text_tokens(self.model, budget - 1) if self.force else contextlib.nullcontext()
+        with forcing:
+            for token in self.model.generate_sequential(**chat, max_new_tokens=budget):
+                if first is None:
+                    first = time.perf_counter()
+                steps += 1
+                if token.numel() == 1:
+                    value = int(token)
+                    if value == EOS:
+                        ended = True
+                    else:
+                        text_ids.append(value)
                 else:
-                    text_ids.append(value)
-            else:
-                frames += 1
-        text = self.processor.text.decode(text_ids, skip_special_tokens=True)
+                    frames += 1
+        # Forced ids come from random weights: there is no text to decode (and the tokenizer may not know them).
+        text = "" if self.force else self.processor.text.decode(text_ids, skip_special_tokens=True)
         finished = time.perf_counter()
         cuda_peak = torch.cuda.max_memory_allocated() / 2**20 if self.kind == "cuda" else None
         mps_peak = None
@@ -220,7 +250,7 @@ def run(at):
     )
 
     asr = Asr(job, torch, liquid_audio, at)
-    emit("loaded", device=str(asr.device), dtype=asr.model_dtype, load_s=asr.load_s)
+    emit("loaded", device=str(asr.device), dtype=asr.model_dtype, load_s=asr.load_s, parameters=asr.parameters)
 
     at.stage = "clip"
     clips = [dict(clip, wave=np.load(clip["audio"])) for clip in job["clips"]]
@@ -238,7 +268,17 @@ def run(at):
             for number, ((start, end), budget) in enumerate(zip(clip["chunks"], clip["budgets"])):
                 figures = asr.transcribe(clip["wave"][start:end], clip["rate"], budget)
                 emit("chunk", clip=index, run=run_number, chunk=number, **figures)
-    emit("done", loop_s=time.perf_counter() - loop_started, loop_cpu_s=time.process_time() - loop_cpu)
+    loop_s, loop_cpu_s = time.perf_counter() - loop_started, time.process_time() - loop_cpu
+    projection = job.get("projection")
+    if projection:
+        at.clip = None
+        first = clips[0]
+        wave = first["wave"]
+        frames = round(float(projection["seconds"]) * first["rate"])
+        long_wave = np.concatenate([wave] * (frames // len(wave) + 1))[:frames]
+        figures = asr.transcribe(long_wave, first["rate"], int(projection["budget"]))
+        emit("projection", seconds=frames / first["rate"], **figures)
+    emit("done", loop_s=loop_s, loop_cpu_s=loop_cpu_s)
 
 
 if __name__ == "__main__":

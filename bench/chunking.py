@@ -26,6 +26,16 @@ def token_budget(seconds: float) -> int:
     return math.ceil(max(seconds, 0.0) * TOKENS_PER_SECOND) + TOKEN_HEADROOM
 
 
+def chunk_lengths(seconds: float, chunk_seconds: float | None) -> list[float]:
+    """Lengths (s) of the chunks ``plan_chunks`` aims for in a recording this long (before moving cuts to quiet points)."""
+    if seconds <= 0:
+        return []
+    if not chunk_seconds or chunk_seconds <= 0 or seconds <= chunk_seconds:
+        return [seconds]
+    pieces = math.ceil(seconds / (chunk_seconds * FILL))
+    return [seconds / pieces] * pieces
+
+
 def _quietest(mono: np.ndarray, lo: int, hi: int, frame: int) -> int:
     """Centre of the lowest-energy frame in [lo, hi) (hi - lo >= frame), or the middle when flat."""
     segment = np.asarray(mono[lo:hi], dtype=np.float64)

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from lfmdoctor.bench import aggregate, failures, inputs, runner, scoring
-from lfmdoctor.bench.chunking import plan_chunks, token_budget
-from lfmdoctor.bench.results import BaselineResult, BenchFailure, BenchResult, BenchSummary
+from lfmdoctor.bench import aggregate, failures, fullsize, inputs, runner, scoring
+from lfmdoctor.bench.chunking import chunk_lengths, plan_chunks, token_budget
+from lfmdoctor.bench.results import BaselineResult, BenchFailure, BenchResult, BenchSummary, Projection
 from lfmdoctor.bench.strategy import ChildSetup, StrategyUnavailable, child_setup
 from lfmdoctor.child_protocol import KEY
 from lfmdoctor.errors import LfmdoctorError
@@ -36,12 +36,21 @@ RANDOM_WEIGHTS_NOTE = (
 SYNTHETIC_NOTE = "the built-in clips are synthetic speech (espeak-ng): fine for smoke tests, not for accuracy claims"
 BUSY_SHARE = 0.5  # a 1-minute load average above half the CPUs: other work may disturb the timings
 CHILD_DIED_HINT = "run 'lfmdoctor check' to see what is wrong with this environment"
+FULL_SIZE_NOTE = (
+    f"{fullsize.LABEL}: LFM2.5-Audio-1.5B's published architecture built in memory with random weights; "
+    "each chunk's text-token count is forced to what the real model would write for its reference, so timings "
+    "are the real model's, and WER/CER are not measured"
+)
 
 Progress = Callable[[int, int, str], None]  # (done, total, what)
 
 
 class BenchInputError(LfmdoctorError):
     """Bad benchmark input: one line naming the problem and the fix."""
+
+
+class NotEnoughMemory(BenchInputError):
+    """The full-size model would not fit: nothing was built (one line)."""
 
 
 @dataclass
@@ -59,6 +68,12 @@ class BenchConfig:
     python: str = sys.executable
     baselines: bool = True
     max_new_tokens: int | None = None  # None: token_budget(chunk length)
+    project_seconds: float | None = None  # full-size: project a recording this long (None: 163 s; 0: none)
+    timeout: float | None = None  # seconds the ASR child may run (None: no limit)
+
+    @property
+    def full_size(self) -> bool:
+        return self.model == fullsize.NAME
 
 
 def _load_average() -> float | None:
@@ -79,6 +94,12 @@ def validate(config: BenchConfig) -> None:
         raise BenchInputError(f"--warmup {config.warmup} must be 0 or more")
     if config.max_new_tokens is not None and config.max_new_tokens < 1:
         raise BenchInputError(f"max_new_tokens {config.max_new_tokens} must be at least 1")
+    if config.project_seconds is not None and not (0 <= config.project_seconds < 1e6):
+        raise BenchInputError(f"--project-seconds {config.project_seconds:g} must be 0 (none) or a length in seconds")
+    if config.full_size and config.strategy != "callsite":
+        raise BenchInputError(
+            f"--model {fullsize.NAME} builds the model in memory through the call-site helpers; use --strategy callsite"
+        )
 
 
 def plan(clips: list[inputs.Clip], chunk_seconds: float, max_new_tokens: int | None) -> list[aggregate.ClipPlan]:
@@ -92,6 +113,72 @@ def plan(clips: list[inputs.Clip], chunk_seconds: float, max_new_tokens: int | N
             )
         )
     return plans
+
+
+def plan_forced(clips: list[inputs.Clip], chunk_seconds: float, count: Callable[[str], int]) -> list[aggregate.ClipPlan]:
+    """Like ``plan``, with each chunk's budget its share of the reference's text tokens plus the stop token."""
+    plans = plan(clips, chunk_seconds, 1)
+    return [
+        aggregate.ClipPlan(
+            p.id,
+            p.path,
+            p.reference,
+            p.seconds,
+            p.sample_rate,
+            p.channels,
+            p.chunks,
+            tuple(n + 1 for n in fullsize.forced_counts(count(p.reference), p.chunks)),
+        )
+        for p in plans
+    ]
+
+
+def _full_size_model(python: str) -> ModelRef:
+    """The full-size folder (config.json and the tiny checkpoint's tokenizer; no weights)."""
+    from lfmdoctor.repro.fixture import FixtureError, cache_root, ensure_fixture
+
+    try:
+        tokenizer = ensure_fixture(python=python)  # the smallest tiny checkpoint: only its tokenizer is used
+    except FixtureError as exc:
+        raise BenchInputError(str(exc)) from None
+    try:
+        folder = fullsize.ensure_folder(tokenizer, cache_root())
+    except OSError as exc:
+        raise BenchInputError(
+            f"cannot write the {fullsize.NAME} model folder into the lfmdoctor cache ({exc}); "
+            "set LFMDOCTOR_CACHE to a writable folder"
+        ) from None
+    return ModelRef(fullsize.NAME, folder)
+
+
+def projection(event: dict[str, Any], audio_s: float, chunk_seconds: float) -> Projection:
+    """The whole recording from one timed chunk: each planned chunk costs the timed one scaled by its length."""
+    timed = float(event["seconds"])
+    lengths = chunk_lengths(audio_s, chunk_seconds)
+    latency = sum(float(event["latency_s"]) * length / timed for length in lengths)
+    return Projection(
+        audio_s=audio_s,
+        chunks=len(lengths),
+        chunk_s=timed,
+        chunk_tokens=int(event["steps"]),
+        chunk_latency_s=float(event["latency_s"]),
+        chunk_first_token_s=event.get("first_token_s"),
+        latency_s=latency,
+        rtf=latency / audio_s,
+        rtfx=audio_s / latency,
+    )
+
+
+def timing_only(result: BenchResult) -> None:
+    """Random weights: no WER/CER, and no flags that judge the text (there is none)."""
+    for clip in result.clips:
+        clip.wer = clip.cer = None
+        clip.substitutions = clip.deletions = clip.insertions = None
+        clip.flags = [flag for flag in clip.flags if flag == "truncated"]
+    s = result.summary
+    s.wer = s.cer = None
+    s.substitutions = s.deletions = s.insertions = None
+    s.flagged = {flag: n for flag, n in s.flagged.items() if flag == "truncated"}
 
 
 def _failure(error: dict[str, Any], plans: list[aggregate.ClipPlan]) -> BenchFailure:
@@ -129,7 +216,25 @@ def _job(
             {"audio": str(f), "rate": p.sample_rate, "chunks": [list(c) for c in p.chunks], "budgets": list(p.budgets)}
             for p, f in zip(plans, files)
         ],
+        "build": None,
+        "force": False,
+        "projection": None,
     }
+
+
+def _full_size_job(job: dict[str, Any], config: BenchConfig, plans: list[aggregate.ClipPlan], rate: float) -> dict[str, Any]:
+    """``job`` for the full-size model: build it in memory (if it fits), force the token counts, time a long chunk."""
+    job["build"] = {
+        "seed": 0,
+        "cpu_dtype": fullsize.CPU_DTYPE,
+        "need": {dtype: fullsize.memory_needed(dtype) for dtype in fullsize.BYTES},
+    }
+    job["force"] = True
+    seconds = fullsize.ANCHOR_SECONDS if config.project_seconds is None else config.project_seconds
+    if seconds > 0 and plans:
+        longest = max(chunk_lengths(seconds, config.chunk_seconds))
+        job["projection"] = {"seconds": longest, "budget": round(rate * longest) + 1, "audio_s": seconds}
+    return job
 
 
 def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchResult:
@@ -149,7 +254,10 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
             try:
                 inputs.chunk_seconds_ok(config.chunk_seconds)
                 scoring._jiwer()
-                model = inputs.resolve_model(config.model, config.python)
+                if config.full_size:
+                    model = _full_size_model(config.python)
+                else:
+                    model = inputs.resolve_model(config.model, config.python)
                 specs, builtin = inputs.gather(config.audio, config.refs, config.manifest)
                 clips = inputs.load_clips(specs)
             except (inputs.InputProblem, scoring.ScoringUnavailable) as exc:
@@ -166,7 +274,13 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
                 load_avg=load_avg,
             )
             result = BenchResult(summary)
-            plans = plan(clips, config.chunk_seconds, config.max_new_tokens)
+            if config.full_size:
+                count, summary.token_source = fullsize.token_counter()
+                plans = plan_forced(clips, config.chunk_seconds, count)
+                speech_rate = sum(count(p.reference) for p in plans) / max(sum(p.seconds for p in plans), 1e-9)
+                summary.label = fullsize.LABEL
+            else:
+                plans = plan(clips, config.chunk_seconds, config.max_new_tokens)
             files = []
             for index, clip in enumerate(clips):
                 files.append(Path(tmp) / f"clip{index}.npy")
@@ -181,6 +295,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
                 if kind == "loaded":
                     summary.device, summary.dtype = event.get("device"), event.get("dtype")
                     summary.load_s = event.get("load_s")
+                    summary.parameters = event.get("parameters")
                 elif kind == "done":
                     summary.loop_s, summary.loop_cpu_s = event.get("loop_s"), event.get("loop_cpu_s")
                 elif kind == "ready":
@@ -192,12 +307,17 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
                     clip = plans[event["clip"]].id if kind == "chunk" else kind
                     progress(done, total, "warm-up" if kind == "warmup" else str(clip))
 
+            job = _job(config, setup, model, plans, files)
+            if config.full_size:
+                job = _full_size_job(job, config, plans, speech_rate)
             try:
-                outcome = child.run(_job(config, setup, model, plans, files), on_event)
+                outcome = child.run(job, on_event, timeout=config.timeout)
             except runner.ChildDied as exc:
                 outcome = runner.ChildOutcome(
                     error={"stage": "child", "error_type": "ChildDied", "message": f"{exc}; {CHILD_DIED_HINT}", "frames": []}
                 )
+        if outcome.error is not None and outcome.error.get("error_type") == "NotEnoughMemory":
+            raise NotEnoughMemory(outcome.error["message"])
         if outcome.error is not None and outcome.error.get("error_type") == "DeviceUnavailable":
             raise BenchInputError(f"{outcome.error['message']}; use --device auto or cpu")
         if outcome.error is not None and outcome.error.get("stage") == "import":
@@ -211,6 +331,11 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
         else:
             result.clips = aggregate.clip_results(plans, outcome.of("chunk"))
             aggregate.summarize(summary, result.clips)
+            if config.full_size:
+                timing_only(result)
+                long = outcome.of("projection")
+                if long and job["projection"]:
+                    summary.projection = projection(long[0], job["projection"]["audio_s"], config.chunk_seconds)
             if config.baselines:
                 result.baselines = run_baselines(config.python, plans, files)
     if config.strategy != "callsite" and (config.device != "auto" or config.dtype is not None):
@@ -223,7 +348,9 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
             f"the machine was busy when the run started (load average {load_avg:.1f} on {summary.cpus} CPUs): "
             "timings may be inflated; on a small CPU, OMP_NUM_THREADS=1 steadies them"
         )
-    if model.random_weights:
+    if config.full_size:
+        result.notes.append(FULL_SIZE_NOTE)
+    elif model.random_weights:
         result.notes.append(RANDOM_WEIGHTS_NOTE)
     if builtin:
         result.notes.append(SYNTHETIC_NOTE)

@@ -29,9 +29,15 @@ def _clip_text(text: str) -> str:
     return text if len(text) <= HYPOTHESIS_WIDTH else text[: HYPOTHESIS_WIDTH - 1] + "…"
 
 
+def _count(value: int) -> str:
+    return f"{value / 1e9:.2f}B" if value >= 1e9 else f"{value / 1e6:.0f}M"
+
+
 def bench_result(result: BenchResult, out: Console) -> None:
     s = result.summary
     model = f"{s.model} (random weights)" if s.random_weights else s.model
+    if s.label:
+        out.print(Text(s.label, style="bold yellow"))
     runs = f"{s.runs} run{'s' if s.runs != 1 else ''}" + (f" + {s.warmup} warm-up" if s.warmup else "")
     where = f"{s.device} {s.dtype or ''}".strip() if s.device else "device not reached"
     out.print(f"[bold]lfmdoctor bench[/bold]  model {model} · {where} · strategy {s.strategy} · {runs}")
@@ -39,14 +45,22 @@ def bench_result(result: BenchResult, out: Console) -> None:
         threads = f" ({s.torch_threads} threads)" if s.torch_threads else ""
         out.print(
             f"[dim]liquid-audio {s.liquid_audio or '?'}, torch {s.torch or '?'}{threads}"
-            + (f", model loaded in {s.load_s:.2f} s" if s.load_s is not None else "")
+            + (f", model {'built' if s.label else 'loaded'} in {s.load_s:.2f} s" if s.load_s is not None else "")
             + "[/dim]"
+        )
+    if s.parameters:
+        p = s.parameters
+        out.print(
+            f"[dim]parameters: {_count(p['total'])} in all, backbone {_count(p['backbone'])}, "
+            f"encoder {_count(p['encoder'])}; text tokens forced per chunk ({s.token_source})[/dim]"
         )
     if result.failure is not None:
         _failure(result, out)
     else:
         _table(result, out)
         _overall(result, out)
+        if s.projection is not None:
+            _projection(result, out)
     for baseline in result.baselines:
         if baseline.status == "ok":
             out.print(
@@ -66,7 +80,7 @@ def _table(result: BenchResult, out: Console) -> None:
         table.add_column(name, justify="right", no_wrap=True, min_width=len(name.split()[0]))
 
     for clip in result.clips:
-        sdi = f"{clip.substitutions}/{clip.deletions}/{clip.insertions}"
+        sdi = "—" if clip.substitutions is None else f"{clip.substitutions}/{clip.deletions}/{clip.insertions}"
         table.add_row(
             clip.id,
             f"{clip.audio_s:.2f}",
@@ -75,11 +89,13 @@ def _table(result: BenchResult, out: Console) -> None:
             sdi,
             _num(clip.latency_s),
             _num(clip.first_token_s),
-            _num(clip.tokens_per_s, ".0f"),
+            _num(clip.tokens_per_s, ".1f" if (clip.tokens_per_s or 0) < 10 else ".0f"),
             _num(clip.rtf),
             _num(clip.rtfx, ".1f"),
         )
     out.print(table)
+    if result.summary.label:
+        return  # random weights: no text to show
     for clip in result.clips:
         flags = clip.flags + ([] if clip.runs_agree else ["runs disagree"])
         out.print(
@@ -92,17 +108,32 @@ def _table(result: BenchResult, out: Console) -> None:
         )
 
 
+def _projection(result: BenchResult, out: Console) -> None:
+    p = result.summary.projection
+    assert p is not None
+    out.print(
+        f"[bold]long audio[/bold] one {p.chunk_s:.1f} s chunk took {p.chunk_latency_s:.1f} s ({p.chunk_tokens} tokens, "
+        f"first after {_num(p.chunk_first_token_s, '.1f')} s) → a {p.audio_s:.0f} s recording in {p.chunks} chunks: "
+        f"~{p.latency_s:.0f} s, RTF {p.rtf:.2f} (RTFx {p.rtfx:.2f})"
+    )
+
+
 def _overall(result: BenchResult, out: Console) -> None:
     s = result.summary
-    sdi = f"S/D/I {s.substitutions}/{s.deletions}/{s.insertions} of {s.ref_words} words"
-    out.print(f"[bold]overall[/bold] {s.clips} clips, {s.audio_s:.2f} s audio: WER {_pct(s.wer)}, CER {_pct(s.cer)} ({sdi})")
+    if s.label:
+        out.print(f"[bold]overall[/bold] {s.clips} clips, {s.audio_s:.2f} s audio, {s.tokens} tokens (no WER: {s.label})")
+    else:
+        sdi = f"S/D/I {s.substitutions}/{s.deletions}/{s.insertions} of {s.ref_words} words"
+        out.print(
+            f"[bold]overall[/bold] {s.clips} clips, {s.audio_s:.2f} s audio: WER {_pct(s.wer)}, CER {_pct(s.cer)} ({sdi})"
+        )
     out.print(
         f"  RTF {_num(s.rtf)} (processing ÷ audio, lower is faster) · RTFx {_num(s.rtfx, '.1f')} "
         f"(audio ÷ processing, higher is faster)"
     )
     out.print(
         f"  total latency {_num(s.latency_s)} s · time to first token (TTFT) {_num(s.first_token_s)} s (median) · "
-        f"{_num(s.tokens_per_s, '.0f')} tokens/s"
+        f"{_num(s.tokens_per_s, '.1f' if (s.tokens_per_s or 0) < 10 else '.0f')} tokens/s"
     )
     memory = f"  peak memory: RSS {_num(s.peak_mem_mb, '.0f')} MiB"
     if s.cuda_peak_mb is not None:

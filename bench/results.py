@@ -13,6 +13,11 @@ the total over clips); ``first_token_s`` = from the audio handed over to the fir
 (summary: median over clips); ``tokens_per_s`` = generated tokens / processing seconds;
 ``peak_mem_mb`` = the ASR process's peak resident set size (MiB); ``cuda_peak_mb`` / ``mps_peak_mb``:
 allocator peaks where that backend was used. With several runs, per-clip timings are medians.
+
+With ``--model full-size`` the summary also has ``label`` ("real architecture, random weights: timing
+only, no accuracy"), ``parameters`` {``total``, ``backbone``, ``encoder``}, ``token_source`` and
+``projection`` (a long recording projected from one timed chunk); ``wer`` and ``cer`` are null and
+``load_s`` is the time to build the model in memory.
 """
 
 from __future__ import annotations
@@ -56,6 +61,21 @@ class ClipResult(JsonMixin):
 
 
 @dataclass
+class Projection(JsonMixin):
+    """Long audio from one timed chunk: ``chunks`` chunks of about ``chunk_s`` each, as ``--chunk-seconds`` cuts them."""
+
+    audio_s: float  # the recording projected (163 s: the public write-up's long clip)
+    chunks: int
+    chunk_s: float  # the chunk that was timed
+    chunk_tokens: int  # generated tokens in it (forced text tokens + the stop)
+    chunk_latency_s: float
+    chunk_first_token_s: float | None
+    latency_s: float  # projected for the whole recording
+    rtf: float
+    rtfx: float
+
+
+@dataclass
 class BenchSummary(JsonMixin):
     model: str
     device: str | None
@@ -90,6 +110,11 @@ class BenchSummary(JsonMixin):
     torch_threads: int | None = None  # intra-op threads in the ASR process
     cpus: int | None = None
     load_avg: float | None = None  # 1-minute load average when the run started (other work on the machine)
+    # --model full-size: the published architecture with random weights (timing only, no accuracy)
+    label: str | None = None
+    parameters: dict[str, int] | None = None  # {total, backbone, encoder}
+    token_source: str | None = None  # how the forced text-token counts were found: "estimate" or a tokenizer
+    projection: Projection | None = None
 
 
 @dataclass

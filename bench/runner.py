@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,7 +89,33 @@ class Child:
         self._stderr.seek(0)
         return last_line(self._stderr.read().decode("utf-8", "replace"))
 
-    def run(self, job: dict[str, Any], on_event: Callable[[dict[str, Any]], None] | None = None) -> ChildOutcome:
+    def run(
+        self, job: dict[str, Any], on_event: Callable[[dict[str, Any]], None] | None = None, timeout: float | None = None
+    ) -> ChildOutcome:
+        """The child's events for ``job``; after ``timeout`` seconds it is killed and ``ChildDied`` says so."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            self.proc.kill()
+
+        timer = threading.Timer(timeout, expire) if timeout is not None else None
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
+        try:
+            return self._collect(job, on_event, expired)
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _collect(
+        self,
+        job: dict[str, Any],
+        on_event: Callable[[dict[str, Any]], None] | None,
+        expired: threading.Event,
+    ) -> ChildOutcome:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
             self.proc.stdin.write(json.dumps(job))
@@ -106,6 +133,8 @@ class Child:
             if on_event is not None:
                 on_event(event)
         outcome.returncode = self.proc.wait()
+        if expired.is_set():
+            raise ChildDied("stopped: it ran past its time limit")
         if outcome.error is None and not outcome.of("done"):
             tail = self.stderr_tail() or f"exit status {outcome.returncode}"
             raise ChildDied(tail)

@@ -30,6 +30,7 @@ STUDIED = {
     "whisper",
     "faster_whisper",
     "huggingface_hub",
+    "accelerate",  # liquid-audio's from_pretrained builds the model under it; the full-size builder does too
 }
 ALLOWED = set(sys.stdlib_module_names) | STUDIED
 PROTOCOL = ROOT / "lfmdoctor" / "child_protocol.py"

@@ -10,7 +10,7 @@ import typer
 
 from lfmdoctor import render
 from lfmdoctor.bench.strategy import STRATEGIES as BENCH_STRATEGIES
-from lfmdoctor.cli._common import JsonOpt, ModelOpt, PythonOpt, check_output, resolve_python, write_output
+from lfmdoctor.cli._common import JsonOpt, PythonOpt, check_output, resolve_python, write_output
 
 
 def bench(
@@ -19,7 +19,13 @@ def bench(
         list[str] | None, typer.Option("--ref", help="Reference text or a text file, one per --audio, in order.")
     ] = None,
     manifest: Annotated[str | None, typer.Option(help="JSONL or CSV file of audio path and reference.")] = None,
-    model: ModelOpt = "fixture",
+    model: Annotated[
+        str,
+        typer.Option(
+            help="'fixture' (built-in tiny checkpoint), 'full-size' (the real architecture with random weights: "
+            "timing only), a hub id or a folder."
+        ),
+    ] = "fixture",
     device: Annotated[str, typer.Option(click_type=click.Choice(["auto", "cpu", "cuda", "mps"]))] = "auto",
     dtype: Annotated[
         str | None,
@@ -36,6 +42,10 @@ def bench(
     warmup: Annotated[int, typer.Option(help="Uncounted warm-up runs (on the first clip).")] = 1,
     chunk_seconds: Annotated[float, typer.Option(help="Split longer audio into chunks this long; 0: never.")] = 30.0,
     baselines: Annotated[bool, typer.Option(help="Also run cached openai-whisper / faster-whisper.")] = True,
+    project_seconds: Annotated[
+        float | None,
+        typer.Option(help="--model full-size: time one chunk of a recording this long and project it (default 163; 0: none)."),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON result to this file (atomically).")] = None,
     python: PythonOpt = None,
     json_out: JsonOpt = False,
@@ -59,6 +69,7 @@ def bench(
         chunk_seconds=chunk_seconds,
         python=resolve_python(python),
         baselines=baselines,
+        project_seconds=project_seconds,
     )
     with progress_bar(render.console(stderr=True)) as progress:
         result = run_bench(config, progress)

@@ -8,6 +8,7 @@ import typer
 
 from lfmdoctor import render
 from lfmdoctor.cli._common import JsonOpt, PythonOpt, resolve_python
+from lfmdoctor.results import Status
 
 
 def check(
@@ -15,13 +16,34 @@ def check(
     json_out: JsonOpt = False,
     timeout: Annotated[float, typer.Option(help="Seconds each probe may take.", min=1)] = 60.0,
     fresh: Annotated[bool, typer.Option(help="Import torch again even if its installed files are unchanged.")] = False,
+    perf: Annotated[
+        bool,
+        typer.Option(
+            "--perf",
+            help="Also time LFM2.5-Audio-1.5B's architecture (random weights) on a 3 s clip: memory, RTF, real time or not.",
+        ),
+    ] = False,
 ) -> None:
     """Diagnose an environment: torch build, CUDA/MPS, torchaudio, liquid-audio and its known bugs."""
     from lfmdoctor.job import run_check
 
-    report = run_check(resolve_python(python), timeout=timeout, fresh=fresh)
+    target = resolve_python(python)
+    report = run_check(target, timeout=timeout, fresh=fresh)
+    answer = None
+    if perf:
+        from lfmdoctor.diagnose.perf import perf_item, probe
+
+        answer = probe(target, report.environment)
+        report.items.append(perf_item(answer))
     if json_out:
-        render.print_json(report.to_json())
+        data = report.to_json()
+        if answer is not None:
+            data["perf"] = answer.to_json()
+        render.print_json(data)
     else:
         render.check_report(report)
+        if answer is not None and report.items[-1].status is Status.OK:
+            out = render.console()
+            for message in report.items[-1].messages:
+                out.print(f"[dim]  {message}[/dim]")
     raise typer.Exit(report.exit_code)
