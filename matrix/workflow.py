@@ -213,10 +213,15 @@ def merge_cells(folder: Path) -> CellMatrix:
     if not folder.is_dir():
         raise MatrixError(f"--merge {folder}: no such folder; download the workflow's artifacts there first")
     cells: list[CellResult] = []
+    empty: list[str] = []  # a job whose ``lfmdoctor matrix`` failed uploads an empty cell.json
     files = sorted(path for path in folder.rglob("*.json") if path.is_file())
     for path in files:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            if not text.strip():
+                empty.append(path.relative_to(folder).as_posix())
+                continue
+            data = json.loads(text)
         except (OSError, UnicodeError, ValueError) as exc:
             raise MatrixError(f"--merge: cannot read {path}: {exc}") from None
         try:
@@ -230,11 +235,12 @@ def merge_cells(folder: Path) -> CellMatrix:
         for package, spec in cell.specs.items():
             if spec not in axes.setdefault(package, []):
                 axes[package].append(spec)
+    skipped = f"; empty, so left out (their job failed): {', '.join(empty)}" if empty else ""
     return CellMatrix(
         python="(merged)",
         transformers=None,
         axes=axes,
-        listing=f"{len(files)} file(s) under {folder}",
+        listing=f"{len(files)} file(s) under {folder}{skipped}",
         repro="merged from CI artifacts",
         cells=cells,
     )

@@ -453,7 +453,11 @@ def test_merge_gives_the_table_of_the_cells(tmp_path: Path) -> None:
     assert cells_markdown(merged.cells) == cells_markdown(CELLS)
     assert merged.axes == {"transformers": ["latest", "4.57.*"]}
     (tmp_path / "single.json").write_text(json.dumps(CELLS[0].to_json()))  # a bare cell is read too
-    assert len(merge_cells(tmp_path).cells) == len(CELLS) + 1
+    (tmp_path / "failed-job").mkdir()
+    (tmp_path / "failed-job" / "cell.json").write_text("")  # its lfmdoctor exited 2: left out, and said so
+    again = merge_cells(tmp_path)
+    assert len(again.cells) == len(CELLS) + 1
+    assert again.listing.endswith("; empty, so left out (their job failed): failed-job/cell.json")
 
 
 def test_merge_errors(tmp_path: Path) -> None:
