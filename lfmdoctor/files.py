@@ -102,3 +102,45 @@ def exchange(a: str | Path, b: str | Path) -> None:
         if code in (errno.EINVAL, errno.ENOSYS):
             code = errno.ENOTSUP
         raise OSError(code, os.strerror(code), os.fspath(a), None, os.fspath(b))
+
+
+# Folders a command is assembling, removed by ``remove_temporaries`` when the process is told to stop (SIGTERM).
+TEMPORARIES: set[Path] = set()
+
+
+def remove_temporaries() -> None:
+    import shutil
+
+    for path in list(TEMPORARIES):
+        shutil.rmtree(path, ignore_errors=True)
+        TEMPORARIES.discard(path)
+
+
+def staging_sibling(path: str | Path) -> Path:
+    """A hidden sibling of ``path`` to assemble its replacement in; the name carries this process's id, so a
+    later command can tell a leftover of a killed process (``stale_siblings``) from work under way."""
+    import secrets
+
+    target = Path(path)
+    return target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+
+
+def stale_siblings(path: str | Path) -> list[Path]:
+    """The ``staging_sibling``s of ``path`` whose process is gone: what a killed lfmdoctor left."""
+    target = Path(path)
+    found = []
+    for sibling in target.parent.glob(f".{target.name}.*{TEMP_SUFFIX}"):
+        pid = sibling.name[len(target.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            found.append(sibling)
+    return sorted(found)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, someone else's
+        return True
+    return True

@@ -8,9 +8,9 @@ Nothing here writes to the terminal: the caller passes a ``Progress`` to hear ab
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from lfmdoctor.errors import LfmdoctorError
+from lfmdoctor.files import TEMPORARIES, exchange, staging_sibling, stale_siblings
 from lfmdoctor.repro.deprecations import unique
-from lfmdoctor.results import CheckReport, Deprecation, JsonMixin, Outcome, ReproOutcome
+from lfmdoctor.results import CheckReport, Deprecation, JsonMixin, Outcome, ReproOutcome, nothing_ran
 
 if TYPE_CHECKING:
     from lfmdoctor.report.compose import ReportData
@@ -41,6 +42,7 @@ class StepTime(JsonMixin):
     name: str
     seconds: float
     note: str = ""
+    failed: bool = False
 
 
 class Progress(Protocol):
@@ -250,11 +252,13 @@ class _Steps:
         self.progress = progress
         self.times: list[StepTime] = []
 
-    def __call__(self, name: str, fn: Callable[[], T], note: Callable[[T], str]) -> T:
+    def __call__(
+        self, name: str, fn: Callable[[], T], note: Callable[[T], str], failed: Callable[[T], bool] = lambda _: False
+    ) -> T:
         t0 = time.perf_counter()
         with self.progress.step(name):
             result = fn()
-        self.times.append(StepTime(name, round(time.perf_counter() - t0, 2), note(result)))
+        self.times.append(StepTime(name, round(time.perf_counter() - t0, 2), note(result), failed(result)))
         self.progress.done(self.times[-1])
         return result
 
@@ -295,7 +299,13 @@ def investigate(
         "reproduce",
         lambda: run_repro(python, model_ref, bug_ids, emit_dir=emit_dir),
         lambda r: f"{sum(1 for o in r if o.outcome is Outcome.REPRODUCED)} of {len(r)} cases reproduced",
+        lambda r: nothing_ran(r) is not None,
     )
+    why = nothing_ran(repro)
+    if why:  # nothing to verify or report: a report built on this would say nothing true
+        raise JobError(
+            f"no reproduction could run on {python} ({why}); 'lfmdoctor check --python {python}' says what is missing"
+        )
     verified = before = after = None
     if verify:
         verified = step(
@@ -326,34 +336,101 @@ def investigate(
     return Findings(check, model_ref.spec, repro, verified, report, before, after, patch_name, diff, step.times)
 
 
+LEGACY_FILES = ("report.md", "report.body.md", "pr.md", "results.json", "*.patch", "reproducers/*")
+
+
+def _written_before(out: Path) -> list[str] | None:
+    """The files an earlier run wrote into ``out`` (its marker lists them), or None when run did not write it."""
+    try:
+        lines = (out / MARKER).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    listed = [line for line in lines[1:] if line.strip()]
+    if listed:
+        return listed
+    return [str(p.relative_to(out)) for pattern in LEGACY_FILES for p in out.glob(pattern)]  # an older marker
+
+
+def remove_stale(out: Path) -> list[Path]:
+    """Remove the temporary folders a killed run left beside ``out`` (those whose process is gone)."""
+    removed = stale_siblings(out)
+    for sibling in removed:
+        shutil.rmtree(sibling, ignore_errors=True)
+    return removed
+
+
 def _prepare_out(out: Path) -> Path:
+    """Check ``out`` before any work (a file, someone else's files, a place nothing can be written) and make the
+    staging folder beside it, after removing what killed runs left there."""
     if out.exists() and not out.is_dir():
         raise JobError(f"--out {out} is a file; pass a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise JobError(f"--out {out} holds files lfmdoctor did not write; pass a new or empty folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    if out.is_dir() and any(out.iterdir()):
+        listed = _written_before(out)
+        if listed is None:
+            raise JobError(f"--out {out} holds files lfmdoctor did not write; pass a new or empty folder")
+        theirs = sorted(
+            str(p.relative_to(out))
+            for p in out.rglob("*")
+            if not p.is_dir() and p.name != MARKER and str(p.relative_to(out)) not in listed
+        )
+        if theirs:
+            raise JobError(
+                f"--out {out} holds files lfmdoctor did not write ({', '.join(theirs[:5])}); "
+                "move them, or pass a new folder (run never deletes them)"
+            )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(out)
+        staging = staging_sibling(out)
+        staging.mkdir()  # the user's umask, as any other tool's output folder
+    except OSError as exc:
+        raise JobError(f"cannot write --out {out}: {exc.strerror or exc}; pass a folder you may write to") from None
+    return staging
 
 
 def _swap_in(staging: Path, out: Path) -> None:
-    (staging / MARKER).write_text("written by lfmdoctor run\n")
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
+    """Put the finished folder at ``out`` in one step (exchanging it with an earlier run's), then drop the old one."""
+    files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if not p.is_dir())
+    (staging / MARKER).write_text("written by lfmdoctor run\n" + "".join(f"{name}\n" for name in files), encoding="utf-8")
+    if not out.exists():
+        staging.rename(out)
+        return
+    try:
+        exchange(staging, out)  # staging now holds the earlier run
+    except OSError:
+        old = staging_sibling(out)
         out.rename(old)
         staging.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        staging.rename(out)
+        old.rename(staging)
 
 
-def write_folder(findings: Findings, folder: Path) -> Document:
+def redact_folder(folder: Path, context) -> int:
+    """Redact every text file below ``folder`` as the report is redacted; returns how many items were replaced."""
+    from lfmdoctor.report.redact import redact
+
+    total = 0
+    for path in sorted(folder.rglob("*")):
+        if path.is_dir() or path.name == MARKER or path.stat().st_size > 20_000_000:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        done = redact(text, context)
+        if done.total:
+            path.write_text(done.text, encoding="utf-8")
+            total += done.total
+    return total
+
+
+def write_folder(findings: Findings, folder: Path, *, redact: bool = True) -> Document:
     """Write the run folder's files: the issue (with and without its title line), the PR body, results.json
-    and the stored diff. Returns the issue document."""
+    and the stored diff; with ``redact``, every file in ``folder`` is redacted as the report is. Returns the
+    issue document."""
     from lfmdoctor.report.document import render_document
     from lfmdoctor.report.redact import Context
 
-    context = Context.from_machine()
+    context = Context.from_machine() if redact else None
     issue = render_document(findings.report, "issue", context)
     pr = render_document(findings.report, "pr", context)
     report_json = render_document(findings.report, "json", context)
@@ -374,17 +451,28 @@ def write_folder(findings: Findings, folder: Path) -> Document:
     (folder / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if findings.diff and findings.patch_name:
         (folder / findings.patch_name).write_text(findings.diff, encoding="utf-8")
+    if context is not None:
+        redact_folder(folder, context)  # results.json and the reproducers carry paths, messages and tracebacks
     return issue
 
 
 def run(
-    python: str, out: Path, *, model: str = "fixture", with_bench: bool = True, progress: Progress | None = None
+    python: str,
+    out: Path,
+    *,
+    model: str = "fixture",
+    with_bench: bool = True,
+    redact: bool = True,
+    progress: Progress | None = None,
 ) -> RunSummary:
-    """``lfmdoctor run``: every step, written into the folder ``out`` (new, empty, or written by run before)."""
+    """``lfmdoctor run``: every step, written into the folder ``out`` (new, empty, or written by run before).
+
+    Everything under ``out`` is redacted as the report is, unless ``redact`` is False."""
     from lfmdoctor.report.handoff import handoff
 
     started = time.perf_counter()
     staging = _prepare_out(out)
+    TEMPORARIES.add(staging)
     try:
         findings = investigate(
             python,
@@ -394,7 +482,7 @@ def run(
             fetch_releases=True,
             progress=progress,
         )
-        issue = write_folder(findings, staging)
+        issue = write_folder(findings, staging, redact=redact)
         summary = RunSummary(out=str(out), steps=findings.steps)
         summary.reproduced = [o.id for o in findings.repro if o.outcome is Outcome.REPRODUCED]
         summary.deprecations = unique(findings.repro)
@@ -408,7 +496,14 @@ def run(
             if p.is_file() and p.name != MARKER and "tiny-checkpoint" not in p.parts
         )
         _swap_in(staging, out)
+    except OSError as exc:
+        if str(staging) not in str(exc.filename or "") and exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise JobError(
+            f"cannot write --out {out}: {exc.strerror or exc}; nothing written; free some space or pass another folder"
+        ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        TEMPORARIES.discard(staging)
     summary.total_s = round(time.perf_counter() - started, 1)
     return summary

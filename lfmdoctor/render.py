@@ -78,7 +78,8 @@ class StepLines:
         return self.out.status(f"{name}…")
 
     def done(self, step) -> None:
-        self.out.print(f"[green]✓[/green] {step.name} [dim]{step.seconds:.1f} s {step.note}[/dim]")
+        mark = "[red]✗[/red]" if getattr(step, "failed", False) else "[green]✓[/green]"
+        self.out.print(f"{mark} {step.name} [dim]{step.seconds:.1f} s {step.note}[/dim]")
 
 
 class StepNames:

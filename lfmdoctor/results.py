@@ -196,7 +196,17 @@ class ReproReport(JsonMixin):
 
     @property
     def exit_code(self) -> int:
+        """1: a bug reproduced; 2: no case could run at all (an unusable target); else 0."""
+        if nothing_ran(self.results):
+            return 2
         return 1 if any(r.outcome is Outcome.REPRODUCED for r in self.results) else 0
+
+
+def nothing_ran(results: list[ReproOutcome]) -> str | None:
+    """Why no case could run (the first case's reason) when every one is an error; else None."""
+    if results and all(r.outcome is Outcome.ERROR for r in results):
+        return results[0].reason or "every case failed"
+    return None
 
 
 @dataclass

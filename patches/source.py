@@ -17,7 +17,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import secrets
 import shutil
 import stat
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lfmdoctor.errors import LfmdoctorError
-from lfmdoctor.files import TEMP_SUFFIX, exchange, write_atomic
+from lfmdoctor.files import TEMP_SUFFIX, exchange, staging_sibling, stale_siblings, write_atomic
 from lfmdoctor.patches.stored import StoredPatch, sha256, stored_patches
 from lfmdoctor.patches.unidiff import PatchMismatch, apply
 from lfmdoctor.results import PatchFile, PatchResult
@@ -294,30 +293,11 @@ def _step(name: str) -> None:
         STEP_HOOK(name)
 
 
-def _staging_name(package_dir: Path) -> Path:
-    """A hidden sibling (not importable: dots in its name) that names the process building it."""
-    return package_dir.parent / f".{package_dir.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # alive, someone else's
-        return True
-    return True
-
-
 def leftovers(package_dir: Path) -> list[Path]:
     """What an interrupted lfmdoctor write left: staging folders beside the package whose process is gone,
     and temporary files inside it (from write_atomic, or from versions that replaced files one by one)."""
     package_dir = Path(package_dir)
-    found = []
-    for sibling in package_dir.parent.glob(f".{package_dir.name}.*{TEMP_SUFFIX}"):
-        pid = sibling.name[len(package_dir.name) + 2 :].split(".", 1)[0]
-        if not (pid.isdigit() and _pid_alive(int(pid))):
-            found.append(sibling)
+    found = stale_siblings(package_dir)
     if package_dir.is_dir():
         found.extend(sorted(package_dir.rglob(f"*{TEMP_SUFFIX}")))
     return found
@@ -339,7 +319,7 @@ def _swap_in(package_dir: Path, new: dict[str, bytes]) -> None:
     """Change the files of ``new`` as one: build the changed package folder beside the original, then
     exchange the two folders in one atomic step. A kill at any moment leaves the old package or the new one,
     importable either way, and at most a hidden staging folder that ``recover`` removes."""
-    staging = _staging_name(package_dir)
+    staging = staging_sibling(package_dir)
     swapped = False
     try:
         shutil.copytree(package_dir, staging, symlinks=True)
@@ -374,7 +354,7 @@ def _swap_in(package_dir: Path, new: dict[str, bytes]) -> None:
 
 def _swap_by_renames(staging: Path, package_dir: Path) -> None:
     """Where no atomic exchange exists: two renames (the package is missing for the moment between them)."""
-    old = _staging_name(package_dir)
+    old = staging_sibling(package_dir)
     package_dir.rename(old)
     try:
         staging.rename(package_dir)

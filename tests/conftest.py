@@ -154,3 +154,17 @@ def release_findings(release_package: Callable[[str], Path]) -> Callable[[str], 
 @pytest.fixture
 def latest_copy(release_package: Callable[[str], Path], tmp_path: Path) -> Path:
     return Path(shutil.copytree(release_package(LATEST), tmp_path / "liquid_audio"))
+
+
+@pytest.fixture(scope="session")
+def dead_pid() -> int:
+    """A process id that no process has now: what a killed lfmdoctor leaves in its temporary names."""
+    pid = 4_000_000
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except OSError:
+            pass
+        pid -= 1

@@ -8,6 +8,7 @@ on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import Annotated
 
@@ -86,9 +87,27 @@ def _run(argv: list[str] | None) -> int:
     return code if isinstance(code, int) else 0
 
 
+TERMINATED_EXIT = 128 + signal.SIGTERM
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM: remove what is being assembled (a run's staging folder), say so, and leave. Raising an exception
+    here instead could land inside the import machinery and deadlock the process; nothing else needs undoing
+    (the next command removes what a kill leaves)."""
+    from lfmdoctor.files import remove_temporaries
+
+    remove_temporaries()
+    os.write(2, b"lfmdoctor: error: terminated; nothing half-written was left\n")
+    os._exit(TERMINATED_EXIT)
+
+
 def main(argv: list[str] | None = None) -> None:
     """The console script: run the app; an error lfmdoctor knows is one line on stderr, never a traceback."""
     render.prepare_streams()
+    try:
+        signal.signal(signal.SIGTERM, _terminate)
+    except (ValueError, OSError):  # not the main thread
+        pass
     try:
         code = _run(argv)
         sys.stdout.flush()  # here, where a closed pipe or a full disk is still caught

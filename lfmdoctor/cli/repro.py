@@ -36,7 +36,7 @@ def repro(
     """Reproduce known bugs with the real liquid-audio code, each case isolated in a child process."""
     from lfmdoctor.repro.engine import run_cases
     from lfmdoctor.repro.models import resolve_model
-    from lfmdoctor.results import ReproReport
+    from lfmdoctor.results import ReproReport, nothing_ran
 
     if list_:
         print_case_list()
@@ -70,4 +70,7 @@ def repro(
         render.print_json(report.to_json())
     else:
         render.repro_report(report, emitted=emit)
+    why = nothing_ran(results)
+    if why:
+        render.fail(f"no case could run on {target} ({why}); 'lfmdoctor check --python {target}' says what is missing")
     raise typer.Exit(report.exit_code)

@@ -17,11 +17,21 @@ def run(
     ),
     model: ModelOpt = "fixture",
     bench: Annotated[bool, typer.Option(help="Run the short before/after ASR benchmark.")] = True,
+    no_redact: Annotated[
+        bool, typer.Option("--no-redact", help="Keep paths, names and secrets in every file as they are.")
+    ] = False,
     python: PythonOpt = None,
 ) -> None:
     """The main job: check, reproduce, verify the fixes, benchmark, and write the upstream report."""
     from lfmdoctor import job
 
     target = resolve_python(python)
-    summary = job.run(target, out, model=model, with_bench=bench, progress=render.StepLines(render.console(stderr=True)))
+    summary = job.run(
+        target,
+        out,
+        model=model,
+        with_bench=bench,
+        redact=not no_redact,
+        progress=render.StepLines(render.console(stderr=True)),
+    )
     render.run_summary(summary)

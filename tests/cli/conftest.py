@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -22,3 +23,25 @@ def error_line(done: subprocess.CompletedProcess) -> str:
 def one_error():
     """``one_error(done)``: the single error line of a finished ``cli(...)`` run that exited 2."""
     return error_line
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """``small_disk(kib)``: a fresh tmpfs of that size (unmounted after the test); skips where none can be mounted."""
+    mounted = []
+
+    def make(kib: int) -> Path:
+        folder = tmp_path / f"disk{len(mounted)}"
+        folder.mkdir()
+        try:
+            done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={kib}k", "tmpfs", str(folder)], capture_output=True)
+        except OSError as exc:
+            pytest.skip(f"cannot mount a tmpfs here: {exc}")
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+        mounted.append(folder)
+        return folder
+
+    yield make
+    for folder in mounted:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -49,25 +48,6 @@ def test_check_needs_no_cache(cli, tmp_path):
 
 
 # --- full disks: a small tmpfs where the suite may mount one ------------------------------------------------
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    """``small_disk(kib)``: a fresh tmpfs of that size (unmounted after the test); skips where none can be mounted."""
-    mounted = []
-
-    def make(kib: int) -> Path:
-        folder = tmp_path / f"disk{len(mounted)}"
-        folder.mkdir()
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={kib}k", "tmpfs", str(folder)], capture_output=True)
-        if done.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
-        mounted.append(folder)
-        return folder
-
-    yield make
-    for folder in mounted:
-        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
 
 def test_emit_on_a_full_disk_writes_nothing(cli, one_error, small_disk, tiny_checkpoint):

@@ -63,7 +63,7 @@ def test_apply_on_a_modified_file_is_a_conflict_and_writes_nothing(latest, own_c
     assert result.outcome == "conflict" and result.exit_code == 1
     assert "utils.py (differs)" in result.detail
     assert tree(latest) == snapshot
-    assert not own_cache.exists()  # not even a backup
+    assert not (own_cache / "backups").exists()  # not even a backup
 
 
 def test_code_fixed_another_way_is_not_needed(release_package, tmp_path, own_cache):

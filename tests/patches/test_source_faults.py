@@ -102,25 +102,13 @@ def test_a_kill_at_any_step_leaves_one_whole_importable_package(action, release_
     assert json.loads(imported.stdout) == {}
 
 
-def _dead_pid() -> int:
-    pid = 4_000_000
-    while True:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return pid
-        except OSError:
-            pass
-        pid -= 1
-
-
-def test_leftovers_of_a_killed_write_are_found_and_removed(cli, release_package, tmp_path):
+def test_leftovers_of_a_killed_write_are_found_and_removed(cli, release_package, tmp_path, dead_pid):
     package = copy_package(release_package("1.3.0"), tmp_path / "overlay")
     before = tree(package)
     temp_file = package / "model" / ".lfm2_audio.py.x1y2z3.lfmdoctor-tmp"
     temp_file.write_text("half a file")
     temp_file.chmod(0o600)
-    staging = package.parent / f".liquid_audio.{_dead_pid()}.abcd{source.TEMP_SUFFIX}"
+    staging = package.parent / f".liquid_audio.{dead_pid}.abcd{source.TEMP_SUFFIX}"
     copy_package(package, staging.parent / "tmp-copy").rename(staging)
     (staging.parent / "tmp-copy").rmdir()
     alive = package.parent / f".liquid_audio.{os.getpid()}.abcd{source.TEMP_SUFFIX}"  # a write under way
