@@ -184,7 +184,7 @@ def resolve_model(model: str, python: str) -> ModelRef:
     from lfmdoctor.repro.models import resolve_model as resolve
 
     try:
-        return resolve(model, python, detokenizer=False)
+        return resolve(model, python)
     except (ModelUnavailable, FixtureError) as exc:
         raise InputProblem(str(exc)) from None
 

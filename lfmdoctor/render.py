@@ -189,3 +189,5 @@ def run_summary(summary, out: Console | None = None) -> None:
     others = [f for f in summary.files if not f.startswith("reproducers/")]
     out.print("• files: " + ", ".join([*others, f"reproducers/ ({len(scripts)} files)"]))
     out.print(f"• {summary.handoff}", soft_wrap=True)
+    for note in summary.notes:
+        out.print(f"• {note}", soft_wrap=True)

@@ -9,7 +9,6 @@ from typing import Any
 from lfmdoctor import __version__
 from lfmdoctor.bugs import CASES, get_bug
 from lfmdoctor.bugs._spec import Bug, Case
-from lfmdoctor.report.diffs import bug_hunks
 from lfmdoctor.report.trim import trim_traceback
 from lfmdoctor.repro.emit import render_script
 from lfmdoctor.repro.models import ModelRef
@@ -70,8 +69,6 @@ class ReportData(JsonMixin):
     bugs: list[BugSection]
     bench_before: dict[str, Any] | None = None
     bench_after: dict[str, Any] | None = None
-    patch_name: str | None = None
-    full_diff: str | None = None
     ruff: str | None = None  # result of ruff on the patched files, for the PR body
 
 
@@ -108,11 +105,17 @@ def _case_evidence(case: Case, outcome: ReproOutcome | None, verify: list[dict])
     )
 
 
-def _diff_for(bug: Bug, finding: BugFinding | None, diff: str | None, package_dir: str | None) -> str:
-    if not (diff and finding and finding.evidence and package_dir):
+def _diff_for(bug: Bug, package_dir: str | None) -> str:
+    """The bug's own fix as a diff that applies alone on the installed release; "" where it cannot be made."""
+    from lfmdoctor.errors import LfmdoctorError
+    from lfmdoctor.patches.series import standalone_diff
+
+    if not package_dir:
         return ""
-    path, line = finding.evidence.rsplit(":", 1)
-    return bug_hunks(diff, bug.upstream_path, Path(path), int(line))
+    try:
+        return standalone_diff(bug, Path(package_dir))
+    except (LfmdoctorError, OSError):
+        return ""
 
 
 def compose(
@@ -122,14 +125,16 @@ def compose(
     bug_ids: list[str] | None = None,
     model: str = "fixture",
     verify: list[dict] | None = None,
-    diff: str | None = None,
-    patch_name: str | None = None,
+    diffs: dict[str, str] | None = None,
     affected: dict[str, str] | None = None,
     bench_before: dict | None = None,
     bench_after: dict | None = None,
     ruff: str | None = None,
 ) -> ReportData:
-    """Bugs to report: those asked for, else every bug present in the code or reproduced here."""
+    """Bugs to report: those asked for, else every bug present in the code or reproduced here.
+
+    ``diffs``: each bug's fix as a diff, where the caller has them; by default made for the installed release.
+    """
     findings = {f.id: f for f in check.bugs}
     outcomes = {o.id: o for o in repro}
     reproduced = {o.bug for o in repro if o.outcome is Outcome.REPRODUCED}
@@ -154,7 +159,7 @@ def compose(
                 upstream_location=_upstream_location(bug, finding),
                 affected_releases=(affected or {}).get(bug_id),
                 upstream_refs=list(bug.upstream_refs),
-                diff=_diff_for(bug, finding, diff, package_dir),
+                diff=(diffs or {}).get(bug_id) if diffs is not None else _diff_for(bug, package_dir),
                 cases=[_case_evidence(c, outcomes.get(c.id), verify or []) for c in cases],
             )
         )
@@ -166,7 +171,5 @@ def compose(
         bugs=sections,
         bench_before=bench_before,
         bench_after=bench_after,
-        patch_name=patch_name,
-        full_diff=diff,
         ruff=ruff,
     )

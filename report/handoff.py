@@ -9,8 +9,8 @@ import shlex
 from urllib.parse import quote
 
 REPO = "Liquid4All/liquid-audio"
-# GitHub rejects new-issue URLs above about 8 KB; stay well under it.
-MAX_URL = 6000
+# GitHub rejects new-issue URLs above about 8 KB.
+MAX_URL = 8000
 
 
 def new_issue_url(title: str, body: str, repo: str = REPO) -> str:

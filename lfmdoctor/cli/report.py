@@ -18,14 +18,19 @@ def report(
     format_: Annotated[
         str, typer.Option("--format", click_type=click.Choice(["issue", "pr", "json"]), help="What to write.")
     ] = "issue",
-    bug: Annotated[list[str] | None, typer.Option("--bug", help="Report only this bug id; repeat.")] = None,
+    bug: Annotated[
+        list[str] | None, typer.Option("--bug", help="That bug's issue (or PR); repeat. Default: the overview.")
+    ] = None,
+    issue: Annotated[
+        int | None, typer.Option("--issue", min=1, help="The upstream issue the PR fixes (writes 'Fixes #N').")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
     no_redact: Annotated[bool, typer.Option("--no-redact", help="Keep paths, names and secrets as they are.")] = False,
     model: ModelOpt = "fixture",
     verify: Annotated[bool, typer.Option(help="Re-run the reproductions with each fix for the evidence.")] = True,
     python: PythonOpt = None,
 ) -> None:
-    """Write the GitHub issue (or PR body, or JSON) for liquid-audio's maintainers, with the evidence."""
+    """Write what goes to liquid-audio's maintainers: one bug's issue, the overview of all, the PR, or the facts as JSON."""
     from lfmdoctor.job import investigate
     from lfmdoctor.report.document import render_document
     from lfmdoctor.report.handoff import handoff
@@ -42,7 +47,7 @@ def report(
     if not data.bugs:
         err.print("nothing to report: no known liquid-audio bug is present or reproduces here")
         return
-    document = render_document(data, format_, None if no_redact else Context.from_machine())
+    document = render_document(data, format_, None if no_redact else Context.from_machine(), issue_number=issue)
     body_file = None
     if out is not None:
         files = {out: document.text}
@@ -55,5 +60,7 @@ def report(
         sys.stdout.write(document.text)
     if document.redacted is not None:
         err.print(f"redacted {document.redacted} item(s); --no-redact keeps them")
-    if format_ == "issue":
+    if format_ == "issue" and len(data.bugs) == 1:
         err.print(handoff(document.title, document.body, str(body_file) if body_file else None), soft_wrap=True)
+    if format_ != "json":
+        err.print("check the text before posting it")

@@ -11,7 +11,7 @@ import pytest
 from lfmdoctor.patches.verify import STRATEGIES
 from lfmdoctor.report.compose import compose
 from lfmdoctor.report.document import render_document
-from lfmdoctor.report.handoff import MAX_URL, handoff
+from lfmdoctor.report.handoff import MAX_URL, handoff, new_issue_url
 from lfmdoctor.report.redact import Context, redact
 from lfmdoctor.report.trim import trim_traceback
 from lfmdoctor.results import (
@@ -130,8 +130,7 @@ def fixed_data(tmp_path: Path):
         fixed_check(tmp_path),
         fixed_repro(),
         verify=verify,
-        diff=DIFF,
-        patch_name="liquid-audio+1.3.0.patch",
+        diffs={"processor-device": DIFF},
         affected={"processor-device": "all checked releases (0.0.0a1–1.3.0)"},
         ruff="ruff check: passed",
     )
@@ -159,25 +158,27 @@ def test_golden_markdown(tmp_path, fmt):
     _golden(f"{fmt}.md", document.text, tmp_path)
 
 
-def test_issue_has_what_upstream_26_had_and_more(tmp_path):
-    text = render_document(fixed_data(tmp_path), "issue", CONTEXT).text
-    for heading in (
-        "### Summary",
-        "### Environment",
-        "### Reproducer",
-        "### Actual",
-        "### Expected",
-        "### Root cause",
-        "### Affected releases",
-        "### Suggested fix",
-        "### Workaround",
-        "### Evidence",
-    ):
-        assert heading in text, heading
-    assert "src/liquid_audio/processor.py:58" in text
-    assert '-        device: torch.device | str = "cuda",' in text
-    assert "| `processor-device` | reproduced | not_reproduced | not_reproduced | not_reproduced |" in text
-    assert "worker_child.py" not in text  # lfmdoctor's own frames are not the maintainer's business
+def test_issue_has_what_upstream_26_had_and_more_in_order(tmp_path):
+    body = render_document(fixed_data(tmp_path), "issue", CONTEXT).body
+    order = [
+        "fails with `AssertionError`",  # the summary
+        "**Environment**",
+        "**Reproducer**",
+        "```pytb",
+        "**Where:** `src/liquid_audio/processor.py:58`",
+        "**Expected:**",
+        "**Actual:**",
+        "**Suggested fix:**",
+        '-        device: torch.device | str = "cuda",',
+        "**Workaround today:**",
+        "**Related**",
+    ]
+    places = [body.find(part) for part in order]
+    assert -1 not in places and places == sorted(places), dict(zip(order, places))
+    environment = body.split("**Environment**\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert 4 <= len(environment) <= 6
+    assert 'File "repro.py", line' in body  # the reproducer's own frame, numbered as in the snippet
+    assert "worker_child.py" not in body  # lfmdoctor's own frames are not the maintainer's business
 
 
 def test_json_format_is_the_same_facts(tmp_path):
@@ -192,16 +193,14 @@ def test_json_format_is_the_same_facts(tmp_path):
     assert "/home/alice" not in document.text and data["redactions"]
 
 
-def test_an_issue_too_long_for_github_drops_scripts_and_the_dump(tmp_path):
+def test_an_issue_keeps_to_the_size_a_prefilled_link_takes(tmp_path):
     data = fixed_data(tmp_path)
-    data.bugs = data.bugs * 20  # twice the known bugs: over GitHub's 65,536-character limit in full
-    from lfmdoctor.report.markdown import issue_body
-
-    assert len(issue_body(data)) > 65_536
+    case = data.bugs[0].cases[0]
+    case.traceback = TRACEBACK.replace("raise AssertionError", "raise AssertionError  # " + "x" * 3000)
     document = render_document(data, "issue", CONTEXT)
-    assert len(document.body) < 65_536
-    assert "repro_processor_device.py`, written by `lfmdoctor run`" in document.text
-    assert "Full environment" not in document.text
+    assert len(document.body) <= 3000
+    assert len(new_issue_url(document.title, document.body)) <= MAX_URL
+    assert "```pytb" in document.body  # the last lines stay; the full traceback went
 
 
 def test_redaction_removes_planted_secrets():
@@ -230,7 +229,7 @@ def test_redaction_removes_planted_secrets():
 
 
 def test_no_redact_keeps_everything(tmp_path):
-    document = render_document(fixed_data(tmp_path), "issue", None)
+    document = render_document(fixed_data(tmp_path), "json", None)
     assert "/home/alice" in document.text and document.redacted is None
 
 
@@ -255,20 +254,26 @@ def test_run_end_to_end_on_the_tiny_checkpoint(cli, tmp_path):
     done = cli("run", "--out", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
     for name in (
-        "report.md",
-        "pr.md",
+        "README.md",
+        "issues/processor-device.md",
+        "prs/processor-device.md",
         "results.json",
         "reproducers/repro_processor_device.py",
         "reproducers/tiny_checkpoint.py",
     ):
         assert (out / name).is_file(), name
+    assert sorted(p.name for p in (out / "series").glob("*.patch"))[0].startswith("0001-")
     results = json.loads((out / "results.json").read_text())
     assert set(results) >= {"check", "repro", "verify", "bench", "report"}
     reproduced = {r["id"] for r in results["repro"]["results"] if r["outcome"] == "reproduced"}
     assert {"processor-device", "audio-format:numpy-1d", "local-path"} <= reproduced
-    report = (out / "report.md").read_text()
-    assert report.startswith("# liquid-audio 1.3.0:") and "## `processor-device`" in report
-    assert "gh issue create" in done.stdout or "prefilled" in done.stdout
+    readme = (out / "README.md").read_text()
+    assert readme.startswith("# liquid-audio 1.3.0:") and len(readme) <= 6000
+    assert "file_issue processor-device" in readme and "open_pr processor-device" in readme
+    issue = (out / "issues" / "local-path.md").read_text()
+    title, blank, body = issue.split("\n", 2)
+    assert title and blank == "" and len(body) <= 3000
+    assert "README.md" in done.stdout
     again = cli("run", "--out", str(out))  # a folder written by run is replaced
     assert again.returncode == 0
 
