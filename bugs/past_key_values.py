@@ -10,7 +10,7 @@ from typing import Any
 
 from . import _ast
 from ._anatomy import MODEL_CLASS, MODEL_FILE, MODEL_MODULE
-from ._spec import Bug, Callsite, Case, Edit, Expect, NotNeeded, Verdict, Wrap
+from ._spec import Bug, Callsite, Case, Edit, Expect, NotNeeded, Verdict, Wrap, release_range
 
 OLD, NEW = "past_key_values", "cache"
 GENERATORS = ("generate_sequential", "generate_interleaved")
@@ -124,7 +124,19 @@ BUG = Bug(
     runtime=tuple(Wrap(MODEL_MODULE, MODEL_CLASS, name, _check, _wrap) for name in GENERATORS),
     edits=(
         Edit(MODEL_FILE, "import json\nimport math\n", "import inspect\nimport json\nimport math\n"),
-        Edit(MODEL_FILE, "\n\nclass LFM2_HFConfig(TypedDict):\n", CACHE_NAME + "\n\nclass LFM2_HFConfig(TypedDict):\n"),
+        Edit(
+            MODEL_FILE,
+            "\n\nclass LFM2_HFConfig(TypedDict):\n",
+            CACHE_NAME + "\n\nclass LFM2_HFConfig(TypedDict):\n",
+            release_range("1.2.0"),
+        ),
+        # before 1.2.0 the class follows the imports directly: isort wants one blank line after them
+        Edit(
+            MODEL_FILE,
+            "\n\nclass LFM2_HFConfig(TypedDict):\n",
+            CACHE_NAME[1:] + "\n\nclass LFM2_HFConfig(TypedDict):\n",
+            release_range(before="1.2.0"),
+        ),
         Edit(MODEL_FILE, f"                {OLD}=cache,\n", "                **{LFM_CACHE: cache},\n", count=2),
         Edit(MODEL_FILE, f"            cache = lfm_out.{OLD}\n", "            cache = getattr(lfm_out, LFM_CACHE)\n", count=2),
     ),

@@ -196,44 +196,46 @@ def git(repo: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def applied(latest, tmp_path_factory) -> tuple[Path, series.Series]:
-    """A checkout of the latest release with the whole series applied by ``git am``."""
+def applied_on(release_package, tmp_path_factory):
+    """``applied_on(release)``: a checkout of the release with its whole series applied by ``git am``, and the series."""
     if GIT is None:
         pytest.skip("git is not installed")
-    root = tmp_path_factory.mktemp("series")
-    written = series.write_series(root / "series", latest, LATEST, author=("A U Thor", "author@example.com"))
-    repo = series.checkout(root / "checkout", latest, LATEST)
-    done = git(repo, "am", *map(str, written.patches))
-    assert done.returncode == 0, done.stdout + done.stderr
-    return repo, written
+    made: dict[str, tuple[Path, series.Series]] = {}
+
+    def get(release: str) -> tuple[Path, series.Series]:
+        if release not in made:
+            package, root = release_package(release), tmp_path_factory.mktemp(f"series-{release}")
+            written = series.write_series(root / "series", package, release, author=("A U Thor", "author@example.com"))
+            repo = series.checkout(root / "checkout", package, release)
+            done = git(repo, "am", *map(str, written.patches))
+            assert done.returncode == 0, done.stdout + done.stderr
+            made[release] = repo, written
+        return made[release]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def applied(applied_on) -> tuple[Path, series.Series]:
+    return applied_on(LATEST)
 
 
 @needs_git
-def test_git_am_applies_the_whole_series_on_a_checkout(applied, latest_commits):
-    repo, written = applied
-    assert [p.name[:5] for p in written.patches] == [f"{i:04}-" for i in range(1, len(latest_commits) + 1)]
-    log = git(repo, "log", "--format=%s", f"HEAD~{len(latest_commits)}..HEAD").stdout.splitlines()
-    assert log[::-1] == [c.subject for c in latest_commits]
+@pytest.mark.parametrize("release", RELEASES)
+def test_git_am_applies_the_whole_series_on_a_checkout(applied_on, release):
+    repo, written = applied_on(release)
+    commits = written.commits
+    assert [p.name[:5] for p in written.patches] == [f"{i:04}-" for i in range(1, len(commits) + 1)]
+    log = git(repo, "log", "--format=%s", f"HEAD~{len(commits)}..HEAD").stdout.splitlines()
+    assert log[::-1] == [c.subject for c in commits]
     first = written.patches[0].read_text()
-    assert (
-        first.startswith("From 0000000000000000000000000000000000000000 ") and "From: A U Thor <author@example.com>" in first
-    )
-    touched = git(repo, "diff", "--name-status", f"HEAD~{len(latest_commits)}", "HEAD").stdout.splitlines()
+    assert first.startswith(f"From {'0' * 40} ") and "From: A U Thor <author@example.com>" in first
+    touched = git(repo, "diff", "--name-status", f"HEAD~{len(commits)}", "HEAD").stdout.splitlines()
     for line in touched:
         status, path = line.split("\t")
         assert path.startswith(series.PREFIX) if status == "M" else status == "A", line
-    for path, text in latest_commits[-2].files.items():
-        assert (repo / path).read_text() == text
-
-
-@needs_git
-def test_every_standalone_diff_applies_alone_on_the_release(latest, tmp_path):
-    repo = series.checkout(tmp_path / "checkout", latest, LATEST)
-    for bug in BUGS:
-        diff = series.standalone_diff(bug, latest, LATEST)
-        if diff:
-            done = subprocess.run(["git", "apply", "--check", "-"], cwd=repo, input=diff, capture_output=True, text=True)
-            assert done.returncode == 0, f"{bug.id}: {done.stderr}"
+    final = {path: text for commit in commits for path, text in commit.files.items()}  # the last commit's text wins
+    assert all((repo / path).read_text() == text for path, text in final.items())
 
 
 @pytest.fixture(scope="module")
@@ -245,24 +247,28 @@ def ruff() -> Path:
 
 
 @needs_git
-def test_upstreams_ruff_passes_after_the_series(applied, ruff, latest_commits):
-    repo, _ = applied
-    changed = sorted({path for commit in latest_commits for path in commit.files})
+@pytest.mark.parametrize("release", RELEASES)
+def test_upstreams_ruff_passes_after_the_series(applied_on, ruff, release):
+    repo, written = applied_on(release)
+    changed = sorted({path for commit in written.commits for path in commit.files})
     assert series.ruff_findings(ruff, repo, changed) == []
     assert series.ruff_findings(ruff, repo, ["."]) == []  # the whole repository, as upstream's CI runs it
 
 
 @needs_git
-def test_upstreams_ruff_passes_on_every_standalone_diff(latest, ruff, tmp_path):
+@pytest.mark.parametrize("release", RELEASES)
+def test_each_standalone_diff_applies_alone_and_passes_upstreams_ruff(release_package, ruff, release, tmp_path):
+    package = release_package(release)
+    repo = series.checkout(tmp_path / "checkout", package, release)
     for bug in BUGS:
-        diff = series.standalone_diff(bug, latest, LATEST)
+        diff = series.standalone_diff(bug, package, release)
         if not diff:
             continue
-        repo = series.checkout(tmp_path / bug.id, latest, LATEST)
         done = subprocess.run(["git", "apply", "-"], cwd=repo, input=diff, capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
+        assert done.returncode == 0, f"{bug.id}: {done.stderr}"
         paths = sorted(set(re.findall(r"^\+\+\+ b/(\S+)", diff, re.MULTILINE)))
         assert series.ruff_findings(ruff, repo, paths) == [], bug.id
+        assert git(repo, "checkout", "--quiet", "--", ".").returncode == 0
 
 
 @needs_git
