@@ -115,9 +115,15 @@ def plan(clips: list[inputs.Clip], chunk_seconds: float, max_new_tokens: int | N
     return plans
 
 
-def plan_forced(clips: list[inputs.Clip], chunk_seconds: float, count: Callable[[str], int]) -> list[aggregate.ClipPlan]:
-    """Like ``plan``, with each chunk's budget its share of the reference's text tokens plus the stop token."""
+def plan_forced(
+    clips: list[inputs.Clip], chunk_seconds: float, count: Callable[[str], int], cap: int | None = None
+) -> list[aggregate.ClipPlan]:
+    """Like ``plan``, with each chunk's budget its share of the reference's text tokens plus the stop token.
+
+    ``cap`` (``max_new_tokens``) bounds each budget: a probe that times the rates, not the whole transcript.
+    """
     plans = plan(clips, chunk_seconds, 1)
+    cap = cap or 1 << 30
     return [
         aggregate.ClipPlan(
             p.id,
@@ -127,7 +133,7 @@ def plan_forced(clips: list[inputs.Clip], chunk_seconds: float, count: Callable[
             p.sample_rate,
             p.channels,
             p.chunks,
-            tuple(n + 1 for n in fullsize.forced_counts(count(p.reference), p.chunks)),
+            tuple(min(n + 1, cap) for n in fullsize.forced_counts(count(p.reference), p.chunks)),
         )
         for p in plans
     ]
@@ -276,7 +282,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
             result = BenchResult(summary)
             if config.full_size:
                 count, summary.token_source = fullsize.token_counter()
-                plans = plan_forced(clips, config.chunk_seconds, count)
+                plans = plan_forced(clips, config.chunk_seconds, count, config.max_new_tokens)
                 speech_rate = sum(count(p.reference) for p in plans) / max(sum(p.seconds for p in plans), 1e-9)
                 summary.label = fullsize.LABEL
             else:
@@ -313,8 +319,9 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
             try:
                 outcome = child.run(job, on_event, timeout=config.timeout)
             except runner.ChildDied as exc:
+                hint = "" if exc.timed_out else f"; {CHILD_DIED_HINT}"
                 outcome = runner.ChildOutcome(
-                    error={"stage": "child", "error_type": "ChildDied", "message": f"{exc}; {CHILD_DIED_HINT}", "frames": []}
+                    error={"stage": "child", "error_type": "ChildDied", "message": f"{exc}{hint}", "frames": []}
                 )
         if outcome.error is not None and outcome.error.get("error_type") == "NotEnoughMemory":
             raise NotEnoughMemory(outcome.error["message"])

@@ -12,9 +12,9 @@ the model once and reports what that cost:
 Compute cost does not depend on the weight values, so a model with the real dimensions costs per token
 what the real one costs. The module tree is ``LFM2AudioModel(conf)``, the config parsed exactly as
 ``LFM2AudioModel.from_pretrained`` parses ``config.json``; only the weights' values are drawn here. The
-parameters are created on the meta device first and then filled with scaled normal noise from a seeded
-pool (a per-tensor random offset into it), directly in the target dtype: liquid-audio's own initialisers
-take 35 s for 1.5B parameters in bfloat16 on 2 CPU cores, the pool about a second, and the peak memory
+parameters are created on the meta device first and then filled with normal noise scaled by 1/sqrt(fan-in),
+copied from a seeded pool (a per-tensor random offset into it), directly in the target dtype: liquid-audio's
+own initialisers take 35 s for 1.5B parameters in bfloat16 on 2 CPU cores, the pool a few seconds, and the peak memory
 stays the size of the model in that dtype.
 
 Random weights never choose the stop token: ``forced_text_tokens`` makes the generation loop emit exactly
@@ -95,8 +95,8 @@ def model_config(config):
     )
 
 
-def _fill(tensor, pool, generator, std):
-    """``tensor`` (contiguous) <- consecutive pool values from a random offset, times ``std``."""
+def _fill(tensor, pool, generator):
+    """``tensor`` (contiguous) <- consecutive ``pool`` values from a random offset (``pool`` holds them twice)."""
     import torch
 
     flat = tensor.view(-1)
@@ -104,7 +104,6 @@ def _fill(tensor, pool, generator, std):
     for start in range(0, flat.numel(), POOL):
         piece = flat[start : start + POOL]
         piece.copy_(pool[offset : offset + piece.numel()])
-    flat.mul_(std)
 
 
 def build(config, dtype="float32", seed=0, device="cpu"):
@@ -124,8 +123,9 @@ def build(config, dtype="float32", seed=0, device="cpu"):
     if conf.tie_audio_embeddings:
         model.audio_embedding.to_logits.weight = model.audio_embedding.embedding.weight
     generator = torch.Generator().manual_seed(seed)
-    noise = torch.randn(POOL, generator=generator).to(dtype)
-    pool = torch.cat([noise, noise]).to(device)
+    noise = torch.randn(POOL, generator=generator)
+    noise = torch.cat([noise, noise])
+    pools = {}  # fan-in -> the noise scaled by 1/sqrt(fan-in), in dtype on device: filling is then a copy
     made = {}  # id(meta parameter) -> (it, its real one): tied weights stay tied
     for module in model.modules():
         for name, meta in list(module._parameters.items()):
@@ -134,14 +134,17 @@ def build(config, dtype="float32", seed=0, device="cpu"):
             if id(meta) not in made:
                 tensor = torch.empty(meta.shape, dtype=dtype, device=device)
                 if meta.dim() >= 2:  # matrices, embeddings, convolutions: fan-in scaled noise
-                    _fill(tensor, pool, generator, (meta.numel() // meta.shape[0]) ** -0.5)
+                    fan_in = meta.numel() // meta.shape[0]
+                    if fan_in not in pools:
+                        pools[fan_in] = (noise * fan_in**-0.5).to(device=device, dtype=dtype)
+                    _fill(tensor, pools[fan_in], generator)
                 elif name == "bias":
                     tensor.zero_()
                 else:  # norm scales
                     tensor.fill_(1.0)
                 made[id(meta)] = (meta, torch.nn.Parameter(tensor, requires_grad=False))
             module._parameters[name] = made[id(meta)][1]
-    del pool, noise
+    del pools, noise
     # The conformer computes its positional table on its parameters' device when built: meta here. Again, for real.
     if getattr(model.conformer.pos_enc, "pe", None) is not None and model.conformer.pos_enc.pe.is_meta:
         del model.conformer.pos_enc.pe

@@ -30,6 +30,10 @@ BASELINE_CHILD = HERE / "baseline_child.py"
 class ChildDied(Exception):
     """The child stopped without reporting why; the message carries its last stderr line."""
 
+    def __init__(self, message: str, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+
 
 @dataclass
 class ChildOutcome:
@@ -134,7 +138,7 @@ class Child:
                 on_event(event)
         outcome.returncode = self.proc.wait()
         if expired.is_set():
-            raise ChildDied("stopped: it ran past its time limit")
+            raise ChildDied("stopped: it ran past its time limit", timed_out=True)
         if outcome.error is None and not outcome.of("done"):
             tail = self.stderr_tail() or f"exit status {outcome.returncode}"
             raise ChildDied(tail)

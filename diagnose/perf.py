@@ -1,22 +1,26 @@
 """``lfmdoctor check --perf``: will LFM2.5-Audio-1.5B run here, in how much memory, how fast?
 
 A short measured probe: the full-size model (the published architecture, random weights, built in memory
-by ``bench --model full-size``) transcribes one built-in clip of about 3 s with the text-token count the
-real model would write for it. When the memory is too small it says so without building anything. The
-answer carries the probe's RTF and an estimate for long recordings (30 s chunks) from the probe's
-prefill and per-token times.
+by ``bench --model full-size``) reads 10 s of the built-in clips (the prefill: encoder and backbone) and
+generates 5 tokens. From the two rates it measures (time to the first token, time per further token) the
+answer gives the clip's RTF with the text-token count the real model would write for it, and an estimate
+for long recordings (30 s chunks). When the memory is too small it says so without building anything.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from lfmdoctor.bench import fullsize
 from lfmdoctor.bench.chunking import chunk_lengths
 from lfmdoctor.results import CheckItem, EnvironmentFacts, JsonMixin, Status
 
-PROBE_CLIP = "time"  # the shortest built-in clip (3.0 s, 12 text tokens)
+PROBE_SECONDS = 10.0  # the built-in clips end to end, cut to the public write-up's short case (10 s)
+PROBE_STEPS = 5  # tokens generated in the probe: the prefill and 4 decode steps give both rates
 PROBE_TIMEOUT = 50.0  # seconds the probe child may take, so that check --perf answers within a minute
 ITEM = "Performance"
 CHUNK_SECONDS = 30.0  # bench's default --chunk-seconds
@@ -41,6 +45,7 @@ class PerfAnswer(JsonMixin):
     peak_mem_mb: float | None = None
     build_s: float | None = None
     long_audio_s: float = fullsize.ANCHOR_SECONDS
+    per_token_s: float | None = None
     long_audio_rtf: float | None = None  # estimate for a long recording in 30 s chunks
     real_time: bool | None = None
     wall_s: float | None = None
@@ -56,6 +61,11 @@ def _device(env: EnvironmentFacts) -> str:
     return "cpu"
 
 
+def clip_latency(first_token_s: float, per_token_s: float, tokens: int) -> float:
+    """A clip's latency: its prefill and first token, then the rest of ``tokens`` text tokens and the stop."""
+    return first_token_s + per_token_s * tokens
+
+
 def long_audio_rtf(
     audio_s: float, first_token_s: float, latency_s: float, tokens: int, speech_tokens_per_s: float, seconds: float
 ) -> float:
@@ -67,7 +77,7 @@ def long_audio_rtf(
     per_token = (latency_s - first_token_s) / max(tokens - 1, 1)
     prefill_per_s = first_token_s / audio_s
     total = sum(
-        prefill_per_s * length + per_token * (round(speech_tokens_per_s * length) + 1)
+        clip_latency(prefill_per_s * length, per_token, round(speech_tokens_per_s * length))
         for length in chunk_lengths(seconds, CHUNK_SECONDS)
     )
     return total / seconds
@@ -91,10 +101,25 @@ def _words(answer: PerfAnswer) -> str:
     )
 
 
+def probe_audio(folder: Path) -> tuple[Path, str]:
+    """(a flac of the built-in clips end to end, cut to PROBE_SECONDS, in ``folder``; their references)."""
+    import numpy as np
+    import soundfile
+
+    from lfmdoctor.bench.inputs import ASSETS_MANIFEST, assets_dir, load_audio, read_manifest
+
+    rows = read_manifest(assets_dir() / ASSETS_MANIFEST)
+    waves = [load_audio(assets_dir() / row.path) for row in rows]
+    rate = waves[0][1]
+    wave = np.concatenate([samples[:, 0] for samples, _ in waves])[: round(PROBE_SECONDS * rate)]
+    path = folder / "probe.flac"
+    soundfile.write(str(path), wave, rate)
+    return path, " ".join(row.reference for row in rows)
+
+
 def probe(python: str, env: EnvironmentFacts, timeout: float = PROBE_TIMEOUT) -> PerfAnswer:
     """Measure (or refuse when it cannot fit). Never raises for a failed probe: the answer says what happened."""
     from lfmdoctor.bench.core import BenchConfig, BenchInputError, NotEnoughMemory, run_bench
-    from lfmdoctor.bench.inputs import ASSETS_MANIFEST, assets_dir, read_manifest
 
     started = time.perf_counter()
     device = _device(env)
@@ -113,16 +138,18 @@ def probe(python: str, env: EnvironmentFacts, timeout: float = PROBE_TIMEOUT) ->
     if answer.fits is False:
         answer.answer = _words(answer)
         return answer
-    row = next(r for r in read_manifest(assets_dir() / ASSETS_MANIFEST) if r.clip_id == PROBE_CLIP)
+    folder = Path(tempfile.mkdtemp(prefix="lfmdoctor-perf-"))
+    audio, reference = probe_audio(folder)
     config = BenchConfig(
-        audio=[str(assets_dir() / row.path)],
-        refs=[row.reference],
+        audio=[str(audio)],
+        refs=[reference],
         model=fullsize.NAME,
         python=python,
         warmup=0,
         baselines=False,
         project_seconds=0,
         timeout=timeout,
+        max_new_tokens=PROBE_STEPS,
     )
     try:
         result = run_bench(config)
@@ -135,17 +162,27 @@ def probe(python: str, env: EnvironmentFacts, timeout: float = PROBE_TIMEOUT) ->
         if result.failure is not None:
             f = result.failure
             answer.problem = f"{f.error_type}: {f.message}" if f.error_type != "ChildDied" else f.message
+            if s.load_s is not None:
+                answer.problem += f" (the model was built in {s.load_s:.0f} s)"
+            if s.load_avg is not None and s.cpus and s.load_avg >= s.cpus / 2:
+                answer.problem += f"; the machine is busy (load average {s.load_avg:.1f} on {s.cpus} CPUs)"
+        elif s.first_token_s is None or not s.latency_s or s.tokens < 2:
+            answer.problem = "the probe generated no tokens"
         else:
             answer.fits, answer.measured = True, True
             answer.device, answer.dtype = s.device, s.dtype
-            answer.probe_audio_s, answer.rtf, answer.rtfx = s.audio_s, s.rtf, s.rtfx
-            answer.first_token_s, answer.tokens_per_s, answer.peak_mem_mb = s.first_token_s, s.tokens_per_s, s.peak_mem_mb
+            answer.probe_audio_s, answer.first_token_s, answer.peak_mem_mb = s.audio_s, s.first_token_s, s.peak_mem_mb
+            answer.per_token_s = (s.latency_s - s.first_token_s) / (s.tokens - 1)
+            answer.tokens_per_s = 1 / answer.per_token_s
+            latency = clip_latency(s.first_token_s, answer.per_token_s, round(fullsize.SPEECH_TOKENS_PER_S * s.audio_s))
+            answer.rtf, answer.rtfx = latency / s.audio_s, s.audio_s / latency
             answer.build_s = s.load_s
-            if s.first_token_s is not None and s.latency_s:
-                answer.long_audio_rtf = long_audio_rtf(
-                    s.audio_s, s.first_token_s, s.latency_s, s.tokens, fullsize.SPEECH_TOKENS_PER_S, answer.long_audio_s
-                )
-            answer.real_time = (answer.long_audio_rtf if answer.long_audio_rtf is not None else s.rtf or 99) < 1
+            answer.long_audio_rtf = long_audio_rtf(
+                s.audio_s, s.first_token_s, s.latency_s, s.tokens, fullsize.SPEECH_TOKENS_PER_S, answer.long_audio_s
+            )
+            answer.real_time = answer.long_audio_rtf < 1
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     answer.wall_s = time.perf_counter() - started
     answer.answer = _words(answer)
     return answer
@@ -157,8 +194,8 @@ def perf_item(answer: PerfAnswer) -> CheckItem:
     if answer.measured:
         messages.append(
             f"probe: {answer.probe_audio_s:.1f} s of speech on the full-size model ({fullsize.LABEL}), "
-            f"{answer.device} {answer.dtype}: first token after {answer.first_token_s:.1f} s, "
-            f"{answer.tokens_per_s:.1f} tokens/s, peak RSS {answer.peak_mem_mb:.0f} MiB, built in {answer.build_s:.1f} s"
+            f"{answer.device} {answer.dtype}: first token after {answer.first_token_s:.1f} s, then "
+            f"{answer.tokens_per_s:.1f} tokens/s; peak RSS {answer.peak_mem_mb:.0f} MiB; built in {answer.build_s:.1f} s"
         )
         if answer.long_audio_rtf is not None:
             messages.append(

@@ -290,7 +290,8 @@ def test_check_perf_measures_the_probe_and_answers_in_one_line(scaled_full_size)
 
     answer = probe(sys.executable, _env())
     assert answer.measured and answer.fits and answer.problem is None, answer.problem
-    assert answer.probe_audio_s == pytest.approx(3.02, abs=0.01) and answer.rtf > 0 and answer.long_audio_rtf > 0
+    assert answer.probe_audio_s == pytest.approx(10.0) and answer.rtf > 0 and answer.long_audio_rtf > 0
+    assert answer.per_token_s == pytest.approx(1 / answer.tokens_per_s)
     assert answer.answer.startswith(f"LFM2.5-Audio-1.5B needs ~{answer.needed_gb:.1f} GB in {fullsize.CPU_DTYPE}; ASR on")
     assert "faster than real time: " in answer.answer and "\n" not in answer.answer
     item = perf_item(answer)
@@ -315,6 +316,6 @@ def test_long_audio_estimate_adds_prefill_per_second_and_time_per_token():
     from lfmdoctor.diagnose.perf import long_audio_rtf
 
     # 3 s probe: 1 s to the first token, then 10 more tokens at 0.5 s each. 60 s at 2 tokens/s: 3 chunks of 20 s
-    # (the chunker fills chunks to 85% of 30 s), each 20/3 s of prefill and 40 tokens plus the stop.
+    # (the chunker fills chunks to 85% of 30 s), each 20/3 s to its first token, then 39 tokens and the stop.
     rtf = long_audio_rtf(3.0, 1.0, 6.0, 11, 2.0, 60.0)
-    assert rtf == pytest.approx(3 * (20 / 3 + 0.5 * 41) / 60)
+    assert rtf == pytest.approx(3 * (20 / 3 + 0.5 * 40) / 60)
