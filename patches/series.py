@@ -201,8 +201,8 @@ def apply_edits(files: Mapping[str, str], edits: Iterable[tuple[Bug, Edit]], rel
     return result
 
 
-def unified_diff(old: Mapping[str, str], new: Mapping[str, str]) -> str:
-    """A ``git diff``-style unified diff (upstream layout, 3 lines of context) of the files that differ."""
+def unified_diff(old: Mapping[str, str], new: Mapping[str, str], context: int = 3) -> str:
+    """A ``git diff``-style unified diff (upstream layout, ``context`` lines of context) of the files that differ."""
     parts = []
     for path in sorted(set(old) | set(new)):
         before, after = old.get(path, ""), new.get(path, "")
@@ -211,7 +211,7 @@ def unified_diff(old: Mapping[str, str], new: Mapping[str, str]) -> str:
         upstream = PREFIX + path
         header = [f"diff --git a/{upstream} b/{upstream}\n"]
         lines = difflib.unified_diff(
-            _lines(before), _lines(after), f"a/{upstream}" if path in old else "/dev/null", f"b/{upstream}", n=3
+            _lines(before), _lines(after), f"a/{upstream}" if path in old else "/dev/null", f"b/{upstream}", n=context
         )
         if path not in old:
             header.append("new file mode 100644\n")
@@ -465,12 +465,12 @@ def commits(release: str, originals: Mapping[str, str], builder: str) -> list[Co
     return series
 
 
-def standalone_text(bug: Bug, release: str, originals: Mapping[str, str]) -> str:
+def standalone_text(bug: Bug, release: str, originals: Mapping[str, str], context: int = 3) -> str:
     """``bug``'s change alone on ``release`` as a unified diff (with the shared helpers it needs); "" if it has none."""
     edits = carried_edits(bug, release)
     if not any(owner is bug for owner, _ in edits):
         return ""
-    return unified_diff(originals, apply_edits(originals, edits, release))
+    return unified_diff(originals, apply_edits(originals, edits, release), context)
 
 
 # --- releases on disk (I/O) -------------------------------------------------------------------------------
@@ -540,13 +540,13 @@ def _texts(files: Mapping[str, bytes], release: str) -> dict[str, str]:
     return {path: files[path].decode("utf-8") for path in needed if path in files}
 
 
-def standalone_diff(bug: Bug | str, source: Path, release: str | None = None) -> str:
+def standalone_diff(bug: Bug | str, source: Path, release: str | None = None, context: int = 3) -> str:
     """One bug's change as a small unified diff that applies alone (``git apply``) on the release in
     ``source`` (its ``liquid_audio`` folder or wheel); "" when the release needs no change for it."""
     bug = get_bug(bug) if isinstance(bug, str) else bug
     files = read_package(Path(source))
     release = release or release_of(Path(source), files)
-    return standalone_text(bug, release, _texts(files, release))
+    return standalone_text(bug, release, _texts(files, release), context)
 
 
 def builder_text() -> str:
