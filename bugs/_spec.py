@@ -87,22 +87,28 @@ class Condition:
 
     unmet: str  # the sentence shown where it does not hold
     skip: bool  # True: the case cannot run here (skipped); False: the bug cannot show here (not reproduced)
+    shows_where: str = ""  # for reproducer scripts: where the bug can show at all
 
 
 CONDITIONS = {
     "cuda_unusable": Condition(
         "CUDA is available here, so the call works; run with --simulate no-cuda to see what CPU and Mac users get",
         skip=False,
+        shows_where="CUDA cannot be used (CPU-only or macOS torch, no driver, no visible GPU)",
     ),
-    "mps": Condition("needs an Apple Silicon Mac with MPS; this machine has none", skip=True),
+    "mps": Condition(
+        "needs an Apple Silicon Mac with MPS; this machine has none", skip=True, shows_where="an Apple Silicon Mac with MPS"
+    ),
     "flash_attn": Condition(
         "needs flash_attn importable; it is not installed here "
         "(--simulate flash-attn puts an importable but unusable stub on the path)",
         skip=True,
+        shows_where="flash_attn is installed",
     ),
     "decode": Condition(
         "this liquid-audio release has no LFM2AudioProcessor.decode (added in 1.1.0), so it cannot have the bug",
         skip=False,
+        shows_where="liquid-audio 1.1.0 or later (LFM2AudioProcessor.decode)",
     ),
 }
 

@@ -198,13 +198,7 @@ ADD_AUDIO_OLD = """\
 
 ADD_AUDIO_NEW = '''\
     def add_audio(self, wave: torch.Tensor | np.ndarray, sampling_rate: int) -> None:
-        """Append audio to the chat.
-
-        Args:
-            wave: samples shaped (samples,), (channels, samples) or (samples, channels), as a torch tensor or numpy
-                array; channels are averaged, int8/int16/int32 PCM is scaled to [-1, 1)
-            sampling_rate: sampling rate of `wave`, resampled to 16 kHz
-        """
+        """Append audio: numpy or torch, (samples,) or 2-D; channels are averaged, integer PCM scaled to [-1, 1)"""
         wave = torch.as_tensor(wave)
         if wave.ndim == 1:
             wave = wave.unsqueeze(0)

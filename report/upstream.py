@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from lfmdoctor.bugs import get_bug
-from lfmdoctor.bugs._spec import RESOURCES, Bug
+from lfmdoctor.bugs._spec import CONDITIONS, RESOURCES, Bug
 from lfmdoctor.report.compose import REAL_MODEL, BugSection, CaseEvidence, ReportData
 from lfmdoctor.report.handoff import MAX_URL, REPO, new_issue_url
 from lfmdoctor.repro.emit import imports_for, names_used
@@ -97,7 +97,9 @@ def public(text: str) -> str:
 
 
 def _short_reason(text: str | None) -> str:
-    return _first_line((text or "unknown").split(". ")[0].rstrip("."), 60)
+    """ "RuntimeError: Found no NVIDIA driver on your system. Please..." -> "Found no NVIDIA driver on your system"."""
+    first = (text or "unknown").split(". ")[0].rstrip(".")
+    return _first_line(first.split(": ", 1)[-1] if first.split(":", 1)[0].endswith("Error") else first, 60)
 
 
 def environment(env: EnvironmentFacts, version: str | None) -> str:
@@ -111,8 +113,8 @@ def environment(env: EnvironmentFacts, version: str | None) -> str:
     return "\n".join(
         [
             f"- liquid-audio {version or '?'}, Python {env.python}, {env.os} {env.arch}",
-            f"- torch {torch.version or 'not importable'} ({torch.flavour or '?'}); CUDA available: {cuda}; "
-            f"MPS available: {'yes' if torch.mps_available else 'no'}",
+            f"- torch {torch.version or 'not importable'} ({torch.flavour or '?'}); CUDA: {cuda}; "
+            f"MPS: {'yes' if torch.mps_available else 'no'}",
             f"- {libraries}",
             "- model: random weights in LFM2.5-Audio-1.5B's file layout (nothing downloaded); the snippet names the real one",
         ]
@@ -128,9 +130,10 @@ def ran_on(env: EnvironmentFacts) -> str:
     return f"run on {', '.join(ran)}" + (f"; not run on {' or '.join(missing)}" if missing else "")
 
 
-def threads(bug: Bug) -> str:
-    if not bug.threads:
-        return ""
+def threads(bug: Bug, brief: bool = False) -> str:
+    """The upstream threads about the bug: what each says about it, or (``brief``) their numbers and states."""
+    if brief:
+        return ", ".join(f"#{t.number} ({t.state} on {t.as_of})" for t in bug.threads)
     lines = [
         f"- #{t.number} ({'PR' if t.kind == 'pr' else 'issue'}, {t.state} on {t.as_of}): {_sentence(t.relation)}"
         for t in bug.threads
@@ -139,10 +142,7 @@ def threads(bug: Bug) -> str:
 
 
 def footer(data: ReportData) -> str:
-    return (
-        f"<sub>Found and checked with lfmdoctor {data.tool_version} against the installed liquid-audio "
-        f"{data.liquid_audio_version or '?'} ({ran_on(data.environment)}).</sub>"
-    )
+    return f"<sub>Checked with lfmdoctor {data.tool_version}: {ran_on(data.environment)}.</sub>"
 
 
 def _sentence(text: str) -> str:
@@ -181,8 +181,9 @@ def issue(section: BugSection, data: ReportData, diff: str) -> Post:
     actual = exception_line(case)
     summary = what_fails(bug, actual)
     if not actual:
-        why = case.reason if case else "no reproduction"
-        summary += f" Not reproduced here ({why}); the code at `{section.upstream_location}` shows it."
+        needs = [CONDITIONS[name].shows_where for name in get_case(case).requires] if case else []
+        why = f"it shows only where {' and '.join(needs)}" if needs else "the call did not fail here"
+        summary += f" Not reproduced on this machine: {why}; the code at `{section.upstream_location}` shows it."
     others = [c for c in section.cases if c is not case and c.outcome == "reproduced"]
     script = reproducer(case) if case else None
     tb = traceback_for(case, script) if case and script else None
@@ -198,7 +199,7 @@ def issue(section: BugSection, data: ReportData, diff: str) -> Post:
         required.append(("traceback", _fence(tail, "pytb")))
         optional_tb = _details("Full traceback", _fence(tb, "pytb"))
     if others:
-        listing = "; ".join(f"{c.summary} (`{_first_line(c.exception or '')}`)" for c in others)
+        listing = "; ".join(f"{c.summary} (`{_first_line(c.exception or '', 60)}`)" for c in others)
         required.append(("others", f"The same happens for: {listing}."))
     required += [
         ("where", f"**Where:** `{section.upstream_location}`"),
@@ -210,27 +211,29 @@ def issue(section: BugSection, data: ReportData, diff: str) -> Post:
     ]
     fix = f"**Suggested fix:** {_sentence(bug.fix)}"
     diff_part = _fence(diff, "diff") if diff else ""
-    tail_parts = [("workaround", f"**Workaround today:** {_sentence(bug.workaround)}")]
-    related = threads(bug)
-    if related:
-        tail_parts.append(("related", "**Related**\n\n" + related))
+    workaround = f"**Workaround today:** {_sentence(bug.workaround)}"
     ending = footer(data)
 
-    def assemble(with_tb: bool, with_diff: bool) -> str:
-        parts = [text for _, text in required]
+    def assemble(with_tb: bool, with_diff: bool, brief: bool) -> str:
+        """``brief``: the threads by number and state only, no list of other failing inputs."""
+        parts = [text for name, text in required if not (brief and name == "others")]
         if with_tb and optional_tb:
             parts.append(optional_tb)
         parts.append(fix + ("\n\n" + diff_part if with_diff and diff_part else ""))
-        parts += [text for _, text in tail_parts]
+        parts.append(workaround)
+        related = threads(bug, brief)
+        if related:
+            parts.append("**Related**\n\n" + related)
         return "\n\n".join(parts) + "\n\n---\n" + ending + "\n"
 
-    for with_tb, with_diff in ((True, True), (False, True), (False, False)):
-        body = public(assemble(with_tb, with_diff))
+    # what goes first when the body is too long: the full traceback, the threads' details, the diff
+    for choice in ((True, True, False), (False, True, False), (False, True, True), (False, False, True)):
+        body = public(assemble(*choice))
         if len(body) <= MAX_BODY and len(new_issue_url(title, body)) <= MAX_URL:
             break
-    if diff_part and not with_diff:
+    if diff_part and not choice[1]:
         fix += " The diff is in the pull request."
-        body = public(assemble(False, False))
+        body = public(assemble(*choice))
     return Post(title, body)
 
 

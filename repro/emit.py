@@ -12,7 +12,7 @@ import tokenize
 from pathlib import Path
 
 from lfmdoctor.bugs import get_bug
-from lfmdoctor.bugs._spec import RESOURCES, Case
+from lfmdoctor.bugs._spec import CONDITIONS, RESOURCES, Case
 from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.files import write_all
 from lfmdoctor.repro.fixture import BUILDER
@@ -99,6 +99,7 @@ def render_script(case: Case, model: ModelRef) -> str:
         f"Case {case.id}: {case.summary}.",
         f"Expected: {case.expected_text}.",
         f"The bug: {bug.symptom}.",
+        *(f"Shows only where: {CONDITIONS[name].shows_where}." for name in case.requires),
         "Run: python " + script_name(case) + " [MODEL_FOLDER_OR_HUB_ID]",
         '"""',
         "",

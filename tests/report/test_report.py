@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +31,25 @@ from lfmdoctor.results import (
 )
 
 GOLDEN = Path(__file__).with_name("golden")
+# What posted text must not contain: the tool's words, outcome codes, local paths.
+TOOL_WORDS = re.compile(
+    r"not_reproduced|callsite|call-site fix|runtime fix|source fix|strategy|seed report|"
+    r"lfmdoctor\.|/tmp/|/root/|/home/|\.cache/lfmdoctor"
+)
+
+
+def ruff_findings(code: str) -> list[str]:
+    """ruff's F401, F841 and F821 findings on ``code``."""
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    done = subprocess.run(
+        [ruff, "check", "--isolated", "--no-cache", "--select", "F401,F841,F821", "--output-format", "concise", "-"],
+        input=code,
+        capture_output=True,
+        text=True,
+    )
+    return [line for line in done.stdout.splitlines() if ":" in line and not line.startswith("Found")]
+
+
 TRACEBACK = """Traceback (most recent call last):
   File "/home/alice/lfmdoctor/repro/worker_child.py", line 120, in run_case
     exec(compile(case[phase] or "pass", f"<repro {case['id']} {phase}>", "exec"), ns)
@@ -270,9 +293,15 @@ def test_run_end_to_end_on_the_tiny_checkpoint(cli, tmp_path):
     readme = (out / "README.md").read_text()
     assert readme.startswith("# liquid-audio 1.3.0:") and len(readme) <= 6000
     assert "file_issue processor-device" in readme and "open_pr processor-device" in readme
-    issue = (out / "issues" / "local-path.md").read_text()
-    title, blank, body = issue.split("\n", 2)
-    assert title and blank == "" and len(body) <= 3000
+    for path in [*(out / "issues").glob("*.md"), *(out / "prs").glob("*.md")]:
+        title, blank, body = path.read_text().split("\n", 2)
+        assert title and blank == "" and len(body) <= 3000, path.name
+        assert not TOOL_WORDS.search(body), (path.name, TOOL_WORDS.search(body))
+        assert body.count("lfmdoctor") <= (1 if path.parent.name == "issues" else 0), path.name  # the footer
+        if path.parent.name == "issues":
+            assert len(new_issue_url(title, body)) <= MAX_URL, path.name
+            scripts = re.findall(r"```python\n(.*?)```", body, re.S)
+            assert len(scripts) == 1 and ruff_findings(scripts[0]) == [], (path.name, scripts)
     assert "README.md" in done.stdout
     again = cli("run", "--out", str(out))  # a folder written by run is replaced
     assert again.returncode == 0
