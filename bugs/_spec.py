@@ -222,6 +222,7 @@ class Bug:
     edits: tuple[Edit, ...]
     regression_test: str  # pytest source for upstream's repo (tiny checkpoint, no weights, no GPU)
     callsite: Callsite = Callsite()
+    subject: str = ""  # the fix as a commit subject (imperative, short), where ``fix`` reads badly as one
     threads: tuple[Thread, ...] = ()
     position: str = ""  # the maintainers' stated position, where they gave one
     default_change: bool = False  # the fix changes a default, which the maintainers declined before: propose it last

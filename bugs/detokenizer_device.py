@@ -102,7 +102,8 @@ BUG = Bug(
     title="audio_detokenizer is built with a hard-coded .cuda()",
     module=PROCESSOR_FILE,
     trigger="processor.decode(codes) on a processor loaded with device='cpu' or 'mps'",
-    symptom="the same CUDA errors as processor-device; on a busy GPU an unexpected CUDA out-of-memory",
+    symptom="AssertionError: Torch not compiled with CUDA enabled (CPU/macOS torch); RuntimeError: Found no NVIDIA "
+    "driver on your system (CUDA torch, no driver); on a busy GPU an unexpected CUDA out-of-memory",
     root_cause="LFM2AudioDetokenizer(...).eval().cuda() ignores the processor's device",
     expected="the detokenizer is built on the processor's device and decode returns a waveform",
     workaround="build it yourself: LFM2AudioDetokenizer(config).eval().to(processor.device) and set "

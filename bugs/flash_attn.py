@@ -153,6 +153,7 @@ BUG = Bug(
         "flash_attention_2 is chosen only on CUDA in float16 or bfloat16; loads on CPU, MPS or in float32 use sdpa"
         " even where flash_attn is installed. CUDA loads in half precision (the default dtype) are unchanged."
     ),
+    subject="use flash_attention_2 only on CUDA in half precision",
     detect=detect,
     cases=(
         Case(

@@ -96,6 +96,7 @@ BUG = Bug(
         "Mimi's weights are read on the CPU and moved to the processor's device by `load_state_dict`; the Mimi "
         "model ends up on the same device as before, CUDA included."
     ),
+    subject="read Mimi's weights on the CPU, then move them",
     detect=detect,
     cases=(
         Case(

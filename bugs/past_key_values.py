@@ -101,6 +101,7 @@ BUG = Bug(
         "`generate_sequential` and `generate_interleaved` pass and read the cache as `cache` where transformers' "
         "Lfm2Model takes it, and as `past_key_values` with an older transformers; outputs do not change."
     ),
+    subject="pass the cache as `cache` where transformers takes it",
     detect=detect,
     cases=(
         Case(

@@ -253,6 +253,8 @@ def _clauses(text: str) -> list[str]:
 def subject(bug: Bug) -> str:
     """``<file>: <fix>``, imperative as the bug's ``fix`` is; cut at a clause to fit 72 characters where it can."""
     prefix = f"{_area(bug)}: "
+    if bug.subject:
+        return prefix + bug.subject
     clauses = _clauses(bug.fix.strip().rstrip("."))
     fitting = [c for c in clauses if len(prefix) + len(c) <= SUBJECT_WIDTH]
     return prefix + (fitting[-1] if fitting else clauses[0])
