@@ -1,6 +1,6 @@
 """How the ASR child process meets the liquid-audio bugs: the ``--strategy`` hook.
 
-- ``none``: the child runs the user's code from the seed report as written: ``from_pretrained`` without
+- ``none``: the child runs liquid-audio's documented usage, unpatched: ``from_pretrained`` without
   ``device=`` (liquid-audio's defaults: cuda, bfloat16) and numpy 1-D audio to ``ChatState.add_audio``.
   On a machine with the bugs the run stops, and the report names the bug.
 - ``callsite``: the child runs the same steps through ``lfmdoctor.patches.callsite`` (explicit device,
@@ -31,7 +31,7 @@ class StrategyUnavailable(LfmdoctorError):
 @dataclass(frozen=True)
 class ChildSetup:
     strategy: str
-    mode: str  # "user": the seed's calls; "callsite": through lfmdoctor.patches.callsite
+    mode: str  # "user": the documented calls, unpatched; "callsite": through lfmdoctor.patches.callsite
     env: dict[str, str] = field(default_factory=dict)  # extra variables; PYTHONPATH is prepended
     callsite_file: str | None = None
 

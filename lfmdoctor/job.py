@@ -69,7 +69,7 @@ class Findings:
     repro: list[ReproOutcome]
     verify: list[dict] | None  # [{id, bug, strategy, before, after, reason}]; None when not verified
     report: ReportData
-    bench_before: dict | None = None  # the seed's code as written (strategy none)
+    bench_before: dict | None = None  # liquid-audio's documented usage, unpatched (strategy none)
     bench_after: dict | None = None  # with the call-site fix
     patch_name: str | None = None
     diff: str | None = None  # the stored source fix for the installed release
@@ -312,7 +312,7 @@ def investigate(
         )
     if bench:
         before, after, _ = step(
-            "benchmark", lambda: run_bench_pair(python), lambda r: r[2] if r[2] != "ok" else "seed code vs call-site fix"
+            "benchmark", lambda: run_bench_pair(python), lambda r: r[2] if r[2] != "ok" else "unpatched vs call-site fix"
         )
     if fetcher is not None:
         fetcher.join(timeout=max(0.0, RELEASES_WAIT_S - (time.perf_counter() - started)))
