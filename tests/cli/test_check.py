@@ -90,3 +90,24 @@ def test_check_on_an_interpreter_without_liquid_audio(cli, tmp_path):
     assert data["environment"]["torch"]["import_error"]
     assert [b["id"] for b in data["bugs"]] == list(BUG_IDS)
     assert all(b["present"] is None for b in data["bugs"])
+
+
+def test_check_perf_adds_the_answer_to_the_items_and_the_json(capsys, monkeypatch):
+    """The probe itself is tested on a scaled-down copy (tests/bench/test_fullsize.py): here a canned answer."""
+    import pytest
+
+    from lfmdoctor.cli import main
+    from lfmdoctor.diagnose import perf
+
+    answer = perf.PerfAnswer(
+        model="LiquidAI/LFM2.5-Audio-1.5B", device="cpu", dtype="bfloat16", needed_gb=4.0, available_gb=1.0, fits=False,
+        measured=False, answer="LFM2.5-Audio-1.5B needs ~4.0 GB in bfloat16; this CPU has 1.0 GB available: it will not fit",
+    )  # fmt: skip
+    monkeypatch.setattr(perf, "probe", lambda python, env: answer)
+    with pytest.raises(SystemExit) as done:
+        main(["check", "--perf", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert done.value.code == 1 and data["exit_code"] == 1
+    assert data["perf"]["fits"] is False and data["perf"]["answer"] == answer.answer
+    [item] = [item for item in data["items"] if item["name"] == perf.ITEM]
+    assert item["status"] == "error" and item["summary"] == answer.answer
