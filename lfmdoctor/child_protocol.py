@@ -9,9 +9,13 @@ being its fields: ``{"lfmdoctor": "torch", "version": "2.11.0", ...}``. Any othe
 (a library's prints, a warning) is not a record and is skipped.
 """
 
+import importlib.metadata
 import importlib.util
 import json
+import os
 import sys
+import traceback
+import warnings
 
 KEY = "lfmdoctor"
 
@@ -54,3 +58,60 @@ def load_file(name, path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def watch_deprecations(package):
+    """Child side: record every DeprecationWarning and FutureWarning whose stack passes through the code in
+    the folder ``package`` (liquid-audio's); returns the list the records go into.
+
+    Call inside ``warnings.catch_warnings()``. Each record: the library that warns (the code that called
+    ``warnings.warn``), its version, the message, and the innermost frame in ``package`` that led there, as
+    "liquid_audio/<file>:<line>". Filters set later (a reproduction's own) come first and still apply.
+    """
+    met, seen = [], set()
+
+    def record(message, category, filename, lineno, file=None, line=None):
+        stack = [f for f in traceback.extract_stack()[:-1] if not f.filename.endswith(("warnings.py", "<frozen warnings>"))]
+        found = deprecation_record(category.__name__, str(message), stack, package)
+        if found is not None and (found["library"], found["message"], found["frame"]) not in seen:
+            seen.add((found["library"], found["message"], found["frame"]))
+            met.append(found)
+
+    for category in (DeprecationWarning, FutureWarning):
+        warnings.simplefilter("always", category)
+    warnings.showwarning = record
+    return met
+
+
+def deprecation_record(category, message, stack, package):
+    """The record for a warning raised from ``stack`` (frames, innermost last), or None when no frame of it is in
+    ``package``. Also for a warning a filter turned into an exception: pass the exception's traceback frames."""
+    ours = [f for f in stack if f.filename.startswith(package + os.sep)]
+    if not ours:
+        return None
+    inner = ours[-1]
+    library = library_of(stack[-1].filename)
+    return {
+        "category": category,
+        "message": message,
+        "library": library,
+        "version": version_of(library),
+        "frame": "liquid_audio/{}:{}".format(os.path.relpath(inner.filename, package).replace(os.sep, "/"), inner.lineno),
+    }
+
+
+def library_of(filename):
+    """The top-level package a source file belongs to (the folder under site-packages), or its file name."""
+    parts = filename.replace(os.sep, "/").split("/")
+    for marker in ("site-packages", "dist-packages"):
+        if marker in parts and parts.index(marker) + 1 < len(parts):
+            name = parts[parts.index(marker) + 1]
+            return name[:-3] if name.endswith(".py") else name
+    return os.path.basename(filename)
+
+
+def version_of(library):
+    try:
+        return importlib.metadata.version(library)
+    except Exception:
+        return None

@@ -106,70 +106,20 @@ def run_case(case, namespace, stub_dir):
     ns = dict(namespace)
     start = time.perf_counter()
     with warnings.catch_warnings():
-        met = watch_deprecations()
+        package = os.path.dirname(importlib.util.find_spec("liquid_audio").origin)
+        met = protocol.watch_deprecations(package)
         for phase in ("setup", "trigger"):
             try:
                 exec(compile(case[phase] or "pass", f"<repro {case['id']} {phase}>", "exec"), ns)
             except BaseException as exc:  # the point is to capture whatever the library raises
+                if isinstance(exc, (DeprecationWarning, FutureWarning)):  # a filter made the warning an error
+                    frames = traceback.extract_tb(exc.__traceback__)
+                    found = protocol.deprecation_record(type(exc).__name__, str(exc), frames, package)
+                    met += [found] if found else []
                 status = "raised" if phase == "trigger" else "setup_error"
                 record = {"status": status, "exception": exception_record(exc), "duration_s": time.perf_counter() - start}
                 return dict(record, deprecations=met)
     return {"status": "completed", "duration_s": time.perf_counter() - start, "deprecations": met}
-
-
-def watch_deprecations():
-    """Record every DeprecationWarning and FutureWarning whose stack passes through liquid-audio code.
-
-    Inside ``warnings.catch_warnings()``. Each record: the library that warns (the code that called
-    ``warnings.warn``), its version, the message, and the innermost liquid-audio frame that led there.
-    A case's own ``warnings`` filters (set in its setup) come first and still apply.
-    """
-    package = os.path.dirname(importlib.util.find_spec("liquid_audio").origin)
-    met, seen = [], set()
-
-    def record(message, category, filename, lineno, file=None, line=None):
-        stack = [f for f in traceback.extract_stack()[:-1] if not f.filename.endswith(("warnings.py", "<frozen warnings>"))]
-        ours = [f for f in stack if f.filename.startswith(package + os.sep)]
-        if not ours or not stack:
-            return
-        inner = ours[-1]
-        frame = "liquid_audio/{}:{}".format(os.path.relpath(inner.filename, package).replace(os.sep, "/"), inner.lineno)
-        library = library_of(stack[-1].filename)
-        key = (library, str(message), frame)
-        if key not in seen:
-            seen.add(key)
-            met.append(
-                {
-                    "category": category.__name__,
-                    "message": str(message),
-                    "library": library,
-                    "version": version_of(library),
-                    "frame": frame,
-                }
-            )
-
-    for category in (DeprecationWarning, FutureWarning):
-        warnings.simplefilter("always", category)
-    warnings.showwarning = record
-    return met
-
-
-def library_of(filename):
-    """The top-level package a source file belongs to (the folder under site-packages), or its file name."""
-    parts = filename.replace(os.sep, "/").split("/")
-    for marker in ("site-packages", "dist-packages"):
-        if marker in parts and parts.index(marker) + 1 < len(parts):
-            return parts[parts.index(marker) + 1].removesuffix(".py")
-    return os.path.basename(filename)
-
-
-def version_of(library):
-    import importlib.metadata
-
-    try:
-        return importlib.metadata.version(library)
-    except Exception:
-        return None
 
 
 def in_child(fn):

@@ -1,0 +1,64 @@
+"""Deprecations liquid-audio code sets off in a library: recorded by the children, typed and owned by the parent."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import warnings
+
+from lfmdoctor import child_protocol
+from lfmdoctor.bugs import past_key_values
+from lfmdoctor.repro.deprecations import from_records, owner, removal_version, unique
+from lfmdoctor.results import Deprecation, ExceptionInfo, Outcome, ReproOutcome
+
+LIBRARY = """\
+import warnings
+
+
+def old():
+    warnings.warn("old() is deprecated and will be removed in version 9.0.", FutureWarning, stacklevel=2)
+"""
+CALLER = "import fakelib\n\n\ndef go():\n    fakelib.old()\n"
+
+
+def test_a_warning_through_liquid_audio_code_is_recorded_with_library_and_line(tmp_path, monkeypatch):
+    site = tmp_path / "site-packages"
+    (site / "fakelib").mkdir(parents=True)
+    (site / "fakelib" / "__init__.py").write_text(LIBRARY)
+    (tmp_path / "liquid_audio").mkdir()
+    (tmp_path / "liquid_audio" / "__init__.py").write_text("")
+    (tmp_path / "liquid_audio" / "caller.py").write_text(CALLER)
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("fakelib", "liquid_audio", "liquid_audio.caller"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    caller = importlib.import_module("liquid_audio.caller")
+    with warnings.catch_warnings():
+        met = child_protocol.watch_deprecations(str(tmp_path / "liquid_audio"))
+        caller.go()
+        caller.go()  # the same warning from the same line: once
+        warnings.warn("not through liquid-audio", FutureWarning, stacklevel=1)
+    assert met == [
+        {
+            "category": "FutureWarning",
+            "message": "old() is deprecated and will be removed in version 9.0.",
+            "library": "fakelib",
+            "version": None,
+            "frame": "liquid_audio/caller.py:5",
+        }
+    ]
+    [found] = from_records(met)
+    assert (found.removal_version, found.bug) == ("9.0", None)  # a drift no bug module describes yet
+
+
+def test_known_warnings_belong_to_their_bug_and_each_counts_once():
+    message = "`past_key_values` is deprecated and will be removed in version 5.40.0 for `Lfm2Model.forward`."
+    assert owner(message) == past_key_values.BUG.id and removal_version(message) == "5.40.0"
+    record = {"library": "transformers", "version": "5.24.0", "message": message, "frame": "liquid_audio/m.py:1"}
+    outcomes = [
+        ReproOutcome(f"c{i}", "b", Outcome.NOT_REPRODUCED, ExceptionInfo("E", "m"), [], 0.0, "", None, from_records([record]))
+        for i in range(2)
+    ]
+    assert unique(outcomes) == [
+        Deprecation("transformers", "5.24.0", "5.40.0", message, "liquid_audio/m.py:1", "past-key-values")
+    ]
