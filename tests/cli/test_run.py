@@ -30,7 +30,7 @@ def test_a_folder_it_did_not_write_is_refused(cli, tmp_path):
 
 def test_out_where_nothing_can_be_written_is_one_line(cli):
     line = one_line(cli("run", "--out", "/proc/lfmdoctor-run"))
-    assert line.startswith("lfmdoctor: error: cannot use /proc/")
+    assert line.startswith("lfmdoctor: error: cannot write --out /proc/lfmdoctor-run")
 
 
 def test_a_missing_interpreter_is_refused_before_anything_runs(cli, tmp_path):
