@@ -26,7 +26,6 @@ from lfmdoctor.results import CheckReport, Deprecation, JsonMixin, Outcome, Repr
 
 if TYPE_CHECKING:
     from lfmdoctor.report.compose import ReportData
-    from lfmdoctor.report.document import Document
 
 MARKER = ".lfmdoctor-run"
 RELEASES_WAIT_S = 45.0  # how long, from the start, the job waits for the release wheels it fetches
@@ -70,7 +69,7 @@ class Findings:
     repro: list[ReproOutcome]
     verify: list[dict] | None  # [{id, bug, strategy, before, after, reason}]; None when not verified
     report: ReportData
-    bench_before: dict | None = None  # the seed's code as written (strategy none)
+    bench_before: dict | None = None  # liquid-audio's documented usage, unpatched (strategy none)
     bench_after: dict | None = None  # with the call-site fix
     patch_name: str | None = None
     diff: str | None = None  # the stored source fix for the installed release
@@ -84,6 +83,7 @@ class RunSummary(JsonMixin):
     reproduced: list[str] = field(default_factory=list)
     fixed: dict[str, list[str]] = field(default_factory=dict)  # strategy -> case ids it fixes
     deprecations: list[Deprecation] = field(default_factory=list)  # library deprecations liquid-audio set off
+    notes: list[str] = field(default_factory=list)  # what the user should know (on the terminal only)
     files: list[str] = field(default_factory=list)
     handoff: str = ""
     total_s: float = 0.0
@@ -204,14 +204,11 @@ def ruff_evidence(python: str) -> str:
             stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"ruff: not run ({exc})"
+        return f"ruff: not run ({type(exc).__name__})."
     if done.returncode == 0:
-        return (
-            "`ruff format --check` and `ruff check` at line length 127 pass on the patched files, and the "
-            "stored diffs regenerate identically (`python -m lfmdoctor.patches.sourcegen --check`)"
-        )
+        return "`ruff check` and `ruff format --check` (line length 127) pass on the changed files."
     tail = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
-    return f"ruff: the style check did not pass here ({tail[-1] if tail else done.returncode})"
+    return f"ruff: does not pass yet ({tail[-1] if tail else done.returncode})."
 
 
 def fetch_release_wheels(python: str, time_limit: float = 40.0) -> str:
@@ -315,7 +312,7 @@ def investigate(
         )
     if bench:
         before, after, _ = step(
-            "benchmark", lambda: run_bench_pair(python), lambda r: r[2] if r[2] != "ok" else "seed code vs call-site fix"
+            "benchmark", lambda: run_bench_pair(python), lambda r: r[2] if r[2] != "ok" else "unpatched vs call-site fix"
         )
     if fetcher is not None:
         fetcher.join(timeout=max(0.0, RELEASES_WAIT_S - (time.perf_counter() - started)))
@@ -326,8 +323,6 @@ def investigate(
         bug_ids=bug_ids,
         model=model_ref.spec,
         verify=verified,
-        diff=diff,
-        patch_name=patch_name,
         affected=affected_from_cache(),
         bench_before=before,
         bench_after=after,
@@ -424,20 +419,40 @@ def redact_folder(folder: Path, context) -> int:
     return total
 
 
-def write_folder(findings: Findings, folder: Path, *, redact: bool = True) -> Document:
-    """Write the run folder's files: the issue (with and without its title line), the PR body, results.json
-    and the stored diff; with ``redact``, every file in ``folder`` is redacted as the report is. Returns the
-    issue document."""
-    from lfmdoctor.report.document import render_document
+def write_series_folder(python: str, folder: Path) -> tuple[dict[str, list[str]], str | None]:
+    """The upstream patch series for the release ``python`` imports, in ``folder``: ({bug id: the patch files
+    its pull request applies, its own last}, None), or ({}, why there is none)."""
+    from lfmdoctor.bugs import get_bug
+    from lfmdoctor.patches.series import installed_source, write_series
+
+    try:
+        source, release = installed_source(python)
+        series = write_series(folder, source, release)
+    except (LfmdoctorError, OSError) as exc:
+        return {}, f"no patch series: {exc}"
+    own = {commit.bug: f"series/{path.name}" for commit, path in zip(series.commits, series.patches) if commit.bug}
+    return {bug: [own[b] for b in (*get_bug(bug).after, bug) if b in own] for bug in own}, None
+
+
+def write_folder(
+    findings: Findings, folder: Path, *, redact: bool = True, patches: dict[str, list[str]] | None = None
+) -> None:
+    """Write the run folder's files: README.md (the overview and what to do upstream, in order), one issue and
+    one PR body per bug (``issues/<id>.md``, ``prs/<id>.md``: the title line, a blank line, the body),
+    results.json; with ``redact``, every file in ``folder`` is redacted as the report is."""
+    from lfmdoctor.report.document import finish, per_bug, render_document
     from lfmdoctor.report.redact import Context
+    from lfmdoctor.report.upstream import Post, overview
 
     context = Context.from_machine() if redact else None
-    issue = render_document(findings.report, "issue", context)
-    pr = render_document(findings.report, "pr", context)
+    readme = finish(Post("README", overview(findings.report, patches)), context)
     report_json = render_document(findings.report, "json", context)
-    (folder / "report.md").write_text(issue.text, encoding="utf-8")
-    (folder / "report.body.md").write_text(issue.body, encoding="utf-8")
-    (folder / "pr.md").write_text(pr.text, encoding="utf-8")
+    for name in ("issues", "prs"):
+        (folder / name).mkdir(exist_ok=True)
+    for bug_id, (issue, pr) in per_bug(findings.report, context).items():
+        (folder / "issues" / f"{bug_id}.md").write_text(issue.text, encoding="utf-8")
+        (folder / "prs" / f"{bug_id}.md").write_text(pr.text, encoding="utf-8")
+    (folder / "README.md").write_text(readme.body, encoding="utf-8")
     results = {
         "check": findings.check.to_json(),
         "repro": {
@@ -450,11 +465,8 @@ def write_folder(findings: Findings, folder: Path, *, redact: bool = True) -> Do
         "steps": [s.to_json() for s in findings.steps],
     }
     (folder / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    if findings.diff and findings.patch_name:
-        (folder / findings.patch_name).write_text(findings.diff, encoding="utf-8")
     if context is not None:
         redact_folder(folder, context)  # results.json and the reproducers carry paths, messages and tracebacks
-    return issue
 
 
 def run(
@@ -469,7 +481,6 @@ def run(
     """``lfmdoctor run``: every step, written into the folder ``out`` (new, empty, or written by run before).
 
     Everything under ``out`` is redacted as the report is, unless ``redact`` is False."""
-    from lfmdoctor.report.handoff import handoff
 
     started = time.perf_counter()
     staging = _prepare_out(out)
@@ -483,14 +494,17 @@ def run(
             fetch_releases=True,
             progress=progress,
         )
-        issue = write_folder(findings, staging, redact=redact)
+        patches, series_note = write_series_folder(python, staging / "series")
+        write_folder(findings, staging, redact=redact, patches=patches)
         summary = RunSummary(out=str(out), steps=findings.steps)
+        if series_note:
+            summary.notes.append(series_note)
         summary.reproduced = [o.id for o in findings.repro if o.outcome is Outcome.REPRODUCED]
         summary.deprecations = unique(findings.repro)
         for row in findings.verify or []:
             if row["before"] == Outcome.REPRODUCED.value and row["after"] == Outcome.NOT_REPRODUCED.value:
                 summary.fixed.setdefault(row["strategy"], []).append(row["id"])
-        summary.handoff = handoff(issue.title, issue.body, str(out / "report.body.md"))
+        summary.handoff = f"what to file upstream, in order, with the commands: {out / 'README.md'}"
         summary.files = sorted(
             str(p.relative_to(staging))
             for p in staging.rglob("*")
