@@ -105,11 +105,12 @@ DISTINCT_PARAMETERS = 1_453_505_664
 TOLERANCE = 0.03
 
 BYTES = {"float32": 4, "bfloat16": 2}
-# Peak RSS beyond the weights while transcribing 30 s chunks on CPU (torch, liquid-audio, activations,
-# KV cache): measured by benchmarks/full_size.py, rounded up.
-RUNTIME_OVERHEAD = 1.25 * 2**30
-# CPU dtype, by measurement (benchmarks/full_size.py --dtypes): on the 2-core AMD EPYC (AVX-512 BF16)
-# it was written on, bfloat16 ran faster than float32 and needs half the memory.
+# Peak RSS beyond the weights while transcribing on CPU (torch, liquid-audio, activations, KV cache):
+# benchmarks/full_size.py measured 4,036 MiB in bfloat16 for 2,772 MiB of weights (1.23 GiB more), with a
+# 23 s chunk; rounded up for longer chunks.
+RUNTIME_OVERHEAD = 1.5 * 2**30
+# CPU dtype, by measurement (benchmarks/full_size.py, 2-core AMD EPYC with AVX-512 BF16, 2026-11-28):
+# bfloat16 median RTF 0.49 (7.1-8.5 tokens/s) against float32 1.52 (2.2-3.0 tokens/s), in half the memory.
 CPU_DTYPE = "bfloat16"
 
 # Text tokens per second of speech when no reference says otherwise (the built-in clips' average, forced
