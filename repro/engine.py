@@ -161,6 +161,7 @@ def run_cases(
             input=json.dumps(job),
             capture_output=True,
             text=True,
+            errors="replace",  # a target that prints bytes that are not UTF-8 keeps its records readable
             check=False,
             timeout=overall,
             env=worker_env(simulate, extra_pythonpath, env),

@@ -67,11 +67,13 @@ def test_the_stored_diff_is_the_installed_releases(findings):
 
 def test_write_folder_is_the_run_folder(findings, tmp_path):
     found, _ = findings
-    issue = job.write_folder(found, tmp_path)
+    job.write_folder(found, tmp_path, patches={})
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == sorted(["report.md", "report.body.md", "pr.md", "results.json", found.patch_name])
-    assert (tmp_path / "report.md").read_text() == issue.text
-    assert (tmp_path / "report.body.md").read_text() == issue.body
+    assert names == ["README.md", "issues", "prs", "results.json"]
+    ids = sorted(section.id for section in found.report.bugs)
+    assert ids and sorted(p.stem for p in (tmp_path / "issues").iterdir()) == ids
+    assert sorted(p.stem for p in (tmp_path / "prs").iterdir()) == ids
+    assert (tmp_path / "README.md").read_text().startswith("# liquid-audio ")
     results = json.loads((tmp_path / "results.json").read_text())
     assert list(results) == ["check", "repro", "verify", "bench", "report", "steps"]
     assert results["verify"] is None and results["bench"] == {"before": None, "after": None}

@@ -124,10 +124,10 @@ def test_model_folder_without_config(tmp_path):
 
 
 def test_model_fixture_is_random_weights():
-    from lfmdoctor.repro.fixture import ensure_fixture
+    from lfmdoctor.repro.models import resolve_model as repro_model
 
     ref = resolve_model("fixture", "python")
-    assert ref.random_weights and ref.spec == "fixture" and ref.folder == ensure_fixture()
+    assert ref.random_weights and ref.spec == "fixture" and ref.folder == repro_model("fixture").folder
     assert resolve_model(str(ref.folder), "python").random_weights
 
 

@@ -35,17 +35,17 @@ def written(tmp_path_factory, tiny_checkpoint):
     return run_cli("report", "--no-verify", "--out", str(out)), out
 
 
-def test_issue_and_body_are_written(written):
+def test_the_overview_is_written_with_its_title_line(written):
     done, out = written
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout == ""
-    issue = out.read_text()
+    text = out.read_text()
     body = out.with_suffix(".body.md").read_text()
-    title, rest = issue.split("\n", 1)
-    assert title.startswith("# liquid-audio ")
-    assert body.strip() and body.strip() in rest
+    title, blank, rest = text.split("\n", 2)
+    assert title.startswith("liquid-audio ") and blank == ""
+    assert body.strip() and body == rest
+    assert "file_issue" in body  # the overview says what to file, and how
     assert f"wrote {out}" in done.stderr
-    assert str(out.with_suffix(".body.md")) in " ".join(done.stderr.split()) or "prefilled" in done.stderr
 
 
 def test_json_format_to_stdout(cli, written):
