@@ -27,6 +27,8 @@ from typing import Any
 
 from lfmdoctor.results import JsonMixin
 
+LOAD_STAGES = ("load_model", "load_processor")  # the child's stages that read the checkpoint
+
 
 @dataclass
 class ClipResult(JsonMixin):
@@ -155,8 +157,12 @@ class BenchResult(JsonMixin):
 
     @property
     def exit_code(self) -> int:
-        """0: measured; 1: the run was stopped by an error (a known bug or not)."""
-        return 1 if self.failure is not None else 0
+        """0: measured; 1: stopped by a known bug (or an error while running); 2: the model given could not be
+        loaded and no known bug explains it (bad input: a broken or incomplete checkpoint)."""
+        if self.failure is None:
+            return 0
+        unexplained_load = self.failure.stage in LOAD_STAGES and not self.failure.bug_id
+        return 2 if unexplained_load else 1
 
     def to_json(self) -> dict[str, Any]:
         return {

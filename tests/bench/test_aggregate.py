@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lfmdoctor.bench.aggregate import ClipPlan, clip_results, summarize
-from lfmdoctor.bench.results import BenchResult, BenchSummary
+from lfmdoctor.bench.results import BenchFailure, BenchResult, BenchSummary
 
 
 def plan(clip_id: str, reference: str, seconds: float, chunks: int = 1) -> ClipPlan:
@@ -110,3 +110,18 @@ def test_json_contract():
     assert {"device", "dtype", "model"} <= set(data["summary"])
     assert data["clips"][0]["hypothesis"] == "The cat sat on the mat."
     assert data["failure"] is None and data["exit_code"] == 0
+
+
+@pytest.mark.parametrize(
+    "stage, bug_id, code",
+    [
+        ("load_model", None, 2),  # a broken checkpoint the user passed: bad input
+        ("load_processor", None, 2),
+        ("load_processor", "a-known-bug", 1),  # liquid-audio's documented usage stopped by a known bug
+        ("clip", None, 1),
+    ],
+)
+def test_exit_code_tells_a_bad_model_from_a_bug(stage, bug_id, code):
+    summary = BenchSummary(model="m", device="cpu", dtype="float32", strategy="none")
+    failure = BenchFailure(stage, "SafetensorError", "header too large", None, bug_id)
+    assert BenchResult(summary, [], failure=failure).exit_code == code
