@@ -266,6 +266,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
                     model = inputs.resolve_model(config.model, config.python)
                 specs, builtin = inputs.gather(config.audio, config.refs, config.manifest)
                 clips = inputs.load_clips(specs)
+                level = inputs.level_notes(clips)
             except (inputs.InputProblem, scoring.ScoringUnavailable) as exc:
                 raise BenchInputError(str(exc)) from None
             summary = BenchSummary(
@@ -347,9 +348,10 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
                 result.baselines = run_baselines(config.python, plans, files)
     if config.strategy != "callsite" and (config.device != "auto" or config.dtype is not None):
         result.notes.append(
-            f"strategy {config.strategy} runs the seed report's calls as written: "
+            f"strategy {config.strategy} runs liquid-audio's documented usage, unpatched: "
             "--device and --dtype are not passed to liquid-audio"
         )
+    result.notes += level
     if load_avg is not None and summary.cpus and load_avg >= BUSY_SHARE * summary.cpus:
         result.notes.append(
             f"the machine was busy when the run started (load average {load_avg:.1f} on {summary.cpus} CPUs): "

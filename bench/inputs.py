@@ -166,6 +166,22 @@ def gather(audio: list[str], refs: list[str], manifest: str | None) -> tuple[lis
     return [ClipSpec(row.clip_id or Path(row.path).stem, builtin.parent / row.path, row.reference) for row in rows], True
 
 
+MAX_PEAK = 4.0  # float audio is meant to lie in [-1, 1]; a few times over is clipping, far over is wrong data
+
+
+def level_notes(clips: list[Clip]) -> list[str]:
+    """A note for each clip whose samples lie far outside [-1, 1] (float files are read as they are)."""
+    notes = []
+    for clip in clips:
+        peak = float(np.abs(clip.samples).max()) if clip.samples.size else 0.0
+        if peak > MAX_PEAK:
+            notes.append(
+                f"clip {clip.id}: samples reach {peak:.3g}, far outside [-1, 1]; the audio is probably not scaled "
+                "(integer PCM stored as float?), so its transcript and timings mean little"
+            )
+    return notes
+
+
 def load_clips(specs: list[ClipSpec]) -> list[Clip]:
     clips = []
     for spec in specs:

@@ -135,3 +135,11 @@ def test_chunk_seconds_bounds():
     assert inputs.chunk_seconds_ok(0) == 0 and inputs.chunk_seconds_ok(30) == 30
     with pytest.raises(InputProblem, match="too small"):
         inputs.chunk_seconds_ok(0.5)
+
+
+def test_audio_far_outside_unit_range_is_flagged():
+    quiet = inputs.Clip("quiet", Path("q.wav"), "", np.full((16_000, 1), 0.5, dtype=np.float32), 16_000)
+    loud = inputs.Clip("loud", Path("l.wav"), "", np.full((16_000, 1), 1e30, dtype=np.float32), 16_000)
+    clipped = inputs.Clip("clipped", Path("c.wav"), "", np.full((16_000, 1), 1.5, dtype=np.float32), 16_000)
+    [note] = inputs.level_notes([quiet, loud, clipped])
+    assert note.startswith("clip loud: samples reach 1e+30, far outside [-1, 1]")
