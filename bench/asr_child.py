@@ -37,6 +37,7 @@ import os
 import sys
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 # lfmdoctor/child_protocol.py, by path (lfmdoctor may not be importable here): in the folder above when
@@ -219,10 +220,19 @@ class At:
 
 def main():
     at = At()
-    try:
-        run(at)
-    except Exception as exc:
-        fail(at.stage, exc, at.clip)
+    met = []
+    with warnings.catch_warnings():
+        try:
+            # the deprecations liquid-audio sets off in its libraries while it transcribes (once liquid_audio imports)
+            spec = importlib.util.find_spec("liquid_audio")
+            if spec is not None and spec.origin:
+                met = protocol.watch_deprecations(os.path.dirname(spec.origin))
+            run(at)
+        except Exception as exc:
+            fail(at.stage, exc, at.clip)
+        finally:
+            if met:
+                emit("deprecations", found=met)
 
 
 def run(at):

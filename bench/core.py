@@ -23,6 +23,7 @@ from lfmdoctor.bench.results import BaselineResult, BenchFailure, BenchResult, B
 from lfmdoctor.bench.strategy import ChildSetup, StrategyUnavailable, child_setup
 from lfmdoctor.child_protocol import KEY
 from lfmdoctor.errors import LfmdoctorError
+from lfmdoctor.repro.deprecations import from_records
 from lfmdoctor.repro.models import ModelRef
 
 PROMPT = "Perform ASR."
@@ -295,6 +296,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
             del clips
             total = config.warmup + config.runs * sum(len(p.chunks) for p in plans)
             done = 0
+            found: list = []
 
             def on_event(event: dict[str, Any]) -> None:
                 nonlocal done
@@ -305,6 +307,8 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
                     summary.parameters = event.get("parameters")
                 elif kind == "done":
                     summary.loop_s, summary.loop_cpu_s = event.get("loop_s"), event.get("loop_cpu_s")
+                elif kind == "deprecations":
+                    found.extend(from_records(event.get("found") or []))
                 elif kind == "ready":
                     summary.liquid_audio, summary.torch = event.get("liquid_audio"), event.get("torch")
                     summary.torch_threads = event.get("threads")
@@ -334,6 +338,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
                 f"torch / liquid-audio do not import in {config.python} ({what}); "
                 f"run 'lfmdoctor check --python {config.python}'"
             )
+        result.deprecations = list(dict.fromkeys(found))
         if outcome.error is not None:
             result.failure = _failure(outcome.error, plans)
         else:

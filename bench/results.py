@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lfmdoctor.results import JsonMixin
+from lfmdoctor.results import Deprecation, JsonMixin
 
 LOAD_STAGES = ("load_model", "load_processor")  # the child's stages that read the checkpoint
 
@@ -154,6 +154,7 @@ class BenchResult(JsonMixin):
     baselines: list[BaselineResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     failure: BenchFailure | None = None
+    deprecations: list[Deprecation] = field(default_factory=list)  # what liquid-audio set off in its libraries
 
     @property
     def exit_code(self) -> int:
@@ -171,5 +172,6 @@ class BenchResult(JsonMixin):
             "baselines": [baseline.to_json() for baseline in self.baselines],
             "notes": list(self.notes),
             "failure": self.failure.to_json() if self.failure else None,
+            "deprecations": [d.to_json() for d in self.deprecations],
             "exit_code": self.exit_code,
         }

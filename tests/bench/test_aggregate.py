@@ -109,7 +109,7 @@ def test_json_contract():
         assert all(isinstance(clip[key], float) for clip in data["clips"]), key
     assert {"device", "dtype", "model"} <= set(data["summary"])
     assert data["clips"][0]["hypothesis"] == "The cat sat on the mat."
-    assert data["failure"] is None and data["exit_code"] == 0
+    assert data["failure"] is None and data["exit_code"] == 0 and data["deprecations"] == []
 
 
 @pytest.mark.parametrize(
