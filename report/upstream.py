@@ -167,7 +167,8 @@ def shown_case(section: BugSection) -> CaseEvidence | None:
 
 
 def exception_line(case: CaseEvidence | None) -> str | None:
-    return case.exception if case and case.outcome == "reproduced" else None
+    """The exception the case raised here, as it reads with the real model; None when it did not reproduce."""
+    return public(case.exception or "") if case and case.outcome == "reproduced" else None
 
 
 # -- the issue ------------------------------------------------------------------------------------------
