@@ -8,7 +8,9 @@ Nothing here writes to the terminal: the caller passes a ``Progress`` to hear ab
 
 from __future__ import annotations
 
+import concurrent.futures
 import errno
+import hashlib
 import json
 import shutil
 import threading
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from lfmdoctor.errors import LfmdoctorError
-from lfmdoctor.files import TEMPORARIES, exchange, staging_sibling, stale_siblings
+from lfmdoctor.files import TEMPORARIES, exchange, staging_sibling, stale_siblings, write_atomic
 from lfmdoctor.repro.deprecations import unique
 from lfmdoctor.results import CheckReport, Deprecation, JsonMixin, Outcome, ReproOutcome, nothing_ran
 
@@ -191,7 +193,28 @@ def stored_diff(check: CheckReport) -> tuple[str | None, str | None]:
 
 
 def ruff_evidence(python: str) -> str:
-    """The PR's style line: regenerate the stored diffs and check ruff at upstream's settings."""
+    """The PR's style line: regenerate the stored diffs and check ruff at upstream's settings; the answer is
+    kept per set of stored diffs, since only they (and the edits that made them) decide it."""
+    from lfmdoctor.patches.stored import PATCH_DIR
+    from lfmdoctor.repro.fixture import cache_root
+
+    key = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(PATCH_DIR.glob("*.patch")))).hexdigest()[:16]
+    kept = cache_root() / "ruff-evidence" / key
+    try:
+        return kept.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    answer = _ruff_evidence()
+    if answer.startswith("`ruff check`"):
+        try:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(kept, answer)
+        except OSError:
+            pass  # the cache is a convenience
+    return answer
+
+
+def _ruff_evidence() -> str:
     import subprocess
     import sys
 
@@ -304,16 +327,23 @@ def investigate(
             f"no reproduction could run on {python} ({why}); 'lfmdoctor check --python {python}' says what is missing"
         )
     verified = before = after = None
-    if verify:
-        verified = step(
-            "verify fixes",
-            lambda: run_verify(python, model_ref, bug_ids, before=repro),
-            lambda r: f"{len(r)} (case, fix) pairs re-run",
-        )
-    if bench:
-        before, after, _ = step(
-            "benchmark", lambda: run_bench_pair(python), lambda r: r[2] if r[2] != "ok" else "unpatched vs call-site fix"
-        )
+    # The benchmark runs beside the verification: both mostly wait on their child interpreters.
+    benchmark = concurrent.futures.ThreadPoolExecutor(max_workers=1) if bench else None
+    pending = benchmark.submit(run_bench_pair, python) if benchmark else None
+    try:
+        if verify:
+            verified = step(
+                "verify fixes",
+                lambda: run_verify(python, model_ref, bug_ids, before=repro),
+                lambda r: f"{len(r)} (case, fix) pairs re-run",
+            )
+        if pending is not None:
+            before, after, _ = step(
+                "benchmark", pending.result, lambda r: r[2] if r[2] != "ok" else "unpatched vs call-site fix"
+            )
+    finally:
+        if benchmark is not None:
+            benchmark.shutdown(wait=True, cancel_futures=True)
     if fetcher is not None:
         fetcher.join(timeout=max(0.0, RELEASES_WAIT_S - (time.perf_counter() - started)))
     patch_name, diff = stored_diff(check)

@@ -290,9 +290,15 @@ class _PostImportHook(importlib.abc.MetaPathFinder):
             self._busy.discard(fullname)
         if spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
-        del self.callbacks[fullname]
-        spec.loader = _Loader(spec.loader, callback)
+        # The callback stays armed until the module really executes: a bare importlib.util.find_spec (which
+        # loads nothing) must not use it up.
+        spec.loader = _Loader(spec.loader, lambda module: self._fire(fullname, module))
         return spec
+
+    def _fire(self, fullname: str, module: Any) -> None:
+        callback = self.callbacks.pop(fullname, None)
+        if callback is not None:
+            callback(module)
 
 
 def _hook() -> _PostImportHook:

@@ -88,7 +88,7 @@ def traceback_for(case: CaseEvidence, script: Reproducer) -> str | None:
     return "\n".join(_clip(FRAME.sub(renumber, line), 300) for line in case.traceback.splitlines())
 
 
-FIXTURE_PATH = re.compile(r"[^\s'\"`]*lfmdoctor/fixtures/[0-9a-f]+")
+FIXTURE_PATH = re.compile(r"[^\s'\"`]*/fixtures/[0-9a-f]{16}\b")  # <cache>/fixtures/<key>, wherever the cache is
 
 
 def public(text: str) -> str:

@@ -250,3 +250,16 @@ def test_exec_bad_input_is_one_line_exit_2(cli, args, words):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0]
+
+
+def test_a_lookup_before_the_import_does_not_disarm_the_runtime_fix():
+    """A program (or a library) may ask importlib where liquid_audio is before importing it."""
+    code = (
+        "import importlib.util\n"
+        "importlib.util.find_spec('liquid_audio')\n"
+        "from liquid_audio import LFM2AudioProcessor\n"
+        "print('_lfmdoctor_runtime_from_pretrained' in vars(LFM2AudioProcessor))\n"
+    )
+    env = exec_environment(dict(os.environ))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert done.stdout.strip() == "True", done.stderr[-2000:]
