@@ -329,7 +329,7 @@ def investigate(
     verified = before = after = None
     # The benchmark runs beside the verification: both mostly wait on their child interpreters.
     benchmark = concurrent.futures.ThreadPoolExecutor(max_workers=1) if bench else None
-    pending = benchmark.submit(run_bench_pair, python) if benchmark else None
+    pending = benchmark.submit(_timed, run_bench_pair, python) if benchmark else None
     try:
         if verify:
             verified = step(
@@ -338,8 +338,12 @@ def investigate(
                 lambda r: f"{len(r)} (case, fix) pairs re-run",
             )
         if pending is not None:
-            before, after, _ = step(
-                "benchmark", pending.result, lambda r: r[2] if r[2] != "ok" else "unpatched vs call-site fix"
+            (before, after, _), _ = step(
+                "benchmark",
+                pending.result,
+                lambda r: (
+                    (r[0][2] if r[0][2] != "ok" else "unpatched vs call-site fix") + f" ({r[1]:.1f} s beside the verify)"
+                ),
             )
     finally:
         if benchmark is not None:
@@ -447,6 +451,11 @@ def redact_folder(folder: Path, context) -> int:
             path.write_text(done.text, encoding="utf-8")
             total += done.total
     return total
+
+
+def _timed(fn: Callable[..., T], *args: object) -> tuple[T, float]:
+    started = time.perf_counter()
+    return fn(*args), time.perf_counter() - started
 
 
 def write_series_folder(python: str, folder: Path) -> tuple[dict[str, list[str]], str | None]:
