@@ -113,7 +113,7 @@ BUG = Bug(
                 "chat.add_text('Hello')\n"
                 "chat.end_turn()\n"
                 "chat.new_turn('assistant')\n"
-                "warnings.simplefilter('error', FutureWarning)  # the removal announced, as transformers 5.40 will make it"
+                "warnings.simplefilter('error', FutureWarning)  # what transformers 5.40 does"
             ),
             trigger="tokens = list(model.generate_sequential(**chat, max_new_tokens=2))",
             expect=Expect(("FutureWarning", "TypeError"), rf"{OLD}", MODEL_FILE),

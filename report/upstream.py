@@ -26,7 +26,7 @@ SCRIPT = "repro.py"
 @dataclass(frozen=True)
 class Reproducer:
     text: str
-    starts: dict[str, int]  # pseudo-file of a case part ("<repro ID trigger>") -> its first line in ``text``
+    lines: dict[str, list[int]]  # pseudo-file of a case part ("<repro ID trigger>") -> line in ``text`` of each of its lines
 
 
 @dataclass(frozen=True)
@@ -44,25 +44,36 @@ class Post:
 
 # -- pieces ---------------------------------------------------------------------------------------------
 
+HOISTED = re.compile(r"^import \w+$")  # a case's own standard-library import goes to the top of the snippet
+
 
 def reproducer(case: CaseEvidence | object, model: str = REAL_MODEL) -> Reproducer:
     """The case as a short script against the real model: imports, the model id, the calls."""
     case = get_case(case)
-    lines = [f'MODEL = "{model}"']
+    body = [f'MODEL = "{model}"']
     if "cuda_unusable" in case.requires:
-        lines.append('print("CUDA available:", torch.cuda.is_available())  # the call fails where this is False')
+        body.append('print("CUDA available:", torch.cuda.is_available())  # the call fails where this is False')
     if "MODEL_DIR" in names_used(case.setup + "\n" + case.trigger):
-        lines.append("MODEL_DIR = get_model_dir(MODEL)")
-    lines += [RESOURCES[need] for need in case.needs]
-    starts = {}
+        body.append("MODEL_DIR = get_model_dir(MODEL)")
+    body += [RESOURCES[need] for need in case.needs]
+    hoisted: list[str] = []
+    places: dict[str, list[int]] = {}  # body index (0-based) of each line of each part; -1: hoisted
     for part in ("setup", "trigger"):
         code = getattr(case, part)
-        if code:
-            starts[f"<repro {case.id} {part}>"] = len(lines) + 1
-            lines += code.splitlines()
-    imports = imports_for("\n".join(lines))
-    offset = len(imports) + 1
-    return Reproducer("\n".join([*imports, "", *lines]) + "\n", {k: v + offset for k, v in starts.items()})
+        if not code:
+            continue
+        places[f"<repro {case.id} {part}>"] = index = []
+        for line in code.splitlines():
+            if HOISTED.match(line):
+                hoisted.append(line)
+                index.append(-1)
+            else:
+                index.append(len(body))
+                body.append(line)
+    imports = [*sorted(set(hoisted)), *imports_for("\n".join(body))]
+    first = len(imports) + 2  # the body's first line, after the imports and a blank line
+    lines = {part: [first + i if i >= 0 else 1 for i in index] for part, index in places.items()}
+    return Reproducer("\n".join([*imports, "", *body]) + "\n", lines)
 
 
 def get_case(case: CaseEvidence | object):
@@ -79,11 +90,12 @@ def traceback_for(case: CaseEvidence, script: Reproducer) -> str | None:
     """The recorded traceback with the reproducer's frames pointing at lines of ``script``."""
     if not case.traceback:
         return None
-    trigger = script.starts.get(f"<repro {case.id} trigger>", 1)
+    trigger = f"<repro {case.id} trigger>"
 
     def renumber(match: re.Match) -> str:
-        start = script.starts.get(match["file"], trigger)
-        return f'  File "{SCRIPT}", line {start + int(match["line"]) - 1}'
+        index = script.lines.get(match["file"]) or script.lines.get(trigger) or [1]
+        number = int(match["line"])
+        return f'  File "{SCRIPT}", line {index[min(number, len(index)) - 1]}'
 
     return "\n".join(_clip(FRAME.sub(renumber, line), 300) for line in case.traceback.splitlines())
 
@@ -116,7 +128,7 @@ def environment(env: EnvironmentFacts, version: str | None) -> str:
             f"- torch {torch.version or 'not importable'} ({torch.flavour or '?'}); CUDA: {cuda}; "
             f"MPS: {'yes' if torch.mps_available else 'no'}",
             f"- {libraries}",
-            "- model: random weights in LFM2.5-Audio-1.5B's file layout (nothing downloaded); the snippet names the real one",
+            "- model: random weights in the real model's file layout (nothing downloaded)",
         ]
     )
 
@@ -149,7 +161,7 @@ def _sentence(text: str) -> str:
     text = text.strip()
     if text and text[0].islower() and text.split(" ", 1)[0].isalpha():
         text = text[0].upper() + text[1:]
-    return text if text.endswith((".", ")", "`")) else text + "."
+    return text if text.endswith(".") else text + "."
 
 
 def _fence(text: str, lang: str = "") -> str:
@@ -207,7 +219,13 @@ def issue(section: BugSection, data: ReportData, diff: str) -> Post:
         (
             "expected",
             f"**Expected:** {_sentence(bug.expected)}\n**Actual:** "
-            + (f"`{_first_line(actual, 100)}`" if actual else _sentence(bug.symptom)),
+            + (
+                f"the `{_kind(actual)}` above."
+                if actual and tb
+                else f"`{_first_line(actual, 100)}`"
+                if actual
+                else _sentence(bug.symptom)
+            ),
         ),
     ]
     fix = f"**Suggested fix:** {_sentence(bug.fix)}"
@@ -249,7 +267,7 @@ def _clip(line: str, limit: int) -> str:
 def what_fails(bug: Bug, actual: str | None) -> str:
     """One sentence: the call, the exception it raises here (if it did), and why."""
     raised = f" with `{_kind(actual)}`" if actual else ""
-    return f"{_sentence(bug.trigger)[:-1]} fails{raised}: {bug.root_cause}."
+    return f"{_sentence(bug.trigger).removesuffix('.')} fails{raised}: {bug.root_cause}."
 
 
 def _kind(exception: str) -> str:
