@@ -12,7 +12,7 @@ from lfmdoctor.bugs import get_bug
 from lfmdoctor.results import BugFinding, CheckItem, CheckReport, EnvironmentFacts, Status
 
 LIBRARIES = ("transformers", "accelerate", "safetensors", "huggingface-hub", "numpy", "soundfile")
-MATCHED_PAIR = "pip install 'torch==2.11.*' 'torchaudio==2.11.*'"
+MATCHED_PAIR = "pip install 'torch==2.11.0' 'torchaudio==2.11.0'"  # 2.11.1 of torchaudio does not load beside torch 2.11.0
 
 
 def _version(text: str | None) -> Version | None:
