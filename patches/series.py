@@ -38,6 +38,7 @@ from lfmdoctor.bugs._ast import Source
 from lfmdoctor.bugs._spec import RELEASES, Bug, CannotTell, Edit
 from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.files import write_all
+from lfmdoctor.prose import period, sentence
 
 PREFIX = "src/liquid_audio/"
 TESTS = "tests/"
@@ -260,19 +261,6 @@ def subject(bug: Bug) -> str:
     return prefix + (fitting[-1] if fitting else clauses[0])
 
 
-def _sentence(text: str) -> str:
-    text = text.strip()
-    first = text.split(" ", 1)[0]
-    if first.isalpha() and first.islower():
-        text = text[0].upper() + text[1:]
-    return _period(text)
-
-
-def _period(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?")) else text + "."
-
-
 def _fill(text: str) -> str:
     return textwrap.fill(text, BODY_WIDTH, break_long_words=False, break_on_hyphens=False)
 
@@ -322,10 +310,10 @@ def bug_message(bug: Bug, release: str, originals: Mapping[str, str], applied: M
     location = bug.upstream_path + (f":{line}" if line else "")
     symptoms = "\n".join(f"    {part}" for part in symptom_lines(bug))
     paragraphs = [
-        _fill(_period(bug.title)),
-        _fill(f"{_sentence(bug.trigger)[:-1]} fails with:") + "\n\n" + symptoms,
-        _fill(f"Cause ({location}): {_period(bug.root_cause)}"),
-        _fill(_sentence(bug.changes)),
+        _fill(period(bug.title)),
+        _fill(f"{sentence(bug.trigger).removesuffix('.')} fails with:") + "\n\n" + symptoms,
+        _fill(f"Cause ({location}): {period(bug.root_cause)}"),
+        _fill(sentence(bug.changes)),
     ]
     for other in (get_bug(name) for name in bug.after):
         uses = _uses(other, bug, release)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from lfmdoctor.bugs import get_bug
 from lfmdoctor.bugs._spec import CONDITIONS, RESOURCES, Bug
+from lfmdoctor.prose import sentence
 from lfmdoctor.report.compose import REAL_MODEL, BugSection, CaseEvidence, ReportData
 from lfmdoctor.report.handoff import MAX_URL, REPO, new_issue_url
 from lfmdoctor.repro.emit import imports_for, names_used
@@ -147,7 +148,7 @@ def threads(bug: Bug, brief: bool = False) -> str:
     if brief:
         return ", ".join(f"#{t.number} ({t.state} on {t.as_of})" for t in bug.threads)
     lines = [
-        f"- #{t.number} ({'PR' if t.kind == 'pr' else 'issue'}, {t.state} on {t.as_of}): {_sentence(t.relation)}"
+        f"- #{t.number} ({'PR' if t.kind == 'pr' else 'issue'}, {t.state} on {t.as_of}): {sentence(t.relation)}"
         for t in bug.threads
     ]
     return "\n".join(lines)
@@ -155,13 +156,6 @@ def threads(bug: Bug, brief: bool = False) -> str:
 
 def footer(data: ReportData) -> str:
     return f"<sub>Checked with lfmdoctor {data.tool_version}: {ran_on(data.environment)}.</sub>"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    if text and text[0].islower() and text.split(" ", 1)[0].isalpha():
-        text = text[0].upper() + text[1:]
-    return text if text.endswith(".") else text + "."
 
 
 def _fence(text: str, lang: str = "") -> str:
@@ -218,19 +212,19 @@ def issue(section: BugSection, data: ReportData, diff: str) -> Post:
         ("where", f"**Where:** `{section.upstream_location}`"),
         (
             "expected",
-            f"**Expected:** {_sentence(bug.expected)}\n**Actual:** "
+            f"**Expected:** {sentence(bug.expected)}\n**Actual:** "
             + (
                 f"the `{_kind(actual)}` above."
                 if actual and tb
                 else f"`{_first_line(actual, 100)}`"
                 if actual
-                else _sentence(bug.symptom)
+                else sentence(bug.symptom)
             ),
         ),
     ]
-    fix = f"**Suggested fix:** {_sentence(bug.fix)}"
+    fix = f"**Suggested fix:** {sentence(bug.fix)}"
     diff_part = _fence(diff, "diff") if diff else ""
-    workaround = f"**Workaround today:** {_sentence(bug.workaround)}"
+    workaround = f"**Workaround today:** {sentence(bug.workaround)}"
     ending = footer(data)
 
     def assemble(with_tb: bool, with_diff: bool, brief: bool) -> str:
@@ -267,7 +261,7 @@ def _clip(line: str, limit: int) -> str:
 def what_fails(bug: Bug, actual: str | None) -> str:
     """One sentence: the call, the exception it raises here (if it did), and why."""
     raised = f" with `{_kind(actual)}`" if actual else ""
-    return f"{_sentence(bug.trigger).removesuffix('.')} fails{raised}: {bug.root_cause}."
+    return f"{sentence(bug.trigger).removesuffix('.')} fails{raised}: {bug.root_cause}."
 
 
 def _kind(exception: str) -> str:
@@ -286,12 +280,10 @@ def pull_request(section: BugSection, data: ReportData, issue_number: int | None
     path = section.upstream_location.split(":")[0]
     link = f"Fixes #{issue_number}" if issue_number else None
     related = ", ".join(f"#{t.number} ({t.state})" for t in bug.threads)
-    motivation = (
-        f"{_sentence(bug.trigger)[:-1]} fails" + (f" with `{_kind(actual)}`" if actual else "") + f": {bug.root_cause}."
-    )
+    motivation = what_fails(bug, actual)
     changes = [
-        f"- `{path}`: {_sentence(bug.fix)}",
-        f"- Behaviour: {_sentence(bug.changes)}",
+        f"- `{path}`: {sentence(bug.fix)}",
+        f"- Behaviour: {sentence(bug.changes)}",
     ]
     if bug.after:
         changes.append(f"- Builds on the fix for: {', '.join(get_bug(other).title for other in bug.after)}.")
@@ -312,7 +304,7 @@ def pull_request(section: BugSection, data: ReportData, issue_number: int | None
     parts += ["## Motivation", motivation + (f"\n\nRelated: {related}" if related else "")]
     parts += ["## Changes", "\n".join(changes), "## Testing", "\n".join(testing)]
     body = public("\n\n".join(parts) + "\n")
-    return Post(_sentence(bug.fix).rstrip("."), body)
+    return Post(sentence(bug.fix).rstrip("."), body)
 
 
 # -- the overview ---------------------------------------------------------------------------------------
