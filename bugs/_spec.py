@@ -87,7 +87,8 @@ class Condition:
 
     unmet: str  # the sentence shown where it does not hold
     skip: bool  # True: the case cannot run here (skipped); False: the bug cannot show here (not reproduced)
-    shows_where: str = ""  # for reproducer scripts: where the bug can show at all
+    shows_where: str = ""  # completes "it shows only where ...", in reproducers and reports
+    probe: str = ""  # a reproducer line that prints whether the condition holds on the reader's machine
 
 
 CONDITIONS = {
@@ -95,20 +96,31 @@ CONDITIONS = {
         "CUDA is available here, so the call works; run with --simulate no-cuda to see what CPU and Mac users get",
         skip=False,
         shows_where="CUDA cannot be used (CPU-only or macOS torch, no driver, no visible GPU)",
+        probe='print("CUDA available:", torch.cuda.is_available())  # the call fails where this is False',
     ),
     "mps": Condition(
-        "needs an Apple Silicon Mac with MPS; this machine has none", skip=True, shows_where="an Apple Silicon Mac with MPS"
+        "needs an Apple Silicon Mac with MPS; this machine has none",
+        skip=True,
+        shows_where="MPS is available (Apple Silicon)",
+        probe='print("MPS available:", torch.backends.mps.is_available())  # the bug needs MPS',
+    ),
+    "safetensors_rejects_mps": Condition(
+        'this safetensors accepts "mps:0" (0.8 and later do), so the call works',
+        skip=False,
+        shows_where="safetensors is older than 0.8",
+        probe='print("safetensors", safetensors.__version__)  # before 0.8 it rejects "mps:0"',
     ),
     "flash_attn": Condition(
         "needs flash_attn importable; it is not installed here "
         "(--simulate flash-attn puts an importable but unusable stub on the path)",
         skip=True,
         shows_where="flash_attn is installed",
+        probe='print("flash_attn installed:", importlib.util.find_spec("flash_attn") is not None)  # the bug needs it',
     ),
     "decode": Condition(
         "this liquid-audio release has no LFM2AudioProcessor.decode (added in 1.1.0), so it cannot have the bug",
         skip=False,
-        shows_where="liquid-audio 1.1.0 or later (LFM2AudioProcessor.decode)",
+        shows_where="liquid-audio is 1.1.0 or later (LFM2AudioProcessor.decode)",
     ),
 }
 

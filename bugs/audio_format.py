@@ -196,25 +196,21 @@ ADD_AUDIO_OLD = """\
         assert wave.shape[0] == 1
 """
 
-ADD_AUDIO_NEW = '''\
+ADD_AUDIO_NEW = """\
     def add_audio(self, wave: torch.Tensor | np.ndarray, sampling_rate: int) -> None:
-        """Append audio: numpy or torch, (samples,) or 2-D; channels are averaged, integer PCM scaled to [-1, 1)"""
         wave = torch.as_tensor(wave)
         if wave.ndim == 1:
-            wave = wave.unsqueeze(0)
+            wave = wave[None]
         if wave.ndim != 2 or wave.numel() == 0:
-            raise ValueError(
-                f"expected audio shaped (samples,), (channels, samples) or (samples, channels), got {tuple(wave.shape)}"
-            )
+            raise ValueError(f"expected 1-D or 2-D audio, got shape {tuple(wave.shape)}")
         if wave.shape[0] > wave.shape[1]:
             wave = wave.mT  # (samples, channels) -> (channels, samples)
         if wave.dtype in (torch.int8, torch.int16, torch.int32):
             wave = wave / -torch.iinfo(wave.dtype).min  # integer PCM to [-1, 1)
         elif not wave.is_floating_point():
-            raise ValueError(f"expected float, int8, int16 or int32 audio samples, got {wave.dtype}")
-        if wave.shape[0] > 1:
-            wave = wave.mean(0, keepdim=True)  # mix down to mono
-'''
+            raise ValueError(f"expected float or int8/16/32 audio samples, got {wave.dtype}")
+        wave = wave.mean(0, keepdim=True)  # mix down to mono
+"""
 
 BUG = Bug(
     id="audio-format",

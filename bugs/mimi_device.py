@@ -25,8 +25,15 @@ def detect(source: _ast.Source) -> Verdict:
         True,
         device,
         f"The mimi property passes device={ast.unparse(device)} to safetensors' load_file, which rejects "
-        "some torch device strings (mps).",
+        '"mps:0" before safetensors 0.8.',
     )
+
+
+def _rejects_mps(safetensors: str | None) -> bool:
+    """safetensors 0.8 accepts "mps:0"; 0.7.0 and older reject it (checked by calling load_file)."""
+    from packaging.version import Version  # here, not at import: the runtime fix loads this module by path
+
+    return safetensors is None or Version(safetensors) < Version("0.8")
 
 
 def _load_file_device(call: ast.Call) -> ast.expr | None:
@@ -37,8 +44,8 @@ def _load_file_device(call: ast.Call) -> ast.expr | None:
 
 
 def _load_processor(load: Any, source: Any, device: Any, kw: dict[str, Any]) -> Any:
-    """Load on CPU, read Mimi there, then move both: safetensors rejects some torch device strings (older
-    releases "mps:0", 0.8 "mps:1"). CPU and CUDA devices load as they are."""
+    """Load on CPU, read Mimi there, then move both: safetensors before 0.8 rejects "mps:0" (0.8 rejects "mps:1").
+    CPU and CUDA devices load as they are."""
     if str(device).split(":", 1)[0] in ("cpu", "cuda"):
         return load(source, device=device, **kw)
     processor = load(source, device="cpu", **kw)
@@ -75,22 +82,23 @@ def _load_mimi_via_cpu(processor: Any, processor_module: Any) -> Any:
     from safetensors.torch import load_file
 
     model = processor_module.moshi.models.loaders.get_mimi(None, device=processor.device)
-    # safetensors rejects some torch device strings (mps:0); load_state_dict moves the weights
+    # safetensors before 0.8 rejects "mps:0"; load_state_dict moves the weights
     model.load_state_dict(load_file(processor.mimi_weights_path, device="cpu"), strict=True)
     return model
 
 
-_COMMENT = "# safetensors rejects some torch device strings (mps:0); load_state_dict moves the weights\n"
+_COMMENT = '# safetensors before 0.8 rejects "mps:0"; load_state_dict moves the weights\n'
 
 BUG = Bug(
     id="mimi-device",
     title="Mimi weights are loaded straight onto the processor's device string",
     module=PROCESSOR_FILE,
-    trigger="processor.mimi on MPS (or any device string safetensors rejects)",
-    symptom="safetensors: device mps:0 is invalid; RuntimeError: PyTorch is not linked with support for mps devices",
-    root_cause="load_file(path, device=str(self.device)) passes the torch device string to safetensors",
+    trigger="processor.mimi on an MPS processor with safetensors older than 0.8",
+    symptom="SafetensorError: device mps:0 is invalid (safetensors 0.7.0 and older; safetensors/safetensors#674)",
+    root_cause='load_file(path, device=str(self.device)) passes "mps:0" to safetensors, which rejected it before 0.8',
     expected="Mimi weights load on the CPU and move to the processor's device",
-    workaround="load the processor on CPU, touch processor.mimi, then move the processor",
+    workaround="upgrade safetensors (pip install 'safetensors>=0.8'), or load the processor on CPU, touch "
+    "processor.mimi, then move the processor",
     fix="load_file(path, device='cpu') then move the Mimi model to self.device",
     changes=(
         "Mimi's weights are read on the CPU and moved to the processor's device by `load_state_dict`; the Mimi "
@@ -104,7 +112,7 @@ BUG = Bug(
             trigger="mimi = processor.mimi",
             callsite_setup='processor = load_processor(MODEL, device="mps")',
             expect=Expect(("RuntimeError", "ValueError", "SafetensorError"), r"device|mps", PROCESSOR_FILE, "mimi"),
-            requires=("mps",),
+            requires=("mps", "safetensors_rejects_mps"),
             checkpoint=("mimi",),
             summary="load the Mimi codec on an MPS processor",
             expected_text="Mimi weights load on the CPU and move to the processor's device",
@@ -173,5 +181,5 @@ def test_mimi_reads_its_weights_on_the_cpu_and_moves_to_mps(tiny_checkpoint, tmp
     ),
     position="On PR #7 (2026-04-01) a maintainer answered: for deployment on CPUs, use the llama.cpp version "
     "(LiquidAI/LFM2.5-Audio-1.5B-GGUF).",
-    bites_here=lambda env: bool(env.torch.mps_available),
+    bites_here=lambda env: bool(env.torch.mps_available) and _rejects_mps(env.packages.get("safetensors")),
 )

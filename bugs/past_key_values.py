@@ -82,7 +82,7 @@ def _wrap(generate: Any, module: Any) -> Any:
 
 CACHE_NAME = f'''
 
-# transformers renamed Lfm2Model's `{OLD}` to `{NEW}` (the old name is removed in 5.40)
+# transformers 5 renamed `{OLD}` to `{NEW}`; 5.40 removes the old name
 LFM_CACHE = "{NEW}" if "{NEW}" in inspect.signature(Lfm2Model.forward).parameters else "{OLD}"
 '''
 
@@ -90,13 +90,13 @@ BUG = Bug(
     id="past-key-values",
     title="generate passes the deprecated past_key_values to Lfm2Model; transformers 5.40 removes it",
     module=MODEL_FILE,
-    trigger="model.generate_sequential(...) or generate_interleaved(...) with transformers 5 (a warning) or 5.40 (an error)",
+    trigger="generating with transformers 5 (a warning) or 5.40 (an error)",
     symptom=f"FutureWarning: `{OLD}` is deprecated and will be removed in version 5.40.0 for Lfm2Model.forward. "
     f"Use `{NEW}` instead. (with transformers 5.40: a TypeError for the unknown keyword)",
-    root_cause=f"generate_sequential and generate_interleaved call self.lfm(..., {OLD}=cache) and read lfm_out.{OLD}",
+    root_cause=f"both generators pass `{OLD}=cache` to Lfm2Model and read `lfm_out.{OLD}`",
     expected="generation runs without deprecation warnings, and keeps running on transformers 5.40",
     workaround="pin transformers below 5.40: pip install 'transformers<5.40'",
-    fix=f"pass and read the cache under the name the installed transformers uses ({NEW} where it exists)",
+    fix=f"pass and read the cache as `{NEW}` where transformers has it",
     changes=(
         "`generate_sequential` and `generate_interleaved` pass and read the cache as `cache` where transformers' "
         "Lfm2Model takes it, and as `past_key_values` with an older transformers; outputs do not change."
@@ -109,13 +109,9 @@ BUG = Bug(
             setup=(
                 "import warnings\n"
                 "chat = ChatState(processor, dtype=torch.float32)\n"
-                "chat.new_turn('user')\n"
-                "chat.add_text('Hello')\n"
-                "chat.end_turn()\n"
-                "chat.new_turn('assistant')\n"
-                "warnings.simplefilter('error', FutureWarning)  # what transformers 5.40 does"
+                'warnings.simplefilter("error", FutureWarning)  # what transformers 5.40 does'
             ),
-            trigger="tokens = list(model.generate_sequential(**chat, max_new_tokens=2))",
+            trigger="next(model.generate_sequential(**chat, max_new_tokens=1))",
             expect=Expect(("FutureWarning", "TypeError"), rf"{OLD}", MODEL_FILE),
             summary=f"generate text with a transformers that deprecates `{OLD}`",
             expected_text="generation runs without a deprecation warning",

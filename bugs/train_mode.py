@@ -90,12 +90,9 @@ BUG = Bug(
             needs=("processor", "model"),
             setup=(
                 "chat = ChatState(processor, dtype=torch.float32)\n"
-                "chat.new_turn('user')\n"
-                "chat.add_audio(torch.from_numpy(" + SINE + ")[None, :800], 16_000)  # 50 ms\n"
-                "chat.end_turn()\n"
-                "chat.new_turn('assistant')"
+                "chat.add_audio(torch.from_numpy(" + SINE + ")[None, :800], 16_000)  # 50 ms"
             ),
-            trigger="tokens = list(model.generate_sequential(**chat, max_new_tokens=2))",
+            trigger="next(model.generate_sequential(**chat, max_new_tokens=1))",
             expect=Expect(("ValueError",), r"Expected more than 1 value per channel when training", "model/"),
             summary="generate from 50 ms of audio straight after from_pretrained (no .eval())",
             expected_text="from_pretrained returns the model in eval mode; short audio is transcribed",

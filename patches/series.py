@@ -202,15 +202,18 @@ def apply_edits(files: Mapping[str, str], edits: Iterable[tuple[Bug, Edit]], rel
     return result
 
 
-def unified_diff(old: Mapping[str, str], new: Mapping[str, str], context: int = 3) -> str:
-    """A ``git diff``-style unified diff (upstream layout, ``context`` lines of context) of the files that differ."""
+def unified_diff(old: Mapping[str, str], new: Mapping[str, str], context: int = 3, git_header: bool = True) -> str:
+    """A ``git diff``-style unified diff (upstream layout, ``context`` lines of context) of the files that differ.
+
+    Without ``git_header``, a plain unified diff: ``git apply`` and ``patch -p1`` take it, and it is shorter.
+    """
     parts = []
     for path in sorted(set(old) | set(new)):
         before, after = old.get(path, ""), new.get(path, "")
         if before == after:
             continue
         upstream = PREFIX + path
-        header = [f"diff --git a/{upstream} b/{upstream}\n"]
+        header = [f"diff --git a/{upstream} b/{upstream}\n"] if git_header else []
         lines = difflib.unified_diff(
             _lines(before), _lines(after), f"a/{upstream}" if path in old else "/dev/null", f"b/{upstream}", n=context
         )
@@ -455,12 +458,16 @@ def commits(release: str, originals: Mapping[str, str], builder: str) -> list[Co
     return series
 
 
-def standalone_text(bug: Bug, release: str, originals: Mapping[str, str], context: int = 3) -> str:
-    """``bug``'s change alone on ``release`` as a unified diff (with the shared helpers it needs); "" if it has none."""
+def standalone_text(bug: Bug, release: str, originals: Mapping[str, str], short: bool = False) -> str:
+    """``bug``'s change alone on ``release`` as a unified diff (with the shared helpers it needs); "" if it has none.
+
+    ``short``: what an issue shows, one line of context and no ``diff --git`` lines; it still applies alone.
+    """
     edits = carried_edits(bug, release)
     if not any(owner is bug for owner, _ in edits):
         return ""
-    return unified_diff(originals, apply_edits(originals, edits, release), context)
+    after = apply_edits(originals, edits, release)
+    return unified_diff(originals, after, 1, git_header=False) if short else unified_diff(originals, after)
 
 
 # --- releases on disk (I/O) -------------------------------------------------------------------------------
@@ -530,13 +537,13 @@ def _texts(files: Mapping[str, bytes], release: str) -> dict[str, str]:
     return {path: files[path].decode("utf-8") for path in needed if path in files}
 
 
-def standalone_diff(bug: Bug | str, source: Path, release: str | None = None, context: int = 3) -> str:
+def standalone_diff(bug: Bug | str, source: Path, release: str | None = None, short: bool = False) -> str:
     """One bug's change as a small unified diff that applies alone (``git apply``) on the release in
     ``source`` (its ``liquid_audio`` folder or wheel); "" when the release needs no change for it."""
     bug = get_bug(bug) if isinstance(bug, str) else bug
     files = read_package(Path(source))
     release = release or release_of(Path(source), files)
-    return standalone_text(bug, release, _texts(files, release), context)
+    return standalone_text(bug, release, _texts(files, release), short)
 
 
 def builder_text() -> str:

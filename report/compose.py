@@ -113,7 +113,7 @@ def _diff_for(bug: Bug, package_dir: str | None) -> str:
     if not package_dir:
         return ""
     try:
-        return standalone_diff(bug, Path(package_dir), context=1)  # one line of context: still applies, and short
+        return standalone_diff(bug, Path(package_dir), short=True)
     except (LfmdoctorError, OSError):
         return ""
 

@@ -16,7 +16,7 @@ from lfmdoctor.bugs._spec import CONDITIONS, RESOURCES, Bug
 from lfmdoctor.prose import sentence
 from lfmdoctor.report.compose import REAL_MODEL, BugSection, CaseEvidence, ReportData
 from lfmdoctor.report.handoff import MAX_URL, REPO, new_issue_url
-from lfmdoctor.repro.emit import imports_for, names_used
+from lfmdoctor.repro.emit import imports_for, names_used, probes
 from lfmdoctor.results import EnvironmentFacts
 
 MAX_BODY = 3000
@@ -51,9 +51,7 @@ HOISTED = re.compile(r"^import \w+$")  # a case's own standard-library import go
 def reproducer(case: CaseEvidence | object, model: str = REAL_MODEL) -> Reproducer:
     """The case as a short script against the real model: imports, the model id, the calls."""
     case = get_case(case)
-    body = [f'MODEL = "{model}"']
-    if "cuda_unusable" in case.requires:
-        body.append('print("CUDA available:", torch.cuda.is_available())  # the call fails where this is False')
+    body = [f'MODEL = "{model}"', *probes(case)]
     if "MODEL_DIR" in names_used(case.setup + "\n" + case.trigger):
         body.append("MODEL_DIR = get_model_dir(MODEL)")
     body += [RESOURCES[need] for need in case.needs]
@@ -188,9 +186,8 @@ def issue(section: BugSection, data: ReportData, diff: str) -> Post:
     actual = exception_line(case)
     summary = what_fails(bug, actual)
     if not actual:
-        needs = [CONDITIONS[name].shows_where for name in get_case(case).requires] if case else []
-        why = f"it shows only where {' and '.join(needs)}" if needs else "the call did not fail here"
-        summary += f" Not reproduced on this machine: {why}; the code at `{section.upstream_location}` shows it."
+        where = section.upstream_location
+        summary += f" Not reproduced on this machine: {why_not_here(case)}; the code at `{where}` shows it."
     others = [c for c in section.cases if c is not case and c.outcome == "reproduced"]
     script = reproducer(case) if case else None
     tb = traceback_for(case, script) if case and script else None
@@ -218,7 +215,7 @@ def issue(section: BugSection, data: ReportData, diff: str) -> Post:
                 if actual and tb
                 else f"`{_first_line(actual, 100)}`"
                 if actual
-                else sentence(bug.symptom)
+                else f"not seen on this machine. Where it shows: {sentence(bug.symptom)}"
             ),
         ),
     ]
@@ -258,6 +255,26 @@ def _clip(line: str, limit: int) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def why_not_here(case: CaseEvidence | None) -> str:
+    needs = [CONDITIONS[name].shows_where for name in get_case(case).requires] if case else []
+    return f"it shows only where {' and '.join(needs)}" if needs else "the call did not fail here"
+
+
+def tested(section: BugSection, environment: EnvironmentFacts) -> str:
+    """The PR's claim about the issue's reproducer: only what ran here, before and after the change."""
+    rows = [row for c in section.cases for row in c.verify if row.strategy == "source"]
+    scripts = f"The reproducer{'s' if len(section.cases) > 1 else ''} from the issue"
+    if not rows:
+        return f"- {scripts}: not re-run with this change."
+    if not any(row.before == "reproduced" for row in rows):
+        why = why_not_here(shown_case(section))
+        return f"- {scripts}: does not show the bug on this machine: {why}. It does not test this change here."
+    fixed = all(row.after != "reproduced" for row in rows)
+    return f"- {scripts}, {ran_on(environment)}: fails before this change, " + (
+        "works after it." if fixed else "still fails after it."
+    )
+
+
 def what_fails(bug: Bug, actual: str | None) -> str:
     """One sentence: the call, the exception it raises here (if it did), and why."""
     raised = f" with `{_kind(actual)}`" if actual else ""
@@ -287,19 +304,7 @@ def pull_request(section: BugSection, data: ReportData, issue_number: int | None
     ]
     if bug.after:
         changes.append(f"- Builds on the fix for: {', '.join(get_bug(other).title for other in bug.after)}.")
-    before_after = [row for c in section.cases for row in c.verify if row.strategy == "source"]
-    testing = []
-    if before_after:
-        fixed = all(row.after != "reproduced" for row in before_after)
-        failed = any(row.before == "reproduced" for row in before_after)
-        testing.append(
-            f"- The reproducer{'s' if len(section.cases) > 1 else ''} from the issue, {ran_on(data.environment)}: "
-            + ("fails before this change, " if failed else "does not fail here before this change, ")
-            + ("works after it." if fixed else "still fails after it.")
-        )
-    else:
-        testing.append("- The reproducer was not re-run with this change.")
-    testing.append(f"- {ruff}" if ruff else "- ruff: not run.")
+    testing = [tested(section, data.environment), f"- {ruff}" if ruff else "- ruff: not run."]
     parts = [p for p in (link,) if p]
     parts += ["## Motivation", motivation + (f"\n\nRelated: {related}" if related else "")]
     parts += ["## Changes", "\n".join(changes), "## Testing", "\n".join(testing)]

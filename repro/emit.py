@@ -67,16 +67,30 @@ def names_used(code: str) -> set[str]:
     return {token.string for token in tokens if token.type == tokenize.NAME}
 
 
+KNOWN_IMPORTS = (
+    ("importlib", "import importlib.util"),
+    ("np", "import numpy as np"),
+    ("safetensors", "import safetensors"),
+    ("torch", "import torch"),
+)
+
+
 def imports_for(code: str) -> list[str]:
-    """The import lines ``code`` needs from numpy, torch and liquid-audio: no more (ruff F401), no fewer (F821)."""
+    """The import lines ``code`` needs (importlib, numpy, safetensors, torch, liquid-audio): no more (ruff F401), no
+    fewer (F821)."""
     used = names_used(code)
-    lines = [line for name, line in (("np", "import numpy as np"), ("torch", "import torch")) if name in used]
+    lines = [line for name, line in KNOWN_IMPORTS if name in used]
     classes = [name for name in ("ChatState", "LFM2AudioModel", "LFM2AudioProcessor") if name in used]
     if classes:
         lines.append(f"from liquid_audio import {', '.join(classes)}")
     if "get_model_dir" in used:
         lines.append("from liquid_audio.utils import get_model_dir")
     return lines
+
+
+def probes(case: Case) -> list[str]:
+    """Lines that print whether each machine condition the case needs holds where the script runs."""
+    return [CONDITIONS[name].probe for name in case.requires if CONDITIONS[name].probe]
 
 
 def render_script(case: Case, model: ModelRef) -> str:
@@ -87,19 +101,18 @@ def render_script(case: Case, model: ModelRef) -> str:
     body = [model_block(model, case.checkpoint).rstrip()]
     if "MODEL_DIR" in names_used(case.setup + "\n" + case.trigger):
         body.append(MODEL_DIR.rstrip())
-    body.append("")
-    if "cuda_unusable" in case.requires:
-        body.append('print("CUDA available:", torch.cuda.is_available())  # the bug shows where this is False')
+    body += ["", *probes(case)]
     body += [RESOURCES[need] for need in case.needs]
     body += [code for code in (case.setup, case.trigger) if code]
     body.append('print("no error: this liquid-audio does not have the bug")')
+    shows_where = " and ".join(CONDITIONS[name].shows_where for name in case.requires)
     lines = [
         f'"""liquid-audio bug `{case.bug}`: {bug.title}.',
         "",
         f"Case {case.id}: {case.summary}.",
         f"Expected: {case.expected_text}.",
         f"The bug: {bug.symptom}.",
-        *(f"Shows only where: {CONDITIONS[name].shows_where}." for name in case.requires),
+        *([f"Shows only where: {shows_where}."] if shows_where else []),
         "Run: python " + script_name(case) + " [MODEL_FOLDER_OR_HUB_ID]",
         '"""',
         "",

@@ -7,9 +7,11 @@ deadline, so a case that initialises CUDA, hangs or dies cannot affect the other
 unsafe (macOS, Windows) each case runs in a fresh interpreter instead.
 """
 
+import importlib.metadata
 import importlib.util
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -80,6 +82,7 @@ def machine_facts(stub_flash_attn):
         "cuda_available": torch.cuda.is_available(),
         "mps_available": bool(mps and mps.is_available()),
         "flash_attn": stub_flash_attn or importlib.util.find_spec("flash_attn") is not None,
+        "safetensors_rejects_mps": _major_minor(importlib.metadata.version("safetensors")) < (0, 8),
         "decode": hasattr(LFM2AudioProcessor, "decode"),
         "liquid_audio_dir": os.path.dirname(importlib.util.find_spec("liquid_audio").origin),
         "torch": torch.__version__,
@@ -88,10 +91,16 @@ def machine_facts(stub_flash_attn):
     }
 
 
+def _major_minor(version):
+    match = re.match(r"(\d+)\.(\d+)", version)
+    return (int(match[1]), int(match[2])) if match else (0, 0)
+
+
 def unmet(case, facts):
     checks = {
         "cuda_unusable": not facts["cuda_available"],
         "mps": facts["mps_available"],
+        "safetensors_rejects_mps": facts["safetensors_rejects_mps"],
         "flash_attn": facts["flash_attn"],
         "decode": facts["decode"],
     }

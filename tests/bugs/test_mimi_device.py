@@ -24,6 +24,12 @@ def mps_available() -> bool:
     return pytest.importorskip("torch").backends.mps.is_available()
 
 
+def safetensors_rejects_mps() -> bool:
+    from importlib.metadata import version
+
+    return mimi_device._rejects_mps(version("safetensors"))
+
+
 # --- detector -----------------------------------------------------------------------------------------
 
 
@@ -47,7 +53,7 @@ def test_detector_finds_the_device_string_passed_to_safetensors():
     assert verdict.node.lineno == 6
     assert verdict.detail == (
         "The mimi property passes device=str(self.device) to safetensors' load_file, which rejects "
-        "some torch device strings (mps)."
+        '"mps:0" before safetensors 0.8.'
     )
     positional = BUG.detect(mimi_source("load_file(self.mimi_weights_path, self.device)"))
     assert positional.present is True and "device=self.device" in positional.detail
@@ -105,24 +111,46 @@ def test_edit_fixes_the_installed_liquid_audio():
 # --- case and regression test -------------------------------------------------------------------------
 
 
-def test_case_needs_mps():
+def test_case_needs_mps_and_a_safetensors_that_rejects_mps_0():
     [case] = BUG.cases
-    assert case.id == BUG.id and case.requires == ("mps",)
+    assert case.id == BUG.id and case.requires == ("mps", "safetensors_rejects_mps")
     assert BUG.expected == case.expected_text
     assert [thread.number for thread in BUG.threads] == [7, 30]
 
 
-def test_case_reproduces_on_mps_only_and_every_fix_stops_it(bug_contract):
-    bug_contract.cases(BUG, Outcome.REPRODUCED if mps_available() else Outcome.SKIPPED)
+def test_case_reproduces_on_mps_with_an_old_safetensors_only_and_every_fix_stops_it(bug_contract):
+    if not mps_available():
+        expected = Outcome.SKIPPED
+    else:
+        expected = Outcome.REPRODUCED if safetensors_rejects_mps() else Outcome.NOT_REPRODUCED
+    bug_contract.cases(BUG, expected)
+
+
+def test_the_installed_safetensors_answers_mps_0_as_the_condition_says(tmp_path):
+    """0.7.0 and older reject "mps:0" while parsing it, before torch is asked; 0.8 passes it on to torch."""
+    torch = pytest.importorskip("torch")
+    safetensors_torch = pytest.importorskip("safetensors.torch")
+    path = tmp_path / "one.safetensors"
+    safetensors_torch.save_file({"x": torch.zeros(2)}, str(path))
+    try:
+        safetensors_torch.load_file(str(path), device="mps:0")
+        rejected = False
+    except Exception as error:  # SafetensorError when rejected; torch's RuntimeError where MPS is absent
+        rejected = "mps:0 is invalid" in str(error)
+    assert rejected is safetensors_rejects_mps()
 
 
 def test_regression_test_fails_on_mps_and_passes_fixed(bug_contract):
     bug_contract.regression_test(BUG, fails_here=mps_available())
 
 
-def test_bites_only_with_mps():
-    assert BUG.bites_here(SimpleNamespace(torch=SimpleNamespace(mps_available=True))) is True
-    assert BUG.bites_here(SimpleNamespace(torch=SimpleNamespace(mps_available=False))) is False
+@pytest.mark.parametrize(
+    ("mps", "safetensors", "bites"),
+    [(True, "0.7.0", True), (True, "0.6.2", True), (True, "0.8.0", False), (True, "0.10.1", False), (False, "0.7.0", False)],
+)
+def test_bites_only_with_mps_and_safetensors_before_0_8(mps, safetensors, bites):
+    env = SimpleNamespace(torch=SimpleNamespace(mps_available=mps), packages={"safetensors": safetensors})
+    assert BUG.bites_here(env) is bites
 
 
 # --- runtime fix --------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,18 @@ def test_select_takes_bug_and_case_ids_and_names_unknown_ones():
     assert bugs.select(None) == list(bugs.CASES)
     with pytest.raises(KeyError, match="unknown bug 'nope'"):
         bugs.select(["nope"])
+
+
+@pytest.mark.parametrize("path", sorted(BUGS_DIR.glob("*.py")), ids=lambda p: p.name)
+def test_bug_modules_import_only_the_standard_library_at_import_time(path):
+    """The runtime and call-site fixes load these modules by path in the user's interpreter, which may lack
+    lfmdoctor's dependencies: anything else is imported inside the function that needs it."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    outside = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            outside += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            outside.append(node.module or "")
+    allowed = set(sys.stdlib_module_names) | {"__future__"}
+    assert [name for name in outside if name.split(".")[0] not in allowed] == []

@@ -265,9 +265,12 @@ def test_each_standalone_diff_applies_alone_and_passes_upstreams_ruff(release_pa
         diff = series.standalone_diff(bug, package, release)
         if not diff:
             continue
-        short = series.standalone_diff(bug, package, release, context=1)  # what an issue shows
+        short = series.standalone_diff(bug, package, release, short=True)  # what an issue shows
         done = subprocess.run(["git", "apply", "--check", "-"], cwd=repo, input=short, capture_output=True, text=True)
-        assert done.returncode == 0, f"{bug.id} with one line of context: {done.stderr}"
+        assert done.returncode == 0, f"{bug.id} as an issue shows it: {done.stderr}"
+        if shutil.which("patch"):
+            done = subprocess.run(["patch", "-p1", "--dry-run"], cwd=repo, input=short, capture_output=True, text=True)
+            assert done.returncode == 0, f"{bug.id} as an issue shows it, with patch -p1: {done.stdout}{done.stderr}"
         done = subprocess.run(["git", "apply", "-"], cwd=repo, input=diff, capture_output=True, text=True)
         assert done.returncode == 0, f"{bug.id}: {done.stderr}"
         paths = sorted(set(re.findall(r"^\+\+\+ b/(\S+)", diff, re.MULTILINE)))

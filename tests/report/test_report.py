@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from lfmdoctor.patches.verify import STRATEGIES
+from lfmdoctor.report import upstream
 from lfmdoctor.report.compose import compose
 from lfmdoctor.report.document import render_document
 from lfmdoctor.report.handoff import MAX_URL, handoff, new_issue_url
@@ -302,9 +303,31 @@ def test_run_end_to_end_on_the_tiny_checkpoint(cli, tmp_path):
             assert len(new_issue_url(title, body)) <= MAX_URL, path.name
             scripts = re.findall(r"```python\n(.*?)```", body, re.S)
             assert len(scripts) == 1 and ruff_findings(scripts[0]) == [], (path.name, scripts)
+            assert 6 <= len(scripts[0].splitlines()) <= 12, (path.name, scripts[0])
+            [diff] = re.findall(r"```diff\n(.*?)```", body, re.S)  # every issue carries its own diff
+            assert diff.startswith("--- a/src/liquid_audio/"), (path.name, diff)
     assert "README.md" in done.stdout
     again = cli("run", "--out", str(out))  # a folder written by run is replaced
     assert again.returncode == 0
+
+
+def test_a_bug_not_shown_here_is_never_presented_as_verified(tmp_path):
+    """On a Mac whose safetensors accepts "mps:0" the Mimi case cannot show: the issue and the PR say so."""
+    check = fixed_check(tmp_path)
+    location = f"{check.environment.liquid_audio.location}/processor.py:58"
+    check.bugs = [BugFinding("mimi-device", "Mimi weights", True, location, "load_file(device=...)", affects_here=False)]
+    unmet = 'this safetensors accepts "mps:0" (0.8 and later do), so the call works'
+    repro = [ReproOutcome("mimi-device", "mimi-device", Outcome.NOT_REPRODUCED, None, [], 0.0, unmet, None)]
+    verify = [{"id": "mimi-device", "strategy": s, "before": "not_reproduced", "after": "not_reproduced"} for s in STRATEGIES]
+    data = compose(check, repro, verify=verify)
+    [section] = data.bugs
+    where = "it shows only where MPS is available (Apple Silicon) and safetensors is older than 0.8"
+    issue = upstream.issue(section, data, "").body
+    assert f"Not reproduced on this machine: {where}" in issue
+    assert "**Actual:** not seen on this machine. Where it shows: SafetensorError: device mps:0 is invalid" in issue
+    pr = upstream.pull_request(section, data).body
+    assert f"does not show the bug on this machine: {where}. It does not test this change here." in pr
+    assert "works after it" not in pr and "fails before" not in pr
 
 
 def test_run_refuses_a_folder_it_did_not_write(cli, tmp_path):
