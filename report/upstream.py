@@ -263,15 +263,18 @@ def why_not_here(case: CaseEvidence | None) -> str:
 def tested(section: BugSection, environment: EnvironmentFacts) -> str:
     """The PR's claim about the issue's reproducer: only what ran here, before and after the change."""
     rows = [row for c in section.cases for row in c.verify if row.strategy == "source"]
-    scripts = f"The reproducer{'s' if len(section.cases) > 1 else ''} from the issue"
+    one = len(section.cases) == 1
+    scripts = "The reproducer from the issue" if one else f"The {len(section.cases)} reproducers (one per input named)"
     if not rows:
         return f"- {scripts}: not re-run with this change."
     if not any(row.before == "reproduced" for row in rows):
         why = why_not_here(shown_case(section))
-        return f"- {scripts}: does not show the bug on this machine: {why}. It does not test this change here."
+        verb = "does" if one else "do"
+        return f"- {scripts}: {verb} not show the bug on this machine: {why}. Not a test of this change here."
     fixed = all(row.after != "reproduced" for row in rows)
-    return f"- {scripts}, {ran_on(environment)}: fails before this change, " + (
-        "works after it." if fixed else "still fails after it."
+    fail, work = ("fails", "works") if one else ("fail", "work")
+    return f"- {scripts}, {ran_on(environment)}: {fail} before this change, " + (
+        f"{work} after it." if fixed else f"still {fail} after it."
     )
 
 

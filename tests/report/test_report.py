@@ -306,6 +306,8 @@ def test_run_end_to_end_on_the_tiny_checkpoint(cli, tmp_path):
             assert 6 <= len(scripts[0].splitlines()) <= 12, (path.name, scripts[0])
             [diff] = re.findall(r"```diff\n(.*?)```", body, re.S)  # every issue carries its own diff
             assert diff.startswith("--- a/src/liquid_audio/"), (path.name, diff)
+    several = (out / "prs" / "audio-format.md").read_text()  # one case per input: plural, and only what ran
+    assert "reproducers (one per input named), run on CPU" in several and "fail before this change, work after it." in several
     assert "README.md" in done.stdout
     again = cli("run", "--out", str(out))  # a folder written by run is replaced
     assert again.returncode == 0
@@ -326,7 +328,7 @@ def test_a_bug_not_shown_here_is_never_presented_as_verified(tmp_path):
     assert f"Not reproduced on this machine: {where}" in issue
     assert "**Actual:** not seen on this machine. Where it shows: SafetensorError: device mps:0 is invalid" in issue
     pr = upstream.pull_request(section, data).body
-    assert f"does not show the bug on this machine: {where}. It does not test this change here." in pr
+    assert f"does not show the bug on this machine: {where}. Not a test of this change here." in pr
     assert "works after it" not in pr and "fails before" not in pr
 
 
