@@ -21,6 +21,7 @@ from ._spec import (
     release_range,
     without_cuda,
 )
+from ._threads import DEVICE_PR
 
 
 def detect(source: _ast.Source) -> Verdict:
@@ -160,12 +161,7 @@ def test_decode_builds_the_detokenizer_on_the_processors_device(tiny_checkpoint)
             "reports this bug (a processor loaded with device='cpu' builds the detokenizer on CUDA); "
             "closed, yet the released 1.3.0 still calls .cuda()",
         ),
-        Thread(
-            30,
-            "pr",
-            "Demo: Fix hardcoded CUDA references to support Apple Silicon MPS and fix input_sample_rate",
-            "open",
-            "2026-11-28",
+        DEVICE_PR(
             "replaces the hard-coded .cuda() on the audio detokenizer with .to(self.device), among other "
             "device changes; merging it would fix this bug too",
         ),

@@ -10,6 +10,7 @@ from typing import Any
 from . import _ast
 from ._anatomy import PROCESSOR_CLASS, PROCESSOR_FILE, PROCESSOR_MODULE
 from ._spec import Bug, Callsite, CannotTell, Case, Edit, Expect, Thread, Verdict, Wrap, release_range
+from ._threads import DEVICE_PR
 
 
 def detect(source: _ast.Source) -> Verdict:
@@ -169,12 +170,7 @@ def test_mimi_reads_its_weights_on_the_cpu_and_moves_to_mps(tiny_checkpoint, tmp
             "loads the Mimi weights on the CPU when the device is MPS, after safetensors failed with "
             "'device mps:0 is invalid' on Apple Silicon",
         ),
-        Thread(
-            30,
-            "pr",
-            "Demo: Fix hardcoded CUDA references to support Apple Silicon MPS and fix input_sample_rate",
-            "open",
-            "2026-11-28",
+        DEVICE_PR(
             "falls back to loading on the CPU when the device is neither cpu nor cuda, among other device "
             "changes; merging it would fix this bug too",
         ),

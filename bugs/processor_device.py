@@ -18,6 +18,7 @@ from ._anatomy import (
     UTILS_FILE,
 )
 from ._spec import Bug, Callsite, CannotTell, Case, Edit, Expect, NotNeeded, Thread, Unfamiliar, Verdict, Wrap, without_cuda
+from ._threads import DEVICE_PR
 
 DEVICES = ("cuda", "mps", "cpu")
 
@@ -109,12 +110,7 @@ UPSTREAM_THREADS = (
         "2026-11-28",
         "declined a CPU default; CPU deployment pointed to the llama.cpp build",
     ),
-    Thread(
-        30,
-        "pr",
-        "auto-detect cuda, then mps, then cpu; Mimi via CPU; detokenizer on the processor's device",
-        "open",
-        "2026-11-28",
+    DEVICE_PR(
         "would change this default (device auto-detection)",
     ),
 )
