@@ -1,46 +1,32 @@
-"""The known liquid-audio bugs, one module each; this registry lists them in report order.
+"""The known liquid-audio bugs, one module each, found on disk and listed by their declared ``order``.
 
 Each module defines ``BUG`` (a ``_spec.Bug``): its text and upstream threads, detector, reproduction
-cases, call-site workaround, runtime fix, source edits and upstream regression test. The engines
-iterate ``BUGS`` and know no bug by name. Standard library only at import time: the runtime and
-call-site fixes load this package by path inside the interpreter under study.
+cases, call-site workaround, runtime fix, source edits and upstream regression test. Adding a bug is
+adding its module: nothing here lists them. The engines iterate ``BUGS`` and know no bug by name.
+Standard library only at import time: the runtime and call-site fixes load this package by path inside
+the interpreter under study.
 """
 
 from __future__ import annotations
 
-from . import (
-    audio_format,
-    detokenizer_device,
-    dtype_mismatch,
-    eoa_code,
-    flash_attn,
-    local_path,
-    mimi_device,
-    model_device,
-    past_key_values,
-    processor_device,
-    train_mode,
-)
-from ._spec import Bug, Case, Simulation
+import importlib
+import pkgutil
+from types import ModuleType
 
-MODULES = (
-    processor_device,
-    model_device,
-    audio_format,
-    detokenizer_device,
-    mimi_device,
-    local_path,
-    dtype_mismatch,
-    train_mode,
-    flash_attn,
-    eoa_code,
-    past_key_values,
-)
+from ._spec import Bug, Case
+
+
+def _discover() -> tuple[ModuleType, ...]:
+    names = [info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")]
+    modules = [importlib.import_module(f"{__name__}.{name}") for name in names]
+    return tuple(sorted(modules, key=lambda module: (module.BUG.order, module.BUG.id)))
+
+
+MODULES = _discover()
 BUGS: tuple[Bug, ...] = tuple(module.BUG for module in MODULES)
 BUG_IDS: tuple[str, ...] = tuple(bug.id for bug in BUGS)
 CASES: tuple[Case, ...] = tuple(case for bug in BUGS for case in bug.cases)
 CASE_IDS: tuple[str, ...] = tuple(case.id for case in CASES)
-SIMULATIONS: dict[str, Simulation] = {sim.name: sim for bug in BUGS for sim in bug.simulations}
 _BY_ID = {bug.id: bug for bug in BUGS}
 
 

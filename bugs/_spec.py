@@ -82,57 +82,92 @@ CALLSITE_RESOURCES = {
 
 
 @dataclass(frozen=True)
-class Condition:
-    """A machine condition a case can ask for in ``requires``."""
+class Simulation:
+    """A ``--simulate`` switch: it makes its condition hold on a machine where it does not."""
 
+    name: str
+    help: str
+    env: tuple[tuple[str, str], ...] = ()  # variables set for the worker
+    stub: str | None = None  # a module made importable (an empty package) for the cases that require the condition
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A machine condition a case can ask for in ``requires``: everything about it, in one place.
+
+    ``holds`` is a Python expression the repro worker evaluates in the target interpreter to measure it
+    (names: ``torch``, ``importlib``, ``LFM2AudioProcessor``, and ``version_below(distribution, "X.Y")``).
+    ``probe`` is the line a reproducer prints so its reader can tell, ``simulate`` how ``--simulate`` fakes it.
+    """
+
+    name: str
+    holds: str
     unmet: str  # the sentence shown where it does not hold
     skip: bool  # True: the case cannot run here (skipped); False: the bug cannot show here (not reproduced)
     shows_where: str = ""  # completes "it shows only where ...", in reproducers and reports
     probe: str = ""  # a reproducer line that prints whether the condition holds on the reader's machine
+    simulate: Simulation | None = None
+    # Measured honestly only in a fresh interpreter once a library has initialised CUDA before the fork.
+    fresh_process: bool = False
 
 
+_FLASH_ATTN = "flash_attn"
 CONDITIONS = {
-    "cuda_unusable": Condition(
-        "CUDA is available here, so the call works; run with --simulate no-cuda to see what CPU and Mac users get",
-        skip=False,
-        shows_where="CUDA cannot be used (CPU-only or macOS torch, no driver, no visible GPU)",
-        probe='print("CUDA available:", torch.cuda.is_available())  # the call fails where this is False',
-    ),
-    "mps": Condition(
-        "needs an Apple Silicon Mac with MPS; this machine has none",
-        skip=True,
-        shows_where="MPS is available (Apple Silicon)",
-        probe='print("MPS available:", torch.backends.mps.is_available())  # the bug needs MPS',
-    ),
-    "safetensors_rejects_mps": Condition(
-        'this safetensors accepts "mps:0" (0.8 and later do), so the call works',
-        skip=False,
-        shows_where="safetensors is older than 0.8",
-        probe='print("safetensors", safetensors.__version__)  # before 0.8 it rejects "mps:0"',
-    ),
-    "flash_attn": Condition(
-        "needs flash_attn importable; it is not installed here "
-        "(--simulate flash-attn puts an importable but unusable stub on the path)",
-        skip=True,
-        shows_where="flash_attn is installed",
-        probe='print("flash_attn installed:", importlib.util.find_spec("flash_attn") is not None)  # the bug needs it',
-    ),
-    "decode": Condition(
-        "this liquid-audio release has no LFM2AudioProcessor.decode (added in 1.1.0), so it cannot have the bug",
-        skip=False,
-        shows_where="liquid-audio is 1.1.0 or later (LFM2AudioProcessor.decode)",
-    ),
+    condition.name: condition
+    for condition in (
+        Condition(
+            "cuda_unusable",
+            holds="not torch.cuda.is_available()",
+            unmet="CUDA is available here, so the call works; run with --simulate no-cuda to see what CPU and Mac users get",
+            skip=False,
+            shows_where="CUDA cannot be used (CPU-only or macOS torch, no driver, no visible GPU)",
+            probe='print("CUDA available:", torch.cuda.is_available())  # the call fails where this is False',
+            simulate=Simulation(
+                "no-cuda",
+                "hide every GPU (CUDA_VISIBLE_DEVICES='') to show what CPU and Mac users see",
+                env=(("CUDA_VISIBLE_DEVICES", ""), ("PYTORCH_ENABLE_MPS_FALLBACK", "0")),
+            ),
+            fresh_process=True,
+        ),
+        Condition(
+            "mps",
+            holds="bool(getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available())",
+            unmet="needs an Apple Silicon Mac with MPS; this machine has none",
+            skip=True,
+            shows_where="MPS is available (Apple Silicon)",
+            probe='print("MPS available:", torch.backends.mps.is_available())  # the bug needs MPS',
+        ),
+        Condition(
+            "safetensors_rejects_mps",
+            holds='version_below("safetensors", "0.8")',
+            unmet='this safetensors accepts "mps:0" (0.8 and later do), so the call works',
+            skip=False,
+            shows_where="safetensors is older than 0.8",
+            probe='print("safetensors", safetensors.__version__)  # before 0.8 it rejects "mps:0"',
+        ),
+        Condition(
+            _FLASH_ATTN,
+            holds=f"importlib.util.find_spec({_FLASH_ATTN!r}) is not None",
+            unmet="needs flash_attn importable; it is not installed here "
+            "(--simulate flash-attn puts an importable but unusable stub on the path)",
+            skip=True,
+            shows_where="flash_attn is installed",
+            probe='print("flash_attn installed:", importlib.util.find_spec("flash_attn") is not None)  # the bug needs it',
+            simulate=Simulation(
+                _FLASH_ATTN.replace("_", "-"), "put an importable but unusable flash_attn stub on the path", stub=_FLASH_ATTN
+            ),
+        ),
+        Condition(
+            "decode",
+            holds="hasattr(LFM2AudioProcessor, 'decode')",
+            unmet="this liquid-audio release has no LFM2AudioProcessor.decode (added in 1.1.0), so it cannot have the bug",
+            skip=False,
+            shows_where="liquid-audio is 1.1.0 or later (LFM2AudioProcessor.decode)",
+        ),
+    )
 }
-
-
-@dataclass(frozen=True)
-class Simulation:
-    """A ``--simulate`` switch a bug declares: it makes ``condition`` hold on a machine where it does not."""
-
-    name: str
-    help: str
-    condition: str
-    stub_flash_attn: bool = False
+# ``--simulate`` switch -> the condition it makes hold
+SIMULATIONS: dict[str, Condition] = {c.simulate.name: c for c in CONDITIONS.values() if c.simulate}
 
 
 @dataclass(frozen=True)
@@ -219,6 +254,10 @@ class Bug:
     """Everything about one known bug. The module that defines it is its only home."""
 
     id: str
+    # Where the bug stands in every list lfmdoctor writes (check, repro, the report, the patch series): lower
+    # first, ties by id. Leave gaps (10, 20, ...) so a new bug slots in without renumbering; a bug comes after
+    # those in its ``after``.
+    order: int
     title: str
     module: str  # file inside the installed ``liquid_audio`` package
     trigger: str
@@ -242,7 +281,6 @@ class Bug:
     # Given the environment facts ``check`` collected, does the bug bite here? (None: cannot tell)
     bites_here: Callable[[Any], bool | None] = lambda env: True
     warns: tuple[str, ...] = ()  # regular expressions of the deprecation warnings that are this bug
-    simulations: tuple[Simulation, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cases", tuple(replace(case, bug=self.id) for case in self.cases))
@@ -274,6 +312,7 @@ __all__ = [
     "CONDITIONS",
     "RELEASES",
     "RESOURCES",
+    "SIMULATIONS",
     "Bug",
     "Callsite",
     "CannotTell",

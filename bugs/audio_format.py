@@ -214,6 +214,7 @@ ADD_AUDIO_NEW = """\
 
 BUG = Bug(
     id="audio-format",
+    order=30,
     title="ChatState.add_audio accepts only a (1, n) float torch tensor",
     module=PROCESSOR_FILE,
     trigger="ChatState.add_audio(wave, sr) with numpy, 1-D, stereo, channels-last or int16 audio",

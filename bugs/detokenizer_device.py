@@ -100,6 +100,7 @@ def _wrap(original: Any, module: Any) -> Any:
 
 BUG = Bug(
     id="detokenizer-device",
+    order=40,
     title="audio_detokenizer is built with a hard-coded .cuda()",
     module=PROCESSOR_FILE,
     trigger="processor.decode(codes) on a processor loaded with device='cpu' or 'mps'",

@@ -86,6 +86,7 @@ _AUDIO_TURN = (
 
 BUG = Bug(
     id="dtype-mismatch",
+    order=70,
     title="bfloat16 ChatState audio fed to a float32 model",
     module=MODEL_FILE,
     trigger="ChatState (default bfloat16) with a float32 model and audio input",

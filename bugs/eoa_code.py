@@ -129,6 +129,7 @@ DECODE_NEW = """\
 
 BUG = Bug(
     id="eoa-code",
+    order=100,
     title="decode rejects the end-of-audio code 2048 with a truncated message",
     module=PROCESSOR_FILE,
     trigger="processor.decode(frames) where frames include the end-of-audio frame (code 2048)",

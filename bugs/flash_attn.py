@@ -11,9 +11,7 @@ from typing import Any
 
 from . import _ast
 from ._anatomy import MODEL_CLASS, MODEL_FILE, MODEL_MODULE
-from ._spec import Bug, Callsite, Case, Edit, Expect, NotNeeded, Simulation, Unfamiliar, Verdict, Wrap
-
-ID = "flash-attn"  # also the name of the simulation that stubs flash_attn
+from ._spec import Bug, Callsite, Case, Edit, Expect, NotNeeded, Unfamiliar, Verdict, Wrap
 
 _MODULE_CHECKS = frozenset({"module_exists", "find_spec", "is_flash_attn_2_available", "is_flash_attn_available"})
 _DEVICE_WORDS = re.compile(r"device|cuda|dtype|mps|cpu|gpu|float16|half|is_available", re.IGNORECASE)
@@ -140,7 +138,8 @@ def _wrap(func: Any, module: Any) -> Any:
 
 
 BUG = Bug(
-    id=ID,
+    id="flash-attn",
+    order=90,
     title="flash_attention_2 is chosen whenever flash_attn is importable",
     module=MODEL_FILE,
     trigger="flash_attn installed on a machine or dtype it cannot serve (CPU, MPS, float32)",
@@ -191,8 +190,5 @@ def test_cpu_load_does_not_pick_flash_attention(tiny_checkpoint, monkeypatch):
     model = LFM2AudioModel.from_pretrained(tiny_checkpoint, device="cpu", dtype=torch.float32)
     assert model.lfm.config._attn_implementation != "flash_attention_2"
 """,
-    simulations=(
-        Simulation(ID, "put an importable but unusable flash_attn stub on the path", "flash_attn", stub_flash_attn=True),
-    ),
     bites_here=lambda env: bool(env.flash_attn and not env.torch.cuda_available),
 )

@@ -68,6 +68,7 @@ def _wrap(original: Any, module: Any) -> Any:
 
 BUG = Bug(
     id="local-path",
+    order=60,
     title="A local checkpoint path given as str is sent to the Hugging Face hub",
     module=UTILS_FILE,
     trigger="from_pretrained('/some/local/dir') with a str",

@@ -92,6 +92,7 @@ _COMMENT = '# safetensors before 0.8 rejects "mps:0"; load_state_dict moves the 
 
 BUG = Bug(
     id="mimi-device",
+    order=50,
     title="Mimi weights are loaded straight onto the processor's device string",
     module=PROCESSOR_FILE,
     trigger="processor.mimi on an MPS processor with safetensors older than 0.8",

@@ -13,6 +13,7 @@ def detect(source: _ast.Source) -> Verdict:
 
 BUG = Bug(
     id="model-device",
+    order=20,
     title="LFM2AudioModel.from_pretrained defaults to device='cuda'",
     module=MODEL_FILE,
     trigger="LFM2AudioModel.from_pretrained(repo) without device=",

@@ -88,6 +88,7 @@ LFM_CACHE = "{NEW}" if "{NEW}" in inspect.signature(Lfm2Model.forward).parameter
 
 BUG = Bug(
     id="past-key-values",
+    order=110,
     title="generate passes the deprecated past_key_values to Lfm2Model; transformers 5.40 removes it",
     module=MODEL_FILE,
     trigger="generating with transformers 5 (a warning) or 5.40 (an error)",

@@ -118,6 +118,7 @@ POSITION = "For deployment on CPUs, please use the llama.cpp version (maintainer
 
 BUG = Bug(
     id="processor-device",
+    order=10,
     title="LFM2AudioProcessor.from_pretrained defaults to device='cuda'",
     module=PROCESSOR_FILE,
     trigger="LFM2AudioProcessor.from_pretrained(repo) without device=",

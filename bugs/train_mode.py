@@ -70,6 +70,7 @@ def _training_again(init: Any, module: Any) -> Any:
 
 BUG = Bug(
     id="train-mode",
+    order=80,
     title="from_pretrained returns the model in training mode",
     module=MODEL_FILE,
     trigger="generating straight after LFM2AudioModel.from_pretrained without .eval()",

@@ -1,37 +1,27 @@
 """lfmdoctor.patches: three ways around the liquid-audio bugs.
 
-- call site (change your code): ``load_processor``, ``load_model``, ``to_chat_audio``, ``load_detokenizer``,
-  ``drop_end_of_audio``, ``chat_state``, ``without_flash_attn``, ``pick_device``;
+- call site (change your code): ``load_processor``, ``load_model``, and the helpers each bug module
+  declares in ``Callsite.helpers`` (``to_chat_audio``, ``drop_end_of_audio``, ...), exported here by name;
 - runtime (change nothing): ``apply()``, ``revert()``, ``with patched(): ...``, or
   ``lfmdoctor exec -- python your_script.py``;
 - source (fix the installed files): ``lfmdoctor patch apply`` with the diffs stored here.
 """
 
+from lfmdoctor.bugs import callsite_helpers
 from lfmdoctor.patches.bootstrap import strategy_environment
-from lfmdoctor.patches.callsite import (
-    chat_state,
-    drop_end_of_audio,
-    load_detokenizer,
-    load_model,
-    load_processor,
-    pick_device,
-    to_chat_audio,
-    without_flash_attn,
-)
+from lfmdoctor.patches.callsite import load_model, load_processor
 from lfmdoctor.patches.runtime import RuntimePatchWarning, apply, patched, revert
+
+_HELPERS = callsite_helpers()
+globals().update(_HELPERS)
 
 __all__ = [
     "RuntimePatchWarning",
     "apply",
-    "chat_state",
-    "drop_end_of_audio",
-    "load_detokenizer",
     "load_model",
     "load_processor",
     "patched",
-    "pick_device",
     "revert",
     "strategy_environment",
-    "to_chat_audio",
-    "without_flash_attn",
+    *sorted(_HELPERS),
 ]

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lfmdoctor import bugs, child_protocol
-from lfmdoctor.bugs._spec import CALLSITE_RESOURCES, RESOURCES, Case, Simulation
+from lfmdoctor import child_protocol
+from lfmdoctor.bugs._spec import CALLSITE_RESOURCES, CONDITIONS, RESOURCES, SIMULATIONS, Case
 from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.patches.verify import STRATEGIES
 from lfmdoctor.pythonpath import prepend
@@ -21,8 +21,6 @@ from lfmdoctor.repro.models import ModelRef
 from lfmdoctor.results import ExceptionInfo, Outcome, ReproOutcome
 
 WORKER = Path(__file__).with_name("worker_child.py")
-NO_CUDA = Simulation("no-cuda", "hide every GPU (CUDA_VISIBLE_DEVICES='') to show what CPU and Mac users see", "cuda_unusable")
-SIMULATIONS: dict[str, Simulation] = {NO_CUDA.name: NO_CUDA, **bugs.SIMULATIONS}
 
 
 @dataclass
@@ -34,7 +32,7 @@ class WorkerCase:
     trigger: str
     needs: list[str] = field(default_factory=list)
     requires: list[str] = field(default_factory=list)
-    stub_flash_attn: bool = False
+    stubs: list[str] = field(default_factory=list)  # modules made importable for this case (a simulation)
 
 
 class ReproUsageError(LfmdoctorError):
@@ -45,9 +43,8 @@ def worker_env(simulate: Sequence[str], extra_pythonpath: Sequence[str], base: d
     env = prepend(extra_pythonpath, base)
     env["HF_HUB_OFFLINE"] = "1"
     env.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    if NO_CUDA.name in simulate:
-        env["CUDA_VISIBLE_DEVICES"] = ""
-        env["PYTORCH_ENABLE_MPS_FALLBACK"] = "0"
+    for name in simulate:
+        env.update(SIMULATIONS[name].simulate.env)
     return env
 
 
@@ -67,8 +64,7 @@ def build_job(
     if strategy is not None and strategy not in STRATEGIES:
         raise ReproUsageError(f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
     callsite = strategy == "callsite"
-    active = [SIMULATIONS[name] for name in simulate]
-    stubbed = {sim.condition for sim in active if sim.stub_flash_attn}
+    stubs = {c.name: c.simulate.stub for c in (SIMULATIONS[name] for name in simulate) if c.simulate.stub}
     worker_cases = [
         dataclasses.asdict(
             WorkerCase(
@@ -76,13 +72,16 @@ def build_job(
                 setup=_code(c, callsite)[0],
                 trigger=_code(c, callsite)[1],
                 needs=list(c.needs),
-                requires=[r for r in c.requires if r not in stubbed],
-                stub_flash_attn=bool(stubbed & set(c.requires)),
+                requires=[r for r in c.requires if r not in stubs],
+                stubs=[stubs[r] for r in c.requires if r in stubs],
             )
         )
         for c in cases
     ]
+    required = {name for c in cases for name in c.requires}
     job = {
+        "conditions": {name: CONDITIONS[name].holds for name in sorted(required)},
+        "fresh_process": sorted(name for name in required if CONDITIONS[name].fresh_process),
         "model": model.argument,
         "model_is_path": model.hub_id is None,
         "model_dir": str(model.folder),

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -73,22 +74,26 @@ def base_namespace(job):
     return namespace
 
 
-def machine_facts(stub_flash_attn):
+def machine_facts(job):
+    """What the cases' conditions need to know, each measured by the expression its ``Condition`` declares
+    (a condition a simulation makes hold is not asked for)."""
     import torch
     from liquid_audio import LFM2AudioProcessor
 
-    mps = getattr(torch.backends, "mps", None)
+    names = {"torch": torch, "importlib": importlib, "LFM2AudioProcessor": LFM2AudioProcessor, "version_below": version_below}
     return {
         "cuda_available": torch.cuda.is_available(),
-        "mps_available": bool(mps and mps.is_available()),
-        "flash_attn": stub_flash_attn or importlib.util.find_spec("flash_attn") is not None,
-        "safetensors_rejects_mps": _major_minor(importlib.metadata.version("safetensors")) < (0, 8),
-        "decode": hasattr(LFM2AudioProcessor, "decode"),
+        "conditions": {name: bool(eval(holds, dict(names))) for name, holds in job.get("conditions", {}).items()},
         "liquid_audio_dir": os.path.dirname(importlib.util.find_spec("liquid_audio").origin),
         "torch": torch.__version__,
         # Some libraries touch CUDA at import; then a forked child cannot use CUDA at all.
         "bad_fork": bool(getattr(torch.cuda, "_is_in_bad_fork", lambda: False)()),
     }
+
+
+def version_below(distribution, bound):
+    """Whether the installed ``distribution`` is older than ``bound`` ("major.minor")."""
+    return _major_minor(importlib.metadata.version(distribution)) < _major_minor(bound)
 
 
 def _major_minor(version):
@@ -97,20 +102,13 @@ def _major_minor(version):
 
 
 def unmet(case, facts):
-    checks = {
-        "cuda_unusable": not facts["cuda_available"],
-        "mps": facts["mps_available"],
-        "safetensors_rejects_mps": facts["safetensors_rejects_mps"],
-        "flash_attn": facts["flash_attn"],
-        "decode": facts["decode"],
-    }
-    return [name for name in case["requires"] if not checks[name]]
+    return [name for name in case["requires"] if not facts["conditions"].get(name)]
 
 
-def run_case(case, namespace, stub_dir):
+def run_case(case, namespace, stub_dirs):
     """Run one case in this process; return its record (with the deprecations it met). Never raises."""
-    if case.get("stub_flash_attn") and stub_dir:
-        sys.path.insert(0, stub_dir)
+    if case.get("stubs"):
+        sys.path[:0] = [stub_dirs[name] for name in case["stubs"]]
         importlib.invalidate_caches()
     ns = dict(namespace)
     start = time.perf_counter()
@@ -195,14 +193,14 @@ def build_resource(job, need, namespace):
     return None
 
 
-def run_forked(job, cases, stub_dir, parallel):
+def run_forked(job, cases, stub_dirs, parallel):
     """Resources are built once here, before forking, then shared copy-on-write by every case."""
     import torch
 
     # A thread pool started before fork deadlocks in the children: stay single-threaded.
     torch.set_num_threads(1)
     namespace = base_namespace(job)
-    pid, fd = in_child(lambda: machine_facts(bool(stub_dir)))
+    pid, fd = in_child(lambda: machine_facts(job))
     facts = collect(pid, fd, time.monotonic() + job["timeout"])
     emit("facts", **(facts or {}))
     if facts is None or "cuda_available" not in facts:
@@ -233,14 +231,14 @@ def run_forked(job, cases, stub_dir, parallel):
             continue
         todo.append(case)
     if facts.get("bad_fork"):
-        fresh = [c for c in todo if "cuda_unusable" in c["requires"]]
+        fresh = [c for c in todo if set(job.get("fresh_process", ())) & set(c["requires"])]
         todo = [c for c in todo if c not in fresh]
-        run_spawned(job, fresh, stub_dir, with_facts=False)
+        run_spawned(job, fresh, stub_dirs, with_facts=False)
     running = []
     while todo or running:
         while todo and len(running) < parallel:
             case = todo.pop(0)
-            pid, fd = in_child(lambda case=case: run_case(case, namespace, stub_dir))
+            pid, fd = in_child(lambda case=case: run_case(case, namespace, stub_dirs))
             running.append((case, pid, fd, time.monotonic() + job["timeout"]))
         case, pid, fd, deadline = running.pop(0)
         result = collect(pid, fd, deadline)
@@ -249,9 +247,9 @@ def run_forked(job, cases, stub_dir, parallel):
         emit("case", id=case["id"], **result)
 
 
-def spawn_one(job, case, stub_dir):
+def spawn_one(job, case, stub_dirs):
     """Run one case in a fresh interpreter; return its JSON lines (a case line always among them)."""
-    single = dict(job, mode="inline", cases=[case], stub_dir=stub_dir)
+    single = dict(job, mode="inline", cases=[case], stub_dirs=stub_dirs)
     try:
         done = subprocess.run(
             [sys.executable, __file__], input=json.dumps(single), capture_output=True, text=True, timeout=job["timeout"] + 30
@@ -272,21 +270,21 @@ def spawn_one(job, case, stub_dir):
     return lines
 
 
-def run_spawned(job, cases, stub_dir, with_facts=True):
+def run_spawned(job, cases, stub_dirs, with_facts=True):
     """One fresh interpreter per case, a few at a time: slower, but safe where fork is not."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=max(1, job.get("parallel", 2))) as pool:
-        results = list(pool.map(lambda case: spawn_one(job, case, stub_dir), cases))
+        results = list(pool.map(lambda case: spawn_one(job, case, stub_dirs), cases))
     for index, lines in enumerate(results):
         for line in lines:
             if line[protocol.KEY] == "case" or (with_facts and index == 0):
                 emit(line.pop(protocol.KEY), **line)
 
 
-def run_inline(job, cases, stub_dir):
+def run_inline(job, cases, stub_dirs):
     namespace = base_namespace(job)
-    facts = machine_facts(bool(stub_dir))
+    facts = machine_facts(job)
     emit("facts", **facts)
     for case in cases:
         missing = unmet(case, facts)
@@ -299,33 +297,40 @@ def run_inline(job, cases, stub_dir):
         except Exception as exc:
             emit("case", id=case["id"], status="setup_error", exception=exception_record(exc))
             continue
-        emit("case", id=case["id"], **run_case(case, namespace, stub_dir))
+        emit("case", id=case["id"], **run_case(case, namespace, stub_dirs))
 
 
-def make_flash_attn_stub():
-    folder = tempfile.mkdtemp(prefix="lfmdoctor-flash-attn-stub-")
-    os.makedirs(os.path.join(folder, "flash_attn"))
-    with open(os.path.join(folder, "flash_attn", "__init__.py"), "w") as f:
-        f.write('"""Importable but unusable stand-in for flash_attn (lfmdoctor --simulate flash-attn)."""\n')
-    return folder
+def make_stubs(cases):
+    """{module: folder holding an importable but empty package of that name}, for the cases' simulations."""
+    folders = {}
+    for name in sorted({stub for case in cases for stub in case.get("stubs", ())}):
+        folders[name] = tempfile.mkdtemp(prefix=f"lfmdoctor-{name}-stub-")
+        os.makedirs(os.path.join(folders[name], name))
+        with open(os.path.join(folders[name], name, "__init__.py"), "w") as f:
+            f.write('"""Importable but unusable stand-in (lfmdoctor --simulate)."""\n')
+    return folders
 
 
 def main():
     job = json.load(sys.stdin)
     cases = job["cases"]
     if job.get("mode") == "inline":
-        run_inline(job, cases, job.get("stub_dir"))
+        run_inline(job, cases, job.get("stub_dirs", {}))
         return
-    stub_dir = make_flash_attn_stub() if any(c.get("stub_flash_attn") for c in cases) else None
     try:
         import liquid_audio  # noqa: F401  (imported once, before any fork)
     except BaseException as exc:
         emit("import_error", exception=exception_record(exc))
         return
-    if hasattr(os, "fork") and sys.platform.startswith("linux") and not job.get("spawn"):
-        run_forked(job, cases, stub_dir, job.get("parallel", 2))
-    else:
-        run_spawned(job, cases, stub_dir)
+    stub_dirs = make_stubs(cases)
+    try:
+        if hasattr(os, "fork") and sys.platform.startswith("linux") and not job.get("spawn"):
+            run_forked(job, cases, stub_dirs, job.get("parallel", 2))
+        else:
+            run_spawned(job, cases, stub_dirs)
+    finally:
+        for folder in stub_dirs.values():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -62,9 +62,9 @@ def check_bug_ids(wanted: list[str] | None) -> None:
 
 def print_case_list() -> None:
     from lfmdoctor.bugs import CASES
-    from lfmdoctor.repro.engine import SIMULATIONS
+    from lfmdoctor.bugs._spec import SIMULATIONS
 
-    render.case_list(CASES, {name: sim.help for name, sim in SIMULATIONS.items()})
+    render.case_list(CASES, {name: condition.simulate.help for name, condition in SIMULATIONS.items()})
 
 
 def check_output(path: Path, flag: str = "--out") -> None:

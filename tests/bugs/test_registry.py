@@ -26,6 +26,25 @@ def test_registry_matches_the_modules_on_disk():
     assert len(bugs.BUG_IDS) == len(set(bugs.BUG_IDS)) == len(bugs.MODULES)
 
 
+def test_bugs_are_listed_by_their_declared_order_and_after_what_they_build_on():
+    ranks = [(bug.order, bug.id) for bug in bugs.BUGS]
+    assert ranks == sorted(ranks)
+    assert len({bug.order for bug in bugs.BUGS}) == len(bugs.BUGS), "two bugs declare the same order"
+    for bug in bugs.BUGS:
+        for other in bug.after:
+            assert bugs.BUG_IDS.index(other) < bugs.BUG_IDS.index(bug.id), f"{bug.id} must come after {other}"
+
+
+def test_every_declared_call_site_helper_is_exported_by_name():
+    from lfmdoctor import patches
+
+    declared = {helper.__name__: helper for bug in bugs.BUGS for helper in bug.callsite.helpers}
+    assert declared
+    for name, helper in declared.items():
+        assert getattr(patches, name) is helper
+        assert name in patches.__all__
+
+
 @pytest.mark.parametrize("module", bugs.MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
 def test_every_module_declares_every_part(module):
     bug = module.BUG

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from lfmdoctor.bugs import CASES
-from lfmdoctor.repro.engine import SIMULATIONS
+from lfmdoctor.bugs._spec import SIMULATIONS
 
 
 def test_list_names_every_case_and_simulation(cli):

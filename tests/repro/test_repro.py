@@ -14,6 +14,7 @@ import pytest
 
 from lfmdoctor import bugs
 from lfmdoctor.bugs import CASES, select
+from lfmdoctor.bugs._spec import CONDITIONS
 from lfmdoctor.repro.emit import emit_scripts, render_script
 from lfmdoctor.repro.engine import run_cases
 from lfmdoctor.repro.models import resolve_model
@@ -58,8 +59,9 @@ def test_cases_this_machine_cannot_show(all_results, case_id):
 
 
 def test_flash_attn_reproduces_with_an_unusable_stub(model):
-    [simulation] = bugs.flash_attn.BUG.simulations
-    [result] = run_cases(sys.executable, select([bugs.flash_attn.BUG.id]), model, simulate=[simulation.name])
+    [case] = bugs.flash_attn.BUG.cases
+    [simulation] = [CONDITIONS[name].simulate for name in case.requires]
+    [result] = run_cases(sys.executable, [case], model, simulate=[simulation.name])
     assert result.outcome is Outcome.REPRODUCED, result.reason
     assert "FlashAttention2" in result.exception.message
 
