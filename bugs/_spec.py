@@ -59,7 +59,7 @@ class Case:
     needs: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
     checkpoint: tuple[str, ...] = ()  # optional parts of the tiny checkpoint it needs: "detokenizer", "mimi"
-    expected_text: str = ""  # what a user should see instead (for reports)
+    expected_text: str = ""  # what a user should see instead, where it differs from ``Bug.expected`` (filled from it)
     # The same steps through the call-site helpers (None: as above).
     callsite_setup: str | None = None
     callsite_trigger: str | None = None
@@ -283,7 +283,8 @@ class Bug:
     warns: tuple[str, ...] = ()  # regular expressions of the deprecation warnings that are this bug
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "cases", tuple(replace(case, bug=self.id) for case in self.cases))
+        cases = tuple(replace(case, bug=self.id, expected_text=case.expected_text or self.expected) for case in self.cases)
+        object.__setattr__(self, "cases", cases)
 
     @property
     def upstream_path(self) -> str:

@@ -63,6 +63,15 @@ def _run(argv: list[str], cwd: Path) -> str:
     return done.stdout
 
 
+def ruff_binary() -> str:
+    """The ruff of this environment (the ``ruff`` package knows where its binary is), else the one on PATH."""
+    try:
+        from ruff.__main__ import find_ruff_bin
+    except ImportError:
+        return shutil.which("ruff") or "ruff"
+    return str(find_ruff_bin())
+
+
 def _ruff_findings(ruff: str, files: list[Path]) -> list[str]:
     done = subprocess.run(
         [
@@ -153,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     check = "--check" in args
-    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    ruff = ruff_binary()
     stale = []
     for release in RELEASES:
         wheel = fetch_wheel(release, lambda: pip_command(sys.executable), wheel_cache())

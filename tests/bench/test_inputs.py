@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -126,7 +127,7 @@ def test_model_folder_without_config(tmp_path):
 def test_model_fixture_is_random_weights():
     from lfmdoctor.repro.models import resolve_model as repro_model
 
-    ref = resolve_model("fixture", "python")
+    ref = resolve_model("fixture", sys.executable)
     assert ref.random_weights and ref.spec == "fixture" and ref.folder == repro_model("fixture").folder
     assert resolve_model(str(ref.folder), "python").random_weights
 

@@ -1,9 +1,12 @@
 """What every bug's test file checks, computed once per session and asserted per bug.
 
-- ``verified``: every reproduction case run on the tiny checkpoint without a fix and with each fix
+- ``verified``: the reproduction cases run on the tiny checkpoint without a fix and with each fix
   (call site, runtime, source), as ``lfmdoctor patch verify`` runs them.
-- ``regression``: every bug's upstream regression test, run with pytest against the installed
-  liquid-audio (it must fail) and against a copy patched with the stored diff (it must pass).
+- ``regression``: the upstream regression tests, run with pytest against the installed liquid-audio (it
+  must fail) and against a copy patched with the stored diff (it must pass).
+
+Both run once per session, for the bugs whose test files the session runs (``selected_bugs``): one bug's
+file pays for one bug, the whole suite for all of them at once.
 - ``bug_contract``: the assertions, so that each test file states only what is particular to its bug.
 - helpers the bug test files share: ``snippet`` (a detector's input from a few lines), ``installed``
   and ``installed_with_edits`` (the liquid-audio of this interpreter), ``cuda_usable``, and the
@@ -83,21 +86,29 @@ def cpu_processor(tiny_checkpoint):
     return la.LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
 
 
+def selected_bugs(session: pytest.Session) -> list[Bug]:
+    """The bugs whose test files this session runs: the costly fixtures below run only their cases."""
+    from lfmdoctor.bugs import BUGS
+
+    files = {Path(str(item.path)).name for item in session.items}
+    return [bug for bug in BUGS if test_file_name(bug) in files]
+
+
 @pytest.fixture(scope="session")
-def verified() -> dict:
-    """{(strategy or None, case id): ReproOutcome} for every case."""
+def verified(request: pytest.FixtureRequest) -> dict:
+    """{(strategy or None, case id): ReproOutcome} for every case of the selected bugs, one worker per strategy."""
     pytest.importorskip("liquid_audio")
-    from lfmdoctor.bugs import CASES
     from lfmdoctor.bugs._spec import SIMULATIONS
     from lfmdoctor.repro.engine import run_cases
     from lfmdoctor.repro.models import resolve_model
 
+    cases = [case for bug in selected_bugs(request.session) for case in bug.cases]
     model = resolve_model("fixture")
+    # the simulations that add a stub (flash_attn) make their conditions hold on this machine
+    stubs = tuple(name for name, condition in SIMULATIONS.items() if condition.simulate.stub)
     table = {}
     for strategy in (None, *STRATEGIES):
-        # the simulations that add a stub (flash_attn) make their conditions hold on this machine
-        stubs = tuple(name for name, condition in SIMULATIONS.items() if condition.simulate.stub)
-        for outcome in run_cases(sys.executable, list(CASES), model, strategy=strategy, simulate=stubs):
+        for outcome in run_cases(sys.executable, cases, model, strategy=strategy, simulate=stubs):
             table[strategy, outcome.id] = outcome
     return table
 
@@ -116,15 +127,14 @@ def _junit(report: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def regression(tmp_path_factory, tiny_checkpoint) -> dict[str, dict[str, str]]:
-    """{"unpatched" | "patched": {test file stem: outcome}} for every bug's upstream regression test."""
+def regression(request: pytest.FixtureRequest, tmp_path_factory, tiny_checkpoint) -> dict[str, dict[str, str]]:
+    """{"unpatched" | "patched": {test file stem: outcome}} for the selected bugs' upstream regression tests."""
     pytest.importorskip("liquid_audio")
-    from lfmdoctor.bugs import BUGS
     from lfmdoctor.patches.bootstrap import strategy_environment
 
     folder = tmp_path_factory.mktemp("upstream-tests")
     (folder / "conftest.py").write_text(REGRESSION_CONFTEST.format(folder=str(tiny_checkpoint)))
-    for bug in BUGS:
+    for bug in selected_bugs(request.session):
         (folder / test_file_name(bug)).write_text(bug.regression_test)
     patched = strategy_environment("source", sys.executable)["PYTHONPATH"]
     results = {}
@@ -172,16 +182,18 @@ class Contract:
         assert evidence in Path(path).read_text().splitlines()[int(line) - 1]
         return finding
 
-    def variant(self, bug: Bug, tmp_path: Path, old: str, new: str, present: bool, evidence: str | None) -> BugFinding:
-        """The latest release with ``old`` replaced by ``new`` in the bug's file (a fix or a rewording
-        upstream might write): the detector reads ``present``, points at ``evidence``, and no other
-        bug's finding changes."""
+    def variant(
+        self, bug: Bug, tmp_path: Path, old: str, new: str, present: bool, evidence: str | None, count: int = 1
+    ) -> BugFinding:
+        """The latest release with ``old`` (found ``count`` times) replaced by ``new`` in the bug's file (a fix
+        or a rewording upstream might write): the detector reads ``present``, points at ``evidence``, and no
+        other bug's finding changes."""
         from lfmdoctor.diagnose.detectors import detect_all
 
         copy = Path(shutil.copytree(self._package(RELEASES[-1]), tmp_path / "liquid_audio"))
         path = copy / bug.module
         text = path.read_text()
-        assert text.count(old) == 1, f"{old!r} is no longer in {bug.module} exactly once"
+        assert text.count(old) == count, f"{old!r} is no longer in {bug.module} {count} time(s)"
         path.write_text(text.replace(old, new))
         findings = {finding.id: finding for finding in detect_all(copy)}
         finding = findings[bug.id]

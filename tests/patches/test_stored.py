@@ -11,13 +11,14 @@ import pytest
 
 from lfmdoctor.bugs import BUG_IDS
 from lfmdoctor.diagnose.detectors import detect_all
+from lfmdoctor.patches.sourcegen import ruff_binary
 from lfmdoctor.patches.stored import PATCH_DIR, patch_for, sha256, stored_patches
 from lfmdoctor.patches.unidiff import apply
 
 from .conftest import RELEASES
 
 GIT = shutil.which("git")
-RUFF = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+RUFF = ruff_binary()
 
 
 def upstream_checkout(package: Path, root: Path) -> Path:

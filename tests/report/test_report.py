@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from lfmdoctor.patches.sourcegen import ruff_binary
 from lfmdoctor.patches.verify import STRATEGIES
 from lfmdoctor.report import upstream
 from lfmdoctor.report.compose import compose
@@ -41,7 +40,7 @@ TOOL_WORDS = re.compile(
 
 def ruff_findings(code: str) -> list[str]:
     """ruff's F401, F841 and F821 findings on ``code``."""
-    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    ruff = ruff_binary()
     done = subprocess.run(
         [ruff, "check", "--isolated", "--no-cache", "--select", "F401,F841,F821", "--output-format", "concise", "-"],
         input=code,

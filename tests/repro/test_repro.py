@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from lfmdoctor import bugs
 from lfmdoctor.bugs import CASES, select
 from lfmdoctor.bugs._spec import CONDITIONS
+from lfmdoctor.patches.sourcegen import ruff_binary
 from lfmdoctor.repro.emit import emit_scripts, render_script
 from lfmdoctor.repro.engine import run_cases
 from lfmdoctor.repro.models import resolve_model
@@ -216,7 +215,7 @@ def test_cli_bad_input_is_one_line_exit_2(cli, args, words, tmp_path):
 
 
 def test_emitted_scripts_import_exactly_what_they_use(model, tmp_path):
-    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    ruff = ruff_binary()
     scripts = [p for p in emit_scripts(list(CASES), model, tmp_path) if p.name.startswith("repro_")]
     done = subprocess.run(
         [ruff, "check", "--isolated", "--no-cache", "--select", "F401,F841,F821", *map(str, scripts)],
