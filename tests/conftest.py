@@ -168,3 +168,15 @@ def dead_pid() -> int:
         except OSError:
             pass
         pid -= 1
+
+
+# Tests that share costly session fixtures across files run on one xdist worker (`./dev test` runs two):
+# the bugs' reproductions and regression runs, and the matrices. Any other file stays whole on one worker.
+SHARED_GROUPS = ("bugs", "matrix")
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Marked as each test is collected: xdist reads the groups before other collection hooks run."""
+    relative = Path(str(item.path)).relative_to(Path(__file__).parent)
+    group = relative.parts[0] if relative.parts[0] in SHARED_GROUPS else relative.as_posix()
+    item.add_marker(pytest.mark.xdist_group(group))

@@ -33,6 +33,7 @@ def findings(tiny_checkpoint) -> tuple[job.Findings, Recorder]:
     return job.investigate(sys.executable, verify=False, progress=progress), progress
 
 
+@pytest.mark.slow
 def test_findings_are_typed_and_hold_every_step(findings):
     found, _ = findings
     assert isinstance(found.check, CheckReport)
@@ -46,6 +47,7 @@ def test_findings_are_typed_and_hold_every_step(findings):
     assert {section.id for section in found.report.bugs} >= present
 
 
+@pytest.mark.slow
 def test_progress_hears_each_step_in_order(findings):
     _, progress = findings
     assert progress.events == [
@@ -58,6 +60,7 @@ def test_progress_hears_each_step_in_order(findings):
     ]
 
 
+@pytest.mark.slow
 def test_the_stored_diff_is_the_installed_releases(findings):
     found, _ = findings
     version = found.check.environment.liquid_audio.version
@@ -65,6 +68,7 @@ def test_the_stored_diff_is_the_installed_releases(findings):
     assert found.diff is not None and found.diff.startswith("diff --git a/src/liquid_audio/")
 
 
+@pytest.mark.slow
 def test_write_folder_is_the_run_folder(findings, tmp_path):
     found, _ = findings
     job.write_folder(found, tmp_path, patches={})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -93,8 +94,11 @@ def test_report_and_the_series_carry_it(copy, tmp_path):
     assert "module_exists raises for a dotted name whose parent is missing" in issue
     assert "src/liquid_audio/utils.py:" in issue
     lfmdoctor(copy, "patch", "series", "--out", str(tmp_path / "series"))
-    carrying = [p.name for p in (tmp_path / "series").glob("*.patch") if "answer False when the parent" in p.read_text()]
-    assert len(carrying) == 1, sorted(p.name for p in (tmp_path / "series").iterdir())
+    patches = {p.name: p.read_text() for p in (tmp_path / "series").glob("*.patch")}
+    subject = re.compile(r"^Subject: \[PATCH \d+/\d+\] utils: answer False when the parent package is missing$", re.M)
+    [fix] = [text for text in patches.values() if subject.search(text)]
+    assert "+++ b/src/liquid_audio/utils.py" in fix
+    assert any("+++ b/tests/test_scaffold_probe.py" in text for text in patches.values()), sorted(patches)
 
 
 def test_its_own_test_file_passes_in_the_copy(copy):

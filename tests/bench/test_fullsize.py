@@ -235,6 +235,7 @@ def scaled_full_size(monkeypatch, tmp_path):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
 
 
+@pytest.mark.slow
 def test_bench_full_size_forces_the_token_counts_and_reports_timing_only(scaled_full_size):
     from lfmdoctor.bench.core import FULL_SIZE_NOTE, BenchConfig, run_bench
 
@@ -260,6 +261,7 @@ def test_bench_full_size_forces_the_token_counts_and_reports_timing_only(scaled_
     assert p.latency_s == pytest.approx(3 * p.chunk_latency_s, rel=1e-3) and p.rtf == pytest.approx(p.latency_s / 5)
 
 
+@pytest.mark.slow
 def test_bench_full_size_refuses_what_cannot_fit_before_building(scaled_full_size, monkeypatch):
     from lfmdoctor.bench.core import BenchConfig, NotEnoughMemory, run_bench
 
@@ -284,6 +286,7 @@ def _env():
     return env
 
 
+@pytest.mark.slow
 def test_check_perf_measures_the_probe_and_answers_in_one_line(scaled_full_size):
     from lfmdoctor.diagnose.perf import perf_item, probe
     from lfmdoctor.results import Status

@@ -246,6 +246,17 @@ class Contract:
         assert got == expected if fails_here else got in expected, self._regression
 
 
+SLOW_CHECKS = {"cases", "regression_test"}  # they wait on the worker runs and the upstream test runs
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """A test that calls a slow contract check is marked slow (``./dev test --fast`` leaves it out)."""
+    function = getattr(item, "function", None)
+    uses_contract = "bug_contract" in getattr(item, "fixturenames", ())
+    if function is not None and uses_contract and SLOW_CHECKS & set(function.__code__.co_names):
+        item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def bug_contract(request: pytest.FixtureRequest) -> Contract:
     return Contract(request)

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from lfmdoctor.bugs import flash_attn
+from lfmdoctor.bugs._spec import CONDITIONS
 from lfmdoctor.results import Outcome
 
 BUG = flash_attn.BUG
@@ -52,7 +53,8 @@ def test_source_edits_fix_every_release(bug_contract, release, tmp_path):
 
 
 def test_case_reproduces_with_the_declared_stub_and_every_fix_clears_it(bug_contract):
-    assert [sim.condition for sim in BUG.simulations] == ["flash_attn"]
+    [case] = BUG.cases
+    assert [CONDITIONS[name].simulate.stub for name in case.requires] == ["flash_attn"]
     bug_contract.cases(BUG, before=Outcome.REPRODUCED)
 
 

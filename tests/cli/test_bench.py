@@ -126,6 +126,7 @@ def default_run(runs):
     return runs["default"].result(), runs["folder"] / "default.json"
 
 
+@pytest.mark.slow
 def test_default_run_works_offline_on_the_builtin_clips(default_run):
     done, out = default_run
     assert done.returncode == 0, done.stderr
@@ -154,6 +155,7 @@ def test_default_run_works_offline_on_the_builtin_clips(default_run):
     assert data["failure"] is None and data["exit_code"] == 0
 
 
+@pytest.mark.slow
 def test_default_run_terminal_output_labels_its_figures(default_run):
     done, _ = default_run
     text = " ".join(done.stdout.split())
@@ -175,6 +177,7 @@ def test_default_run_terminal_output_labels_its_figures(default_run):
         assert f"\n{clip} " in done.stdout
 
 
+@pytest.mark.slow
 def test_strategy_none_reports_the_bug_that_stopped_it(runs):
     done = runs["none"].result()
     assert done.returncode == 1, done.stderr
@@ -190,6 +193,7 @@ def test_strategy_none_reports_the_bug_that_stopped_it(runs):
     assert "Traceback" not in done.stdout + done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["runtime", "source"])
 def test_patched_strategies_run_the_seed_code_to_the_end(runs, strategy):
     import lfmdoctor.patches
@@ -204,6 +208,7 @@ def test_patched_strategies_run_the_seed_code_to_the_end(runs, strategy):
     assert data["summary"]["dtype"] == "bfloat16"  # the seed's calls: liquid-audio's default dtype
 
 
+@pytest.mark.slow
 def test_hub_model_manifest_stereo_resampling_and_chunks(runs):
     done = runs["hub"].result()
     assert done.returncode == 0, done.stderr

@@ -60,6 +60,7 @@ def test_emit_on_a_full_disk_writes_nothing(cli, one_error, small_disk, tiny_che
     assert list(disk.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_report_on_a_full_disk_writes_neither_file(cli, one_error, small_disk, tmp_path):
     roomy = cli("report", "--no-verify", "--out", str(tmp_path / "roomy" / "r.md"))
     assert roomy.returncode == 0, roomy.stderr
@@ -75,6 +76,7 @@ def test_report_on_a_full_disk_writes_neither_file(cli, one_error, small_disk, t
 # --- user files are never overwritten ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_emit_never_replaces_a_users_file(cli, one_error, tmp_path, tiny_checkpoint):
     del tiny_checkpoint
     folder = tmp_path / "scripts"
@@ -120,6 +122,7 @@ def _wrapper(tmp_path: Path, body: str) -> str:
     return str(script)
 
 
+@pytest.mark.slow
 def test_an_interpreter_that_prints_bytes_that_are_not_utf8(cli, one_error, tmp_path):
     python = _wrapper(tmp_path, f'printf "\\377\\376 junk\\n"; printf "\\377\\n" >&2; exec {sys.executable} "$@"')
     checked = cli("check", "--python", python)

@@ -19,6 +19,8 @@ from lfmdoctor.matrix import MatrixResult
 from lfmdoctor.matrix.render import print_matrix
 from tests.matrix.conftest import cache_home, cli_env, static_json, unreachable_index  # noqa: F401 (fixtures)
 
+pytestmark = pytest.mark.slow
+
 # The JSON contract: these strings are what consumers of ``lfmdoctor matrix --json`` match on.
 OUTCOME_STRINGS = {"reproduced", "not reproduced", "cannot run", "not run"}
 

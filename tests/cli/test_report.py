@@ -35,6 +35,7 @@ def written(tmp_path_factory, tiny_checkpoint):
     return run_cli("report", "--no-verify", "--out", str(out)), out
 
 
+@pytest.mark.slow
 def test_the_overview_is_written_with_its_title_line(written):
     done, out = written
     assert done.returncode == 0, done.stderr[-3000:]
@@ -48,6 +49,7 @@ def test_the_overview_is_written_with_its_title_line(written):
     assert f"wrote {out}" in done.stderr
 
 
+@pytest.mark.slow
 def test_json_format_to_stdout(cli, written):
     del written  # the checkpoint and the torch probe are warm
     done = cli("report", "--no-verify", "--format", "json")

@@ -16,7 +16,7 @@ import pytest
 
 from .conftest import error_line
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.name != "posix", reason="POSIX signals")]
 
 
 @pytest.fixture(scope="module")

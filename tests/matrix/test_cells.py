@@ -26,6 +26,8 @@ from lfmdoctor.matrix.results import CellMatrix
 from lfmdoctor.matrix.workflow import ARTIFACT_PREFIX, merge_cells, workflow_cells
 from tests.matrix.conftest import CELL_AXES, CELL_RELEASES, cli_json
 
+pytestmark = pytest.mark.slow
+
 
 def no_pip() -> list[str]:
     raise AssertionError("pip was run although the cell is cached")

@@ -31,6 +31,8 @@ from lfmdoctor.matrix.overlay import (
 from lfmdoctor.matrix.releases import fetch_wheel, pip_command, select_versions, unpack
 from lfmdoctor.pythonpath import prepend
 
+pytestmark = pytest.mark.slow
+
 CUDA_BUGS = ("processor-device", "model-device", "detokenizer-device")
 
 

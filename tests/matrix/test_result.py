@@ -10,10 +10,13 @@ import io
 import json
 from typing import Any
 
+import pytest
 from rich.console import Console
 
 from lfmdoctor.matrix import MatrixResult
 from lfmdoctor.matrix.render import print_matrix
+
+pytestmark = pytest.mark.slow
 
 
 def test_static_detection_agrees_with_the_reproductions(static_json: dict[str, Any], repro_matrix: MatrixResult) -> None:

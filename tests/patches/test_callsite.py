@@ -166,6 +166,7 @@ print(json.dumps({"device": processor.device.type, "all": callsite.__all__}))
 """
 
 
+@pytest.mark.slow
 def test_loaded_by_path_it_finds_the_bugs_beside_it(tiny_checkpoint):
     done = subprocess.run(
         [sys.executable, "-c", BY_PATH, callsite.__file__, str(tiny_checkpoint)],

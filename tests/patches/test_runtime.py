@@ -194,6 +194,7 @@ def children(liquid_audio_dir, tiny_checkpoint, tmp_path_factory) -> dict[str, s
         return dict(zip(jobs, pool.map(_run, jobs.values())))
 
 
+@pytest.mark.slow
 def test_code_that_no_longer_looks_as_expected_is_left_alone_with_a_warning(children):
     result = _probe_result(children["drift"])
     assert result["report"][audio_format.BUG.id].startswith("skipped: ChatState.add_audio does not look as expected")
@@ -201,12 +202,14 @@ def test_code_that_no_longer_looks_as_expected_is_left_alone_with_a_warning(chil
     assert result["report"][processor_device.BUG.id] == "patched"  # the other fixes still go in
 
 
+@pytest.mark.slow
 def test_source_patched_code_needs_no_runtime_fix(children):
     result = _probe_result(children["fixed"])
     assert result["warnings"] == []
     assert all(what.startswith("not needed") for what in result["report"].values()), result["report"]
 
 
+@pytest.mark.slow
 def test_runtime_loads_where_lfmdoctor_is_not_installed(children):
     done = children["without lfmdoctor"]
     assert done.returncode == 0, done.stderr
@@ -216,6 +219,7 @@ def test_runtime_loads_where_lfmdoctor_is_not_installed(children):
 # --- lfmdoctor exec ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_exec_runs_an_unmodified_program_with_the_patch(cli, children, tiny_checkpoint, tmp_path):
     plain = children["seed as written"]
     assert plain.returncode == 1 and "HFValidationError" in plain.stderr  # the seed code fails as written
@@ -252,6 +256,7 @@ def test_exec_bad_input_is_one_line_exit_2(cli, args, words):
     assert len(lines) == 1 and words in lines[0]
 
 
+@pytest.mark.slow
 def test_a_lookup_before_the_import_does_not_disarm_the_runtime_fix():
     """A program (or a library) may ask importlib where liquid_audio is before importing it."""
     code = (

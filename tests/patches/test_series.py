@@ -326,6 +326,7 @@ def _run_tests(repo: Path, src: Path, report: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 @needs_git
 def test_the_series_tests_fail_without_its_src_changes_and_pass_with_them(applied, latest, tmp_path):
     """The shipped tests, run the way upstream's CI would (pytest on tests/, the package from src/): all pass on the

@@ -66,6 +66,7 @@ def _steps(package: Path, action: str, monkeypatch: pytest.MonkeyPatch) -> list[
     return seen
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("action", ["apply", "revert"])
 def test_a_kill_at_any_step_leaves_one_whole_importable_package(action, release_package, tmp_path, own_cache, monkeypatch):
     original = copy_package(release_package("1.3.0"), tmp_path / "original")

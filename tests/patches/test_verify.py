@@ -11,6 +11,8 @@ from lfmdoctor.patches.verify import STRATEGIES
 
 from .conftest import tree
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="session")
 def verified(liquid_audio_dir, tiny_checkpoint):

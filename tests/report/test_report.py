@@ -272,6 +272,7 @@ def test_handoff_url_when_short_gh_command_when_long():
     assert "gh issue create --repo Liquid4All/liquid-audio --title Title --body-file /tmp/body.md" in long
 
 
+@pytest.mark.slow
 def test_run_end_to_end_on_the_tiny_checkpoint(cli, tmp_path):
     out = tmp_path / "run"
     done = cli("run", "--out", str(out))

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from lfmdoctor.repro.fixture import ensure_fixture
 
 # Run in a child: load the checkpoint with the real liquid-audio code on CPU, generate 32 ASR tokens.
@@ -67,6 +69,7 @@ def test_it_is_built_once_and_reused(tiny_checkpoint):
     assert weights.stat().st_mtime_ns == before
 
 
+@pytest.mark.slow
 def test_same_seed_same_weights(tmp_path, cli, tiny_checkpoint):
     done = cli("fixture", "build", str(tmp_path / "a"))
     assert done.returncode == 0, done.stderr

@@ -39,6 +39,7 @@ def all_results(model):
     return {r.id: r for r in run_cases(sys.executable, CASES, model)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case_id", REPRODUCIBLE)
 def test_case_reproduces_here(all_results, case_id):
     result = all_results[case_id]
@@ -50,6 +51,7 @@ def test_case_reproduces_here(all_results, case_id):
         assert any(f.startswith(f"liquid_audio/{case.expect.frame}") for f in result.frames), result.frames
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case_id", sorted(NOT_HERE))
 def test_cases_this_machine_cannot_show(all_results, case_id):
     result = all_results[case_id]
@@ -57,6 +59,7 @@ def test_cases_this_machine_cannot_show(all_results, case_id):
     assert result.reason
 
 
+@pytest.mark.slow
 def test_flash_attn_reproduces_with_an_unusable_stub(model):
     [case] = bugs.flash_attn.BUG.cases
     [simulation] = [CONDITIONS[name].simulate for name in case.requires]
@@ -92,6 +95,7 @@ FIXES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bug_id", sorted(FIXES))
 def test_fixed_copy_is_not_reproduced(model, liquid_audio_copy, bug_id):
     for edit in FIXES[bug_id]:
@@ -101,12 +105,14 @@ def test_fixed_copy_is_not_reproduced(model, liquid_audio_copy, bug_id):
         assert result.outcome is Outcome.NOT_REPRODUCED, (result.id, result.reason)
 
 
+@pytest.mark.slow
 def test_unfixed_copy_still_reproduces(model, liquid_audio_copy):
     [result] = run_cases(sys.executable, select([LOCAL_PATH]), model, extra_pythonpath=[str(liquid_audio_copy)])
     assert result.outcome is Outcome.REPRODUCED
     assert result.frames[-1].startswith("liquid_audio/utils.py")
 
 
+@pytest.mark.slow
 def test_a_hanging_case_becomes_error_after_its_timeout(model, liquid_audio_copy):
     liquid_audio_copy.edit(
         "utils.py",
@@ -122,6 +128,7 @@ def test_a_hanging_case_becomes_error_after_its_timeout(model, liquid_audio_copy
     assert outcomes[EOA_CODE].outcome is Outcome.REPRODUCED  # the hang did not affect the other case
 
 
+@pytest.mark.slow
 def test_a_hanging_shared_load_is_an_error_for_the_cases_that_need_it(model, liquid_audio_copy):
     liquid_audio_copy.edit("utils.py", "    cache_path: Path\n", "    cache_path: Path\n    import time; time.sleep(600)\n")
     results = run_cases(
@@ -136,6 +143,7 @@ def test_a_hanging_shared_load_is_an_error_for_the_cases_that_need_it(model, liq
         assert "timed out" in result.reason
 
 
+@pytest.mark.slow
 def test_a_case_that_kills_its_process_is_an_error(model, liquid_audio_copy):
     liquid_audio_copy.edit("utils.py", "    cache_path: Path\n", "    cache_path: Path\n    import os; os._exit(3)\n")
     [result] = run_cases(sys.executable, select([LOCAL_PATH]), model, extra_pythonpath=[str(liquid_audio_copy)])
@@ -151,6 +159,7 @@ def test_liquid_audio_that_does_not_import(model, tmp_path):
     assert "does not import" in results[0].reason
 
 
+@pytest.mark.slow
 def test_emitted_scripts_reproduce_with_plain_python(model, tmp_path, all_results, tiny_checkpoint):
     cases = [c for c in CASES if c.id in REPRODUCIBLE]
     emit_scripts(cases, model, tmp_path)
@@ -174,6 +183,7 @@ def test_emitted_scripts_reproduce_with_plain_python(model, tmp_path, all_result
             assert last.startswith(expected) or f".{expected}" in last, (case.id, last)
 
 
+@pytest.mark.slow
 def test_emitted_script_builds_its_own_checkpoint(model, tmp_path):
     [case] = select([LOCAL_PATH])
     [script, _builder] = emit_scripts([case], model, tmp_path)
@@ -186,6 +196,7 @@ def test_emitted_script_builds_its_own_checkpoint(model, tmp_path):
     assert (tmp_path / "tiny-checkpoint" / "model.safetensors").is_file()
 
 
+@pytest.mark.slow
 def test_cli_json_contract_and_exit_codes(cli):
     done = cli("repro", "--bug", LOCAL_PATH, "--bug", EOA_CODE, "--json")
     assert done.returncode == 1, done.stderr

@@ -17,7 +17,9 @@ def test_detector_on_every_release(bug_contract, release):
 
 
 def test_detector_reads_a_guarded_lookup_as_absent():
-    code = "def module_exists(name):\n    try:\n        spec = find_spec(name)\n    except ImportError:\n        return False\n"
+    code = (
+        "def module_exists(name):\n    try:\n        spec = find_spec(name)\n    except ImportError:\n        return False\n"
+    )
     assert BUG.detect(snippet(code)).present is False
 
 
