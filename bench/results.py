@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from lfmdoctor.errors import ExitCode
 from lfmdoctor.results import Deprecation, JsonMixin
 
 LOAD_STAGES = ("load_model", "load_processor")  # the child's stages that read the checkpoint
@@ -157,13 +158,13 @@ class BenchResult(JsonMixin):
     deprecations: list[Deprecation] = field(default_factory=list)  # what liquid-audio set off in its libraries
 
     @property
-    def exit_code(self) -> int:
-        """0: measured; 1: stopped by a known bug (or an error while running); 2: the model given could not be
-        loaded and no known bug explains it (bad input: a broken or incomplete checkpoint)."""
+    def exit_code(self) -> ExitCode:
+        """OK: measured; PROBLEMS: stopped by a known bug (or an error while running); USAGE: the model given
+        could not be loaded and no known bug explains it (bad input: a broken or incomplete checkpoint)."""
         if self.failure is None:
-            return 0
+            return ExitCode.OK
         unexplained_load = self.failure.stage in LOAD_STAGES and not self.failure.bug_id
-        return 2 if unexplained_load else 1
+        return ExitCode.USAGE if unexplained_load else ExitCode.PROBLEMS
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -8,12 +8,22 @@ in ``ERRORS``; ``lfmdoctor.cli.main`` looks every escaping exception up there wi
 
 from __future__ import annotations
 
+import enum
 import errno
 import importlib
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 
-EXIT_CODE = 2
+
+class ExitCode(enum.IntEnum):
+    """Every exit status lfmdoctor gives, one convention for all commands (the README states it)."""
+
+    OK = 0  # done, nothing wrong found
+    PROBLEMS = 1  # problems found (a bug present or reproduced, a fix that did not hold, a conflict), or not done
+    USAGE = 2  # bad input, an unusable path or target: one line on stderr, no traceback
+    INTERRUPTED = 128 + signal.SIGINT  # Ctrl-C
+    TERMINATED = 128 + signal.SIGTERM
 
 
 class LfmdoctorError(Exception):
@@ -74,7 +84,7 @@ class OneLine:
     """How an error type becomes its line on stderr, and the exit code that goes with it."""
 
     message: Callable[[BaseException], str]
-    exit_code: int = EXIT_CODE
+    exit_code: ExitCode = ExitCode.USAGE
 
 
 # The one table. A key is a class, or "module:Class" for errors the library modules define (imported only
@@ -110,7 +120,7 @@ def lookup(exc: BaseException) -> OneLine | None:
     return None
 
 
-def one_line(exc: BaseException) -> tuple[str, int] | None:
+def one_line(exc: BaseException) -> tuple[str, ExitCode] | None:
     """(message, exit code) for an error lfmdoctor reports as one line; None for anything else."""
     entry = lookup(exc)
     if entry is None:

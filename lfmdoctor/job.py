@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.files import TEMPORARIES, exchange, staging_sibling, stale_siblings, write_atomic
 from lfmdoctor.repro.deprecations import unique
-from lfmdoctor.results import CheckReport, Deprecation, JsonMixin, Outcome, ReproOutcome, nothing_ran
+from lfmdoctor.results import CheckReport, Deprecation, JsonMixin, Outcome, ReproOutcome, VerifyResult, nothing_ran
 
 if TYPE_CHECKING:
     from lfmdoctor.report.compose import ReportData
@@ -69,7 +69,7 @@ class Findings:
     check: CheckReport
     model: str  # the model the reproductions ran on, as the user named it
     repro: list[ReproOutcome]
-    verify: list[dict] | None  # [{id, bug, strategy, before, after, reason}]; None when not verified
+    verify: list[VerifyResult] | None  # None when not verified
     report: ReportData
     bench_before: dict | None = None  # liquid-audio's documented usage, unpatched (strategy none)
     bench_after: dict | None = None  # with the call-site fix
@@ -126,11 +126,13 @@ def run_repro(
     return run_cases(python, cases, model, timeout=timeout)
 
 
-def run_verify(python: str, model, bug_ids: list[str] | None = None, before: list[ReproOutcome] | None = None) -> list[dict]:
-    """Every reproduction re-run with each fix strategy: [{id, bug, strategy, before, after, reason}]."""
+def run_verify(
+    python: str, model, bug_ids: list[str] | None = None, before: list[ReproOutcome] | None = None
+) -> list[VerifyResult]:
+    """Every reproduction re-run with each fix strategy."""
     from lfmdoctor.patches.verify import verify_strategies
 
-    return [r.to_json() for r in verify_strategies(python, model, bug_ids=bug_ids, before=before)]
+    return verify_strategies(python, model, bug_ids=bug_ids, before=before)
 
 
 def run_bench_pair(python: str) -> tuple[dict | None, dict | None, str]:
@@ -215,23 +217,17 @@ def ruff_evidence(python: str) -> str:
 
 
 def _ruff_evidence() -> str:
-    import subprocess
-    import sys
+    from lfmdoctor.patches.sourcegen import GenerationError, stored_diffs
 
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "lfmdoctor.patches.sourcegen", "--check"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        stale = [path.name for path, text in stored_diffs().items() if not path.is_file() or path.read_text() != text]
+    except GenerationError as exc:
+        return f"ruff: does not pass yet ({' '.join(str(exc).split())[:200]})."
+    except Exception as exc:  # no git, no wheel, no ruff: the line says what stopped it and the run goes on
         return f"ruff: not run ({type(exc).__name__})."
-    if done.returncode == 0:
-        return "`ruff check` and `ruff format --check` (line length 127) pass on the changed files."
-    tail = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
-    return f"ruff: does not pass yet ({tail[-1] if tail else done.returncode})."
+    if stale:
+        return f"ruff: not run (the stored diffs are stale: {', '.join(stale)})."
+    return "`ruff check` and `ruff format --check` (line length 127) pass on the changed files."
 
 
 def fetch_release_wheels(python: str, time_limit: float = 40.0) -> str:
@@ -498,7 +494,7 @@ def write_folder(
             "results": [o.to_json() for o in findings.repro],
             "deprecations": [d.to_json() for d in unique(findings.repro)],
         },
-        "verify": {"results": findings.verify} if findings.verify is not None else None,
+        "verify": {"results": [r.to_json() for r in findings.verify]} if findings.verify is not None else None,
         "bench": {"before": findings.bench_before, "after": findings.bench_after},
         "report": json.loads(report_json.text),
         "steps": [s.to_json() for s in findings.steps],
@@ -541,8 +537,8 @@ def run(
         summary.reproduced = [o.id for o in findings.repro if o.outcome is Outcome.REPRODUCED]
         summary.deprecations = unique(findings.repro)
         for row in findings.verify or []:
-            if row["before"] == Outcome.REPRODUCED.value and row["after"] == Outcome.NOT_REPRODUCED.value:
-                summary.fixed.setdefault(row["strategy"], []).append(row["id"])
+            if row.before is Outcome.REPRODUCED and row.after is Outcome.NOT_REPRODUCED:
+                summary.fixed.setdefault(row.strategy, []).append(row.id)
         summary.handoff = f"what to file upstream, in order, with the commands: {out / 'README.md'}"
         summary.files = sorted(
             str(p.relative_to(staging))

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from lfmdoctor.results import CheckReport, Status
+from lfmdoctor.results import CheckReport, Outcome, Status
 
 STYLE = {Status.OK: "green", Status.WARNING: "yellow", Status.ERROR: "red"}
 
@@ -124,10 +124,10 @@ def check_report(report: CheckReport, out: Console | None = None) -> None:
 
 
 OUTCOME_STYLE = {
-    "reproduced": ("✗", "red"),
-    "not_reproduced": ("✓", "green"),
-    "skipped": ("-", "dim"),
-    "error": ("!", "yellow"),
+    Outcome.REPRODUCED: ("✗", "red"),
+    Outcome.NOT_REPRODUCED: ("✓", "green"),
+    Outcome.SKIPPED: ("-", "dim"),
+    Outcome.ERROR: ("!", "yellow"),
 }
 
 
@@ -152,9 +152,9 @@ def repro_report(report, emitted=None, out: Console | None = None) -> None:
     table.add_column(no_wrap=True)
     table.add_column()
     for result in report.results:
-        mark, style = OUTCOME_STYLE[result.outcome.value]
+        mark, style = OUTCOME_STYLE[result.outcome]
         detail = Text(result.reason)
-        if result.exception and result.outcome.value == "reproduced":
+        if result.exception and result.outcome is Outcome.REPRODUCED:
             detail = Text(f"{result.exception.type}: {result.exception.message or '(empty message)'}")
             detail.append(f"\n  at {result.frames[-1]}" if result.frames else "", style="dim")
         table.add_row(Text(mark, style=style), result.id, Text(result.outcome.value, style=style), detail)

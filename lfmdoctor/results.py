@@ -11,6 +11,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from lfmdoctor.errors import ExitCode
+
 
 class Status(str, enum.Enum):
     """Outcome of one doctor-style validator (flutter doctor's success / partial / missing)."""
@@ -134,8 +136,8 @@ class CheckReport(JsonMixin):
         return [item for item in self.items if item.status is not Status.OK]
 
     @property
-    def exit_code(self) -> int:
-        return 1 if any(item.status is Status.ERROR for item in self.items) else 0
+    def exit_code(self) -> ExitCode:
+        return ExitCode.PROBLEMS if any(item.status is Status.ERROR for item in self.items) else ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -195,11 +197,11 @@ class ReproReport(JsonMixin):
     deprecations: list[Deprecation] = field(default_factory=list)  # every case's, each once
 
     @property
-    def exit_code(self) -> int:
-        """1: a bug reproduced; 2: no case could run at all (an unusable target); else 0."""
+    def exit_code(self) -> ExitCode:
+        """PROBLEMS: a bug reproduced; USAGE: no case could run at all (an unusable target); else OK."""
         if nothing_ran(self.results):
-            return 2
-        return 1 if any(r.outcome is Outcome.REPRODUCED for r in self.results) else 0
+            return ExitCode.USAGE
+        return ExitCode.PROBLEMS if any(r.outcome is Outcome.REPRODUCED for r in self.results) else ExitCode.OK
 
 
 def nothing_ran(results: list[ReproOutcome]) -> str | None:
@@ -236,8 +238,8 @@ class PatchResult(JsonMixin):
     present: list[str] = field(default_factory=list)  # bugs the source checks find in the files now
 
     @property
-    def exit_code(self) -> int:
-        return 1 if self.outcome == "conflict" else 0
+    def exit_code(self) -> ExitCode:
+        return ExitCode.PROBLEMS if self.outcome == "conflict" else ExitCode.OK
 
 
 @dataclass
@@ -261,6 +263,6 @@ class VerifyReport(JsonMixin):
     results: list[VerifyResult]
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         bad = (Outcome.REPRODUCED, Outcome.ERROR)
-        return 1 if any(r.after in bad for r in self.results) else 0
+        return ExitCode.PROBLEMS if any(r.after in bad for r in self.results) else ExitCode.OK

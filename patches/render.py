@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lfmdoctor.render import OUTCOME_STYLE, console
-from lfmdoctor.results import PatchResult, VerifyReport
+from lfmdoctor.results import Outcome, PatchResult, VerifyReport
 
 RESULT_STYLE = {
     "applied": "green",
@@ -56,37 +56,38 @@ def verify_report(report: VerifyReport, out: Console | None = None) -> None:
         table.add_column(strategy, no_wrap=True)
     for case_id in dict.fromkeys(r.id for r in report.results):
         rows = {r.strategy: r for r in report.results if r.id == case_id}
-        before = next(iter(rows.values())).before.value
+        before = next(iter(rows.values())).before
         cells = [_cell(before, None)]
-        cells += [_cell(before, rows[s].after.value) if s in rows else Text("") for s in report.strategies]
+        cells += [_cell(before, rows[s].after) if s in rows else Text("") for s in report.strategies]
         table.add_row(case_id, *cells)
     out.print(table)
-    reproduced = [r for r in report.results if r.before.value == "reproduced"]
-    fixed = [r for r in reproduced if r.after.value == "not_reproduced"]
+    reproduced = [r for r in report.results if r.before is Outcome.REPRODUCED]
+    fixed = [r for r in reproduced if r.after is Outcome.NOT_REPRODUCED]
     out.print(f"[bold]• {len(fixed)} of {len(reproduced)} reproduced (case, strategy) pairs fixed[/bold]")
     out.print(Text("  fixed: reproduced before, not after; works: not reproduced before or after", style="dim"))
     for result in report.results:
-        if result.after.value in ("reproduced", "error"):
+        if result.after in (Outcome.REPRODUCED, Outcome.ERROR):
             line = f"  {result.id} with {result.strategy}: {result.after.value}: {result.reason}"
             out.print(Text(line, style="red"))
 
 
 # (mark, word, style) for a cell; before cells use the repro words
 _BEFORE = {
-    "reproduced": ("✗", "reproduced"),
-    "not_reproduced": ("✓", "works"),
-    "skipped": ("-", "skipped"),
-    "error": ("!", "error"),
+    Outcome.REPRODUCED: ("✗", "reproduced"),
+    Outcome.NOT_REPRODUCED: ("✓", "works"),
+    Outcome.SKIPPED: ("-", "skipped"),
+    Outcome.ERROR: ("!", "error"),
 }
+_AFTER = {Outcome.REPRODUCED: "still", Outcome.SKIPPED: "skipped", Outcome.ERROR: "error"}
 
 
-def _cell(before: str, after: str | None) -> Text:
+def _cell(before: Outcome, after: Outcome | None) -> Text:
     if after is None:
         mark, word = _BEFORE[before]
         return Text(f"{mark} {word}", style=OUTCOME_STYLE[before][1])
-    if after == "not_reproduced":
-        word = "fixed" if before == "reproduced" else "works"
+    if after is Outcome.NOT_REPRODUCED:
+        word = "fixed" if before is Outcome.REPRODUCED else "works"
     else:
-        word = {"reproduced": "still", "skipped": "skipped", "error": "error"}[after]
+        word = _AFTER[after]
     mark, style = OUTCOME_STYLE[after]
     return Text(f"{mark} {word}", style=style)

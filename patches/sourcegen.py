@@ -7,9 +7,7 @@ nothing new in them, and store ``git diff`` behind a short header naming the rel
 of every original file (how ``lfmdoctor patch`` recognises a release without trusting its version
 string). Needs git and ruff; the wheels come from ``lfmdoctor.matrix.releases``' cache.
 
-    python -m lfmdoctor.patches.sourcegen [--check]
-
-``--check`` regenerates in memory and exits 1 if a stored patch differs.
+``./dev generate`` (``lfmdoctor.generate``) writes them with the other generated files; ``--check`` compares.
 """
 
 from __future__ import annotations
@@ -157,28 +155,13 @@ def generate(release: str, wheel: Path, ruff: str) -> str:
     return header(release, fixes, originals) + diff
 
 
-def main(argv: list[str] | None = None) -> int:
+def stored_diffs() -> dict[Path, str]:
+    """{stored patch file: the text it must hold} for every release, from the bugs' edits (fetches wheels once)."""
     from lfmdoctor.matrix.releases import fetch_wheel, pip_command, wheel_cache
 
-    args = sys.argv[1:] if argv is None else argv
-    check = "--check" in args
     ruff = ruff_binary()
-    stale = []
+    texts = {}
     for release in RELEASES:
         wheel = fetch_wheel(release, lambda: pip_command(sys.executable), wheel_cache())
-        text = generate(release, wheel, ruff)
-        target = PATCH_DIR / patch_name(release)
-        if check:
-            if not target.is_file() or target.read_text() != text:
-                stale.append(target.name)
-            continue
-        target.write_text(text)
-        print(f"wrote {target}")
-    if stale:
-        print(f"stale: {', '.join(stale)}; run python -m lfmdoctor.patches.sourcegen", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        texts[PATCH_DIR / patch_name(release)] = generate(release, wheel, ruff)
+    return texts

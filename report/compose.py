@@ -12,7 +12,7 @@ from lfmdoctor.bugs._spec import Bug, Case
 from lfmdoctor.report.trim import trim_traceback
 from lfmdoctor.repro.emit import render_script
 from lfmdoctor.repro.models import ModelRef
-from lfmdoctor.results import BugFinding, CheckReport, EnvironmentFacts, JsonMixin, Outcome, ReproOutcome
+from lfmdoctor.results import BugFinding, CheckReport, EnvironmentFacts, JsonMixin, Outcome, ReproOutcome, VerifyResult
 
 REAL_MODEL = "LiquidAI/LFM2.5-Audio-1.5B"
 
@@ -20,8 +20,8 @@ REAL_MODEL = "LiquidAI/LFM2.5-Audio-1.5B"
 @dataclass
 class VerifyRow(JsonMixin):
     strategy: str
-    before: str
-    after: str
+    before: Outcome
+    after: Outcome
 
 
 @dataclass
@@ -29,7 +29,7 @@ class CaseEvidence(JsonMixin):
     id: str
     summary: str
     expected: str
-    outcome: str
+    outcome: Outcome | None  # None: not run
     exception: str | None  # "Type: message"
     reason: str
     traceback: str | None  # trimmed
@@ -57,7 +57,7 @@ class BugSection(JsonMixin):
 
     @property
     def reproduced(self) -> bool:
-        return any(c.outcome == Outcome.REPRODUCED.value for c in self.cases)
+        return any(c.outcome is Outcome.REPRODUCED for c in self.cases)
 
 
 @dataclass
@@ -77,7 +77,7 @@ def _upstream_location(bug: Bug, finding: BugFinding | None) -> str:
     return f"{bug.upstream_path}:{line}" if line else bug.upstream_path
 
 
-def _case_evidence(case: Case, outcome: ReproOutcome | None, verify: list[dict]) -> CaseEvidence:
+def _case_evidence(case: Case, outcome: ReproOutcome | None, verify: list[VerifyResult]) -> CaseEvidence:
     real = ModelRef(REAL_MODEL, Path("."), hub_id=REAL_MODEL)
     exc = None
     if outcome and outcome.exception:
@@ -86,12 +86,12 @@ def _case_evidence(case: Case, outcome: ReproOutcome | None, verify: list[dict])
             if outcome.exception.message
             else f"{outcome.exception.type} (empty message)"
         )
-    rows = [VerifyRow(v["strategy"], v["before"], v["after"]) for v in verify if v["id"] == case.id]
+    rows = [VerifyRow(v.strategy, v.before, v.after) for v in verify if v.id == case.id]
     return CaseEvidence(
         id=case.id,
         summary=case.summary,
         expected=case.expected_text,
-        outcome=outcome.outcome.value if outcome else "not run",
+        outcome=outcome.outcome if outcome else None,
         exception=exc,
         reason=outcome.reason if outcome else "not run",
         traceback=trim_traceback(
@@ -124,7 +124,7 @@ def compose(
     *,
     bug_ids: list[str] | None = None,
     model: str = "fixture",
-    verify: list[dict] | None = None,
+    verify: list[VerifyResult] | None = None,
     diffs: dict[str, str] | None = None,
     affected: dict[str, str] | None = None,
     bench_before: dict | None = None,

@@ -17,7 +17,7 @@ from lfmdoctor.prose import sentence
 from lfmdoctor.report.compose import REAL_MODEL, BugSection, CaseEvidence, ReportData
 from lfmdoctor.report.handoff import MAX_URL, REPO, new_issue_url
 from lfmdoctor.repro.emit import imports_for, names_used, probes
-from lfmdoctor.results import EnvironmentFacts
+from lfmdoctor.results import EnvironmentFacts, Outcome
 
 MAX_BODY = 3000
 TAIL_LINES = 4  # of the traceback, shown outside <details>
@@ -166,13 +166,13 @@ def _details(summary: str, body: str) -> str:
 
 
 def shown_case(section: BugSection) -> CaseEvidence | None:
-    reproduced = [c for c in section.cases if c.outcome == "reproduced"]
+    reproduced = [c for c in section.cases if c.outcome is Outcome.REPRODUCED]
     return (reproduced or section.cases or [None])[0]
 
 
 def exception_line(case: CaseEvidence | None) -> str | None:
     """The exception the case raised here, as it reads with the real model; None when it did not reproduce."""
-    return public(case.exception or "") if case and case.outcome == "reproduced" else None
+    return public(case.exception or "") if case and case.outcome is Outcome.REPRODUCED else None
 
 
 # -- the issue ------------------------------------------------------------------------------------------
@@ -188,7 +188,7 @@ def issue(section: BugSection, data: ReportData, diff: str) -> Post:
     if not actual:
         where = section.upstream_location
         summary += f" Not reproduced on this machine: {why_not_here(case)}; the code at `{where}` shows it."
-    others = [c for c in section.cases if c is not case and c.outcome == "reproduced"]
+    others = [c for c in section.cases if c is not case and c.outcome is Outcome.REPRODUCED]
     script = reproducer(case) if case else None
     tb = traceback_for(case, script) if case and script else None
     required = [
@@ -267,11 +267,11 @@ def tested(section: BugSection, environment: EnvironmentFacts) -> str:
     scripts = "The reproducer from the issue" if one else f"The {len(section.cases)} reproducers (one per input named)"
     if not rows:
         return f"- {scripts}: not re-run with this change."
-    if not any(row.before == "reproduced" for row in rows):
+    if not any(row.before is Outcome.REPRODUCED for row in rows):
         why = why_not_here(shown_case(section))
         verb = "does" if one else "do"
         return f"- {scripts}: {verb} not show the bug on this machine: {why}. Not a test of this change here."
-    fixed = all(row.after != "reproduced" for row in rows)
+    fixed = all(row.after is not Outcome.REPRODUCED for row in rows)
     fail, work = ("fails", "works") if one else ("fail", "work")
     return f"- {scripts}, {ran_on(environment)}: {fail} before this change, " + (
         f"{work} after it." if fixed else f"still {fail} after it."

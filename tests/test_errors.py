@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import errno
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +74,40 @@ def test_unexpected_errors_are_not_in_the_table():
 def test_a_table_module_that_does_not_import_is_skipped(monkeypatch):
     monkeypatch.setitem(ERRORS, "lfmdoctor.no_such_module:KeyError", errors.OneLine(lambda exc: "never"))
     assert one_line(KeyError("x")) is None
+
+
+CLI = Path(__file__).resolve().parents[1] / "lfmdoctor" / "cli"
+
+
+def _literal_exit_codes(path: Path) -> list[str]:
+    """``typer.Exit(<int>)``, ``sys.exit(<int>)``, ``SystemExit(<int>)`` and ``return <int>`` in a command module."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            name = ast.unparse(node.func)
+            if name in ("typer.Exit", "sys.exit", "SystemExit") and isinstance(node.args[0].value, int):
+                found.append(f"{path.name}:{node.lineno} {ast.unparse(node)}")
+        elif isinstance(node, ast.Return) and isinstance(node.value, ast.Constant) and type(node.value.value) is int:
+            found.append(f"{path.name}:{node.lineno} {ast.unparse(node)}")
+    return found
+
+
+def test_commands_give_exit_codes_by_name_only():
+    modules = sorted(CLI.glob("*.py"))
+    assert len(modules) > 5
+    assert [hit for path in modules for hit in _literal_exit_codes(path)] == []
+
+
+def test_the_exit_codes_are_the_readme_convention():
+    assert (errors.ExitCode.OK, errors.ExitCode.PROBLEMS, errors.ExitCode.USAGE) == (0, 1, 2)
+    assert one_line(UsageError("x"))[1] is errors.ExitCode.USAGE
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_lfmdoctor_debug_shows_the_traceback_behind_the_line(cli, debug):
+    done = cli("report", "--bug", "no-such-bug", env={"LFMDOCTOR_DEBUG": "1" if debug else ""})
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1].startswith("lfmdoctor: error: unknown bug 'no-such-bug'"), lines[-1]
+    assert ("Traceback (most recent call last):" in done.stderr) is debug
+    assert lines[-2].startswith("lfmdoctor.errors.UsageError: unknown bug") if debug else len(lines) == 1, lines

@@ -2,9 +2,10 @@
 
 The copy gets ``bugs/scaffold_probe.py`` and ``tests/bugs/test_scaffold_probe.py`` (from ``tests/scaffold/``:
 a made-up bug on liquid-audio's small ``utils.module_exists``, with a detector, a case, a call-site helper, a
-runtime wrap, an edit and a regression test) and nothing else by hand. The generated files are refreshed with
-the one command, then the real commands, run from the copy's own editable install, must know the bug: this
-fails the day an engine lists bugs by name again.
+runtime wrap, an edit and a regression test) and nothing else by hand. The generated files (stored diffs,
+reference pages, the README's table) are refreshed with ``python -m lfmdoctor.generate``, then the real
+commands, run from the copy's own editable install, must know the bug: this fails the day an engine lists bugs
+by name again.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(root)], root)
     for target, source in NEW_FILES.items():
         shutil.copy2(SCAFFOLD / source, root / target)
-    _run([str(python), "-m", "lfmdoctor.patches.sourcegen"], root)
+    refreshed = _run([str(python), "-m", "lfmdoctor.generate"], root).stdout
+    (root.parent / "refreshed.txt").write_text(refreshed)
     return root
 
 
@@ -103,13 +105,17 @@ def test_report_and_the_series_carry_it(copy, tmp_path):
 
 def test_its_own_test_file_passes_in_the_copy(copy):
     python = str(copy / ".venv" / "bin" / "python")
-    done = _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/bugs/test_scaffold_probe.py"], copy)
+    test_file = "tests/bugs/test_scaffold_probe.py"
+    # the cases before and after each fix are what patch verify showed above
+    skip = f"--deselect={test_file}::test_cases_reproduce_here_and_every_fix_clears_them"
+    done = _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", skip, test_file], copy)
     assert done.returncode == 0 and " passed" in done.stdout, done.stdout[-3000:]
 
 
 def test_git_status_shows_the_two_new_files_and_generated_ones_only(copy):
     status = _run(["git", "status", "--porcelain", "--untracked-files=all"], copy).stdout.splitlines()
-    added = sorted(line[3:] for line in status if line.startswith("??"))
-    changed = sorted(line[3:] for line in status if not line.startswith("??"))
-    assert added == sorted(NEW_FILES)
-    assert changed and all(name.startswith("patches/liquid-audio+") and name.endswith(".patch") for name in changed), changed
+    touched = {line[3:] for line in status}
+    refreshed = {line.removeprefix("refreshed ") for line in (copy.parent / "refreshed.txt").read_text().splitlines()}
+    assert "docs/bugs/scaffold-probe.md" in refreshed and "README.md" in refreshed
+    assert any(name.startswith("patches/liquid-audio+") for name in refreshed), refreshed
+    assert sorted(touched - refreshed) == sorted(NEW_FILES)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import traceback
 from typing import Annotated
 
 import click
@@ -18,7 +19,7 @@ import typer
 from lfmdoctor import render
 from lfmdoctor.cli import bench, check, fixture, matrix, patch, report, repro, run, version
 from lfmdoctor.cli import exec as exec_command
-from lfmdoctor.errors import one_line
+from lfmdoctor.errors import ExitCode, one_line
 
 app = typer.Typer(
     help="Diagnose, reproduce, patch and report liquid-audio (LFM2.5-Audio) device and input bugs.",
@@ -53,7 +54,7 @@ app.command()(bench.bench)
 app.command()(report.report)
 app.command()(run.run)
 
-BROKEN_PIPE_EXIT = 1  # what rich does when stdout's reader has gone: the same whichever way the output went
+BROKEN_PIPE_EXIT = ExitCode.PROBLEMS  # what rich does when stdout's reader has gone, whichever way the output went
 
 
 def _quiet_broken_pipe() -> None:
@@ -74,20 +75,21 @@ def _run(argv: list[str] | None) -> int:
         help_text = exc.format_message()  # typer's rich help has been printed already; plain click's has not
         if help_text.strip():
             click.echo(help_text)
-        return 2
+        return ExitCode.USAGE
     except click.UsageError as exc:
         hint = f"; see '{exc.ctx.command_path} --help'" if exc.ctx else ""
         render.fail(f"{exc.format_message().rstrip('.')}{hint}")
-        return 2
+        return ExitCode.USAGE
     except click.exceptions.Abort:
         render.fail("interrupted")
-        return 130
+        return ExitCode.INTERRUPTED
     except typer.Exit as exc:
         return exc.exit_code
-    return code if isinstance(code, int) else 0
+    return code if isinstance(code, int) else ExitCode.OK
 
 
-TERMINATED_EXIT = 128 + signal.SIGTERM
+TERMINATED_EXIT = ExitCode.TERMINATED
+DEBUG_ENV = "LFMDOCTOR_DEBUG"  # set to 1: an error reported as one line shows its traceback first
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -118,6 +120,8 @@ def main(argv: list[str] | None = None) -> None:
         if reported is None:
             raise  # not an error lfmdoctor knows: a bug in lfmdoctor, whose traceback is wanted
         message, code = reported
+        if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            traceback.print_exc()  # what the one line stands for, for whoever debugs it
         render.fail(message)
     sys.exit(code)
 

@@ -156,11 +156,13 @@ class _ProgressDisplay:
             self.progress.update(self.task, description=", ".join(self.running))
 
     def cell_done(self, cell) -> None:
+        from lfmdoctor.matrix.results import NOT_RUN, REPRODUCED
+
         with self.lock:
             self.running.pop(cell.label, None)
             if cell.importable:
-                reproduced = sum(bug.outcome == "reproduced" for bug in cell.bugs)
-                ran = any(bug.outcome != "not run" for bug in cell.bugs)
+                reproduced = sum(bug.outcome == REPRODUCED for bug in cell.bugs)
+                ran = any(bug.outcome != NOT_RUN for bug in cell.bugs)
                 note = f"{reproduced} reproduced, {len(cell.deprecations)} deprecation(s)" if ran else "imports"
                 mark = "[green]✓[/green]"
             else:

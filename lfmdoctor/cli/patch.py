@@ -21,7 +21,7 @@ from lfmdoctor.cli._common import (
     resolve_python,
     select_cases,
 )
-from lfmdoctor.errors import UsageError
+from lfmdoctor.errors import ExitCode, UsageError
 from lfmdoctor.patches.verify import STRATEGIES
 
 app = typer.Typer(help="Fix the installed liquid-audio source, and verify every fix strategy.", no_args_is_help=True)
@@ -67,7 +67,7 @@ def _write_source(action: str, python: str | None, yes: bool, dry_run: bool, jso
             patch_result(result)
             if not typer.confirm(f"{action.capitalize()}?", default=False):
                 render.console(stderr=True).print("nothing written")
-                raise typer.Exit(1)
+                raise typer.Exit(ExitCode.PROBLEMS)
         result = source.apply_plan(plan) if action == "apply" else source.revert_plan(plan)
     _finish(result, json_out)
 

@@ -7,6 +7,7 @@ from importlib import metadata
 import typer
 
 from lfmdoctor import __version__
+from lfmdoctor.errors import ExitCode
 
 SEEN = ("liquid-audio", "torch")
 
@@ -26,4 +27,4 @@ def show_version(value: bool) -> None:
     """Eager ``--version`` callback: print, and stop before any command runs."""
     if value:
         print(versions_text())
-        raise typer.Exit(0)
+        raise typer.Exit(ExitCode.OK)

@@ -28,6 +28,7 @@ from lfmdoctor.results import (
     ReproOutcome,
     TorchaudioFacts,
     TorchFacts,
+    VerifyResult,
 )
 
 GOLDEN = Path(__file__).with_name("golden")
@@ -148,7 +149,10 @@ def fixed_repro() -> list[ReproOutcome]:
 
 
 def fixed_data(tmp_path: Path):
-    verify = [{"id": "processor-device", "strategy": s, "before": "reproduced", "after": "not_reproduced"} for s in STRATEGIES]
+    verify = [
+        VerifyResult("processor-device", "processor-device", s, Outcome.REPRODUCED, Outcome.NOT_REPRODUCED, "fixed")
+        for s in STRATEGIES
+    ]
     return compose(
         fixed_check(tmp_path),
         fixed_repro(),
@@ -320,7 +324,8 @@ def test_a_bug_not_shown_here_is_never_presented_as_verified(tmp_path):
     check.bugs = [BugFinding("mimi-device", "Mimi weights", True, location, "load_file(device=...)", affects_here=False)]
     unmet = 'this safetensors accepts "mps:0" (0.8 and later do), so the call works'
     repro = [ReproOutcome("mimi-device", "mimi-device", Outcome.NOT_REPRODUCED, None, [], 0.0, unmet, None)]
-    verify = [{"id": "mimi-device", "strategy": s, "before": "not_reproduced", "after": "not_reproduced"} for s in STRATEGIES]
+    same = (Outcome.NOT_REPRODUCED, Outcome.NOT_REPRODUCED)
+    verify = [VerifyResult("mimi-device", "mimi-device", s, *same, unmet) for s in STRATEGIES]
     data = compose(check, repro, verify=verify)
     [section] = data.bugs
     where = "it shows only where MPS is available (Apple Silicon) and safetensors is older than 0.8"

@@ -1,0 +1,76 @@
+"""Generated files: the reference pages, their index and the README's table come from the bug modules, and
+none is stale (``./dev generate`` refreshes them; ``--check`` says what is stale)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lfmdoctor import generate
+from lfmdoctor.bugs import BUGS
+from lfmdoctor.report import reference
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pages() -> dict[Path, str]:
+    pages = ROOT / reference.PAGES
+    files = {pages / f"{bug.id}.md": reference.page(bug) for bug in BUGS}
+    files[pages / "README.md"] = reference.index(BUGS)
+    readme = ROOT / "README.md"
+    files[readme] = reference.with_block(readme.read_text(encoding="utf-8"), reference.readme_block(BUGS))
+    return files
+
+
+def test_no_page_and_no_readme_table_is_stale():
+    stale = [str(path.relative_to(ROOT)) for path, text in _pages().items() if not path.is_file() or path.read_text() != text]
+    assert stale == [], f"stale: {stale}; run ./dev generate"
+    assert sorted(p.name for p in (ROOT / reference.PAGES).glob("*.md")) == sorted(
+        p.name for p in _pages() if p.parent.name == "bugs"
+    )
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=lambda bug: bug.id)
+def test_a_page_carries_the_bugs_title_threads_workaround_and_releases(bug):
+    text = reference.page(bug)
+    assert text.startswith(f"# `{bug.id}`: {bug.title}\n")
+    assert bug.workaround in text and bug.upstream_path in text and reference.releases(bug) in text
+    for thread in bug.threads:
+        assert f"[#{thread.number}]" in text and thread.state in text and thread.as_of in text
+
+
+def test_releases_are_written_as_ranges():
+    [bug] = [b for b in BUGS if b.edits and {r for e in b.edits for r in e.releases} == {"0.0.0a1", "1.0.0", "1.1.0"}] or [
+        None
+    ]
+    if bug is not None:
+        assert reference.releases(bug) == "0.0.0a1–1.1.0"
+    assert all(reference.releases(b) for b in BUGS)
+
+
+def test_the_readme_table_lists_every_bug_and_the_count():
+    block = reference.readme_block(BUGS)
+    assert f"knows {len(BUGS)} liquid-audio bugs" in block
+    assert all(f"[`{bug.id}`](docs/bugs/{bug.id}.md)" in block for bug in BUGS)
+    with pytest.raises(ValueError, match="no <!-- bugs:begin"):
+        reference.with_block("# no markers\n", block)
+
+
+def test_check_names_an_edited_page_and_generate_restores_it(tmp_path, monkeypatch):
+    """On a copy of the generated files: a hand edit is stale for --check (exit 1), and a run puts it back."""
+    copy = tmp_path / "root"
+    shutil.copytree(ROOT / "docs", copy / "docs")
+    shutil.copy(ROOT / "README.md", copy / "README.md")
+    (copy / "pyproject.toml").write_text("")
+    page = copy / reference.PAGES / f"{BUGS[0].id}.md"
+    page.write_text(page.read_text() + "a hand edit\n")
+    (copy / reference.PAGES / "gone-bug.md").write_text("a bug that was removed\n")
+    monkeypatch.setattr(generate, "ROOT", copy)
+    monkeypatch.setattr(generate, "expected_files", lambda: {copy / p.relative_to(ROOT): t for p, t in _pages().items()})
+    assert generate.main(["--check"]) == 1
+    assert generate.main([]) == 0
+    assert generate.main(["--check"]) == 0
+    assert not (copy / reference.PAGES / "gone-bug.md").exists()
+    assert page.read_text() == reference.page(BUGS[0])
