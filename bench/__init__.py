@@ -1,6 +1,6 @@
 """``lfmdoctor bench``: an ASR benchmark of liquid-audio done the way its README documents ASR.
 
-Pure logic (no I/O): ``normalize`` (Whisper-style English normaliser), ``scoring`` (jiwer WER/CER,
+Pure logic (no I/O): ``normalize`` (Whisper's English normaliser), ``scoring`` (jiwer WER/CER,
 S/D/I, quality flags, medians), ``chunking`` (cut points, token budgets, stitching), ``manifest``
 (JSONL/CSV parsing), ``aggregate`` (child events -> figures), ``failures`` (exception -> bug id),
 ``results`` (the result objects and their JSON contract).

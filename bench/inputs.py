@@ -109,7 +109,7 @@ def read_reference(value: str, what: str) -> str:
     text = " ".join(text.split())
     if not text:
         raise InputProblem(f"the reference for {what} is empty; pass the words spoken in it")
-    if not normalize(text):
+    if not any(ch.isalnum() for ch in normalize(text)):  # Whisper's normaliser can leave a lone "."
         raise InputProblem(f"the reference for {what} has no words after normalisation; pass the words spoken in it")
     return text
 

@@ -4,6 +4,13 @@ A hunk applies only where its context and removed lines match the text exactly a
 the diff names, so a file that differs from the one the diff was written against is refused, never
 patched approximately. Text before the first file header (a commit message, lfmdoctor's header) is
 ignored, as ``git apply`` ignores it.
+
+Kept instead of a library because none refuses fuzz this strictly (checked: unidiff 1.0.1,
+whatthepatch 1.0.7, patch-ng 1.19.1). unidiff only parses. whatthepatch and patch-ng refuse a hunk
+found at other line numbers, but compare lines with their endings stripped, so a CRLF file, or one
+without its final newline, counts as a match (whatthepatch returns bare lines, losing both); patch-ng
+checks only files on disk and reports an already patched file as success. Here lines compare with
+their endings, on text in memory, in either direction (``reverse``).
 """
 
 from __future__ import annotations

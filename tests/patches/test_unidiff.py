@@ -52,6 +52,10 @@ def test_text_that_differs_is_refused_not_patched_approximately():
         apply("zero\n" + OLD, diff)  # same text one line lower: no offset search
     with pytest.raises(PatchMismatch):
         apply(NEW, diff)  # already applied
+    with pytest.raises(PatchMismatch):
+        apply(OLD.replace("\n", "\r\n"), diff)  # line endings count
+    with pytest.raises(PatchMismatch):
+        apply(OLD.removesuffix("\n"), diff)  # so does the final newline
 
 
 def test_missing_newline_at_end_of_file():
