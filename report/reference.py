@@ -26,15 +26,25 @@ def releases(bug: Bug) -> str:
     return ", ".join(run[0] if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs)
 
 
+def _md(text: str) -> str:
+    """Declared text as Markdown: outside code spans a ``<`` would open an HTML tag and hide what follows."""
+    spans = re.split(r"(`[^`]*`)", text)
+    return "".join(span if span.startswith("`") else span.replace("<", "&lt;") for span in spans)
+
+
+def _cell(text: str) -> str:
+    return _md(text).replace("|", "\\|")
+
+
 def _sentence(text: str) -> str:
-    text = text.strip()
+    text = _md(text.strip())
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?", "`")) else ".")
 
 
 def page(bug: Bug) -> str:
     """The bug's reference page (Markdown)."""
     lines = [
-        f"# `{bug.id}`: {bug.title}",
+        f"# `{bug.id}`: {_md(bug.title)}",
         "",
         "<!-- generated from bugs/" + bug.id.replace("-", "_") + ".py by ./dev generate; edit the module, not this page -->",
         "",
@@ -42,9 +52,9 @@ def page(bug: Bug) -> str:
         "",
         f"{_sentence(bug.trigger)} {_sentence(bug.symptom)}",
         "",
-        f"Where: `{bug.upstream_path}`. Cause: {bug.root_cause}.",
+        f"Where: `{bug.upstream_path}`. Cause: {_md(bug.root_cause)}.",
         "",
-        f"Expected: {bug.expected}.",
+        f"Expected: {_md(bug.expected)}.",
         "",
         "## Releases",
         "",
@@ -52,7 +62,7 @@ def page(bug: Bug) -> str:
         "",
         "## What to do now",
         "",
-        f"- At the call site: {bug.workaround}.",
+        f"- At the call site: {_md(bug.workaround)}.",
     ]
     helpers = [helper.__name__ for helper in bug.callsite.helpers]
     if helpers:
@@ -63,7 +73,7 @@ def page(bug: Bug) -> str:
         "",
         "## The fix upstream",
         "",
-        f"{_sentence(bug.fix)} {bug.changes}",
+        f"{_sentence(bug.fix)} {_md(bug.changes)}",
         "",
     ]
     if bug.after:
@@ -73,19 +83,19 @@ def page(bug: Bug) -> str:
         lines += ["| thread | kind | what | state (as of) | how it bears on this bug |", "|---|---|---|---|---|"]
         lines += [
             f"| [#{t.number}](https://github.com/Liquid4All/liquid-audio/{'pull' if t.kind == 'pr' else 'issues'}/{t.number}) "
-            f"| {t.kind} | {t.title} | {t.state} ({t.as_of}) | {t.relation} |"
+            f"| {t.kind} | {_cell(t.title)} | {t.state} ({t.as_of}) | {_cell(t.relation)} |"
             for t in bug.threads
         ]
     else:
         lines.append("None known.")
     if bug.position:
-        lines += ["", f"Maintainers' position: {bug.position}"]
+        lines += ["", f"Maintainers' position: {_md(bug.position)}"]
     return "\n".join(lines) + "\n"
 
 
 def _table(bugs: Sequence[Bug], link: str) -> list[str]:
     rows = ["| bug | what fails | file | releases |", "|---|---|---|---|"]
-    rows += [f"| [`{b.id}`]({link}{b.id}.md) | {b.title} | `{b.upstream_path}` | {releases(b)} |" for b in bugs]
+    rows += [f"| [`{b.id}`]({link}{b.id}.md) | {_cell(b.title)} | `{b.upstream_path}` | {releases(b)} |" for b in bugs]
     return rows
 
 

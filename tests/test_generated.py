@@ -36,9 +36,16 @@ def test_no_page_and_no_readme_table_is_stale():
 def test_a_page_carries_the_bugs_title_threads_workaround_and_releases(bug):
     text = reference.page(bug)
     assert text.startswith(f"# `{bug.id}`: {bug.title}\n")
-    assert bug.workaround in text and bug.upstream_path in text and reference.releases(bug) in text
+    assert reference._md(bug.workaround) in text and bug.upstream_path in text and reference.releases(bug) in text
     for thread in bug.threads:
         assert f"[#{thread.number}]" in text and thread.state in text and thread.as_of in text
+
+
+def test_text_keeps_what_markdown_would_hide():
+    assert reference._md("ChatState(processor, dtype=<the model's dtype>) and `x<y`") == (
+        "ChatState(processor, dtype=&lt;the model's dtype>) and `x<y`"
+    )
+    assert reference._cell("a | b") == "a \\| b"
 
 
 def test_releases_are_written_as_ranges():

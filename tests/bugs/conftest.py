@@ -246,14 +246,16 @@ class Contract:
         assert got == expected if fails_here else got in expected, self._regression
 
 
-SLOW_CHECKS = {"cases", "regression_test"}  # they wait on the worker runs and the upstream test runs
+SLOW_FIXTURES = {"verified", "regression"}  # worker runs per strategy, and the upstream tests run twice
+SLOW_CHECKS = {"cases", "regression_test"}  # the contract checks that ask for them
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
-    """A test that calls a slow contract check is marked slow (``./dev test --fast`` leaves it out)."""
+    """A test that uses the slow fixtures, itself or through the contract, is marked slow (``--fast`` skips it)."""
     function = getattr(item, "function", None)
-    uses_contract = "bug_contract" in getattr(item, "fixturenames", ())
-    if function is not None and uses_contract and SLOW_CHECKS & set(function.__code__.co_names):
+    names = set(getattr(item, "fixturenames", ()))
+    through_contract = "bug_contract" in names and function is not None and SLOW_CHECKS & set(function.__code__.co_names)
+    if SLOW_FIXTURES & names or through_contract:
         item.add_marker(pytest.mark.slow)
 
 
