@@ -148,3 +148,12 @@ def strategy_environment(strategy: str, python: str) -> Mapping[str, str]:
     except OSError as exc:
         raise LookupError(f"cannot prepare it in {_cache()} ({exc})") from None
     raise LookupError(f"no environment for strategy {strategy!r}; lfmdoctor.patches provides runtime and source")
+
+
+def strategy_in_worker(strategy: str, python: str) -> dict[str, str]:
+    """What the repro worker needs to put ``strategy`` in place in a forked child of its own: the runtime fix
+    to arm, or the patched copy to import; and the PYTHONPATH entry for the fresh interpreters a case may need."""
+    entry = strategy_environment(strategy, python)["PYTHONPATH"]
+    if strategy == "runtime":
+        return {"pythonpath": entry, "runtime_file": str(RUNTIME_FILE)}
+    return {"pythonpath": entry, "source_path": entry}

@@ -1,15 +1,14 @@
 """``lfmdoctor patch verify``: every reproduction without a fix (before), then with each strategy (after).
 
-One worker run per strategy plus one for "before", side by side: callsite runs each case's call-site
-variant, runtime runs the cases with the runtime patch armed in the worker, source runs them against a
-patched copy of the target's liquid_audio (the install itself is never written).
+One worker for "before" and every strategy (torch and liquid-audio imported once), each strategy put in
+place in a forked child of it: callsite runs each case's call-site variant, runtime runs the cases with the
+runtime patch armed, source runs them against a patched copy of the target's liquid_audio imported instead
+(the install itself is never written).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from lfmdoctor.repro.models import ModelRef
 from lfmdoctor.results import ReproOutcome, VerifyReport, VerifyResult
@@ -41,17 +40,11 @@ def verify_strategies(
     ``before``: outcomes of the same cases without a fix, when the caller has just run them.
     """
     from lfmdoctor.bugs import select
-    from lfmdoctor.repro.engine import run_cases
+    from lfmdoctor.repro.engine import run_strategies
 
     cases = select(bug_ids)
-
-    def run(strategy: str | None) -> list[ReproOutcome]:
-        return run_cases(python, cases, model, simulate=simulate, timeout=timeout, strategy=strategy)
-
     runs: list[str | None] = [*([] if before is not None else [None]), *strategies]
-    workers = max(1, min(len(runs), (os.cpu_count() or 2) // 2))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = dict(zip(runs, pool.map(run, runs)))
+    outcomes = run_strategies(python, cases, model, runs, simulate=simulate, timeout=timeout)
     if before is not None:
         outcomes[None] = list(before)
     before = {o.id: o for o in outcomes[None]}

@@ -6,7 +6,6 @@ import dataclasses
 import json
 import os
 import subprocess
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,8 +100,11 @@ def _error_all(cases: Sequence[Case], reason: str, exc: ExceptionInfo | None = N
     return [ReproOutcome(c.id, c.bug, Outcome.ERROR, exc, [], 0.0, reason) for c in cases]
 
 
-def parse_worker_output(cases: Sequence[Case], stdout: str, stderr: str, returncode: int | None) -> list[ReproOutcome]:
-    records = child_protocol.records(stdout)
+def parse_worker_output(
+    cases: Sequence[Case], stdout: str, stderr: str, returncode: int | None, run: str | None = None
+) -> list[ReproOutcome]:
+    """The outcome of each case from the worker's records (those of ``run``, in a job with several runs)."""
+    records = [record for record in child_protocol.records(stdout) if record.get("run", run) == run]
     by_id = {c.id: c for c in cases}
     facts: dict = {}
     outcomes: dict[str, ReproOutcome] = {}
@@ -123,6 +125,25 @@ def parse_worker_output(cases: Sequence[Case], stdout: str, stderr: str, returnc
     elif returncode is None:
         missing_reason += " (the worker timed out)"
     return [outcomes.get(c.id) or _error_all([c], missing_reason)[0] for c in cases]
+
+
+def _run_worker(python: str, job: dict, env: dict[str, str], timeout: float) -> tuple[str, str, int | None]:
+    """(stdout, stderr, exit code or None when it timed out); OSError when ``python`` cannot be run."""
+    try:
+        done = subprocess.run(
+            [python, str(WORKER)],
+            input=json.dumps(job),
+            capture_output=True,
+            text=True,
+            errors="replace",  # a target that prints bytes that are not UTF-8 keeps its records readable
+            check=False,
+            timeout=timeout,
+            env=env,
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        return out, "", None
+    return done.stdout, done.stderr, done.returncode
 
 
 def run_cases(
@@ -152,24 +173,43 @@ def run_cases(
         except LookupError as exc:
             return _error_all(cases, f"the {strategy} strategy cannot run here: {exc}")
         extra_pythonpath = [extra["PYTHONPATH"], *extra_pythonpath]
-    overall = 120.0 + timeout * len(cases)
-    started = time.perf_counter()
     try:
-        done = subprocess.run(
-            [python, str(WORKER)],
-            input=json.dumps(job),
-            capture_output=True,
-            text=True,
-            errors="replace",  # a target that prints bytes that are not UTF-8 keeps its records readable
-            check=False,
-            timeout=overall,
-            env=worker_env(simulate, extra_pythonpath, env),
-        )
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        return parse_worker_output(cases, out, "", None)
+        out, err, code = _run_worker(python, job, worker_env(simulate, extra_pythonpath, env), 120.0 + timeout * len(cases))
     except OSError as exc:
         return _error_all(cases, f"cannot run {python}: {exc}")
-    outcomes = parse_worker_output(cases, done.stdout, done.stderr, done.returncode)
-    _ = time.perf_counter() - started
-    return outcomes
+    return parse_worker_output(cases, out, err, code)
+
+
+def run_strategies(
+    python: str,
+    cases: Sequence[Case],
+    model: ModelRef,
+    strategies: Sequence[str | None],
+    *,
+    simulate: Sequence[str] = (),
+    timeout: float = 120.0,
+) -> dict[str | None, list[ReproOutcome]]:
+    """The cases once per strategy (None: no fix), all in one worker: torch and liquid-audio are imported once,
+    and each strategy is put in place in a forked child of it (see ``repro/worker_child.py``)."""
+    from lfmdoctor.patches.bootstrap import strategy_in_worker
+
+    results: dict[str | None, list[ReproOutcome]] = {}
+    runs = []
+    for strategy in strategies:
+        run = dict(build_job(cases, model, simulate, timeout, strategy), label=strategy or "none")
+        if strategy in ("runtime", "source"):
+            try:
+                run.update(strategy_in_worker(strategy, python))
+            except LookupError as exc:
+                results[strategy] = _error_all(cases, f"the {strategy} strategy cannot run here: {exc}")
+                continue
+        runs.append((strategy, run))
+    if cases and runs:
+        job = {"runs": [run for _, run in runs]}
+        try:
+            out, err, code = _run_worker(python, job, worker_env(simulate, ()), 120.0 + timeout * len(cases) * len(runs))
+        except OSError as exc:
+            out, err, code = "", f"cannot run {python}: {exc}", 1
+        for strategy, run in runs:
+            results[strategy] = parse_worker_output(cases, out, err, code, run["label"])
+    return {strategy: results.get(strategy, []) for strategy in strategies}

@@ -1,7 +1,10 @@
 """Run reproduction cases inside the target interpreter (standard library + torch + liquid-audio).
 
 Reads a JSON job on stdin, prints records (``lfmdoctor.child_protocol``): one ``facts`` record, then one
-``case`` record per case (or one ``import_error`` record).
+``case`` record per case (or one ``import_error`` record). A job with ``runs`` holds several such jobs, one
+per fix strategy: each runs in a forked child of this process, with the strategy put in place there (the
+runtime fix armed, or the patched copy imported instead), and its records carry ``run``: its label. So
+torch and liquid-audio are imported once for all of them.
 torch and liquid-audio are imported once; each case then runs in its own forked child with a
 deadline, so a case that initialises CUDA, hangs or dies cannot affect the others. Where fork is
 unsafe (macOS, Windows) each case runs in a fresh interpreter instead.
@@ -36,8 +39,11 @@ protocol = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(protocol)
 
 
+RUN = None  # the label of the run this process belongs to, in a job with several runs
+
+
 def emit(kind, **fields):
-    protocol.emit(kind, **fields)
+    protocol.emit(kind, **fields, **({"run": RUN} if RUN is not None else {}))
 
 
 def exception_record(exc):
@@ -311,17 +317,73 @@ def make_stubs(cases):
     return folders
 
 
+def put_strategy_in_place(job):
+    """In a run's own process: arm the runtime fix, or import the patched copy instead of the installed
+    liquid-audio. Either way the fresh interpreters a case may need get it through PYTHONPATH too."""
+    if job.get("pythonpath"):
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [job["pythonpath"], os.environ.get("PYTHONPATH")]))
+    if job.get("runtime_file"):
+        protocol.load_file("_lfmdoctor_runtime_patch", job["runtime_file"]).install_import_hook()
+    if job.get("source_path"):
+        for name in [name for name in sys.modules if name == "liquid_audio" or name.startswith("liquid_audio.")]:
+            del sys.modules[name]
+        sys.path.insert(0, job["source_path"])
+        importlib.invalidate_caches()
+        import liquid_audio  # noqa: F401  (the patched copy)
+
+
+def relay(run):
+    """A run in a fresh interpreter with its strategy first on PYTHONPATH (where forking is unsafe)."""
+    env = dict(os.environ)
+    if run.get("pythonpath"):
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [run["pythonpath"], env.get("PYTHONPATH")]))
+    single = {key: value for key, value in run.items() if key not in ("runtime_file", "source_path")}
+    done = subprocess.run([sys.executable, __file__], input=json.dumps(single), capture_output=True, text=True, env=env)
+    for record in protocol.records(done.stdout):
+        emit(record.pop(protocol.KEY), **record)
+
+
+def run_several(job):
+    """Each run in its own forked child, one after the other (their records never interleave)."""
+    global RUN
+    for run in job["runs"]:
+        if not (hasattr(os, "fork") and sys.platform.startswith("linux") and not job.get("spawn")):
+            RUN = run["label"]
+            relay(run)
+            RUN = None
+            continue
+        pid = os.fork()
+        if pid == 0:
+            RUN = run["label"]
+            try:
+                put_strategy_in_place(run)
+                run_job(run)
+            except BaseException as exc:
+                emit("import_error", exception=exception_record(exc))
+            finally:
+                sys.stdout.flush()
+                os._exit(0)
+        os.waitpid(pid, 0)
+
+
 def main():
     job = json.load(sys.stdin)
-    cases = job["cases"]
     if job.get("mode") == "inline":
-        run_inline(job, cases, job.get("stub_dirs", {}))
+        run_inline(job, job["cases"], job.get("stub_dirs", {}))
         return
     try:
         import liquid_audio  # noqa: F401  (imported once, before any fork)
     except BaseException as exc:
         emit("import_error", exception=exception_record(exc))
         return
+    if "runs" in job:
+        run_several(job)
+    else:
+        run_job(job)
+
+
+def run_job(job):
+    cases = job["cases"]
     stub_dirs = make_stubs(cases)
     try:
         if hasattr(os, "fork") and sys.platform.startswith("linux") and not job.get("spawn"):

@@ -96,21 +96,17 @@ def selected_bugs(session: pytest.Session) -> list[Bug]:
 
 @pytest.fixture(scope="session")
 def verified(request: pytest.FixtureRequest) -> dict:
-    """{(strategy or None, case id): ReproOutcome} for every case of the selected bugs, one worker per strategy."""
+    """{(strategy or None, case id): ReproOutcome} for every case of the selected bugs, without a fix and with each."""
     pytest.importorskip("liquid_audio")
     from lfmdoctor.bugs._spec import SIMULATIONS
-    from lfmdoctor.repro.engine import run_cases
+    from lfmdoctor.repro.engine import run_strategies
     from lfmdoctor.repro.models import resolve_model
 
     cases = [case for bug in selected_bugs(request.session) for case in bug.cases]
-    model = resolve_model("fixture")
     # the simulations that add a stub (flash_attn) make their conditions hold on this machine
     stubs = tuple(name for name, condition in SIMULATIONS.items() if condition.simulate.stub)
-    table = {}
-    for strategy in (None, *STRATEGIES):
-        for outcome in run_cases(sys.executable, cases, model, strategy=strategy, simulate=stubs):
-            table[strategy, outcome.id] = outcome
-    return table
+    runs = run_strategies(sys.executable, cases, resolve_model("fixture"), (None, *STRATEGIES), simulate=stubs)
+    return {(strategy, outcome.id): outcome for strategy, outcomes in runs.items() for outcome in outcomes}
 
 
 def _junit(report: Path) -> dict[str, str]:
