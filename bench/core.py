@@ -244,6 +244,117 @@ def _full_size_job(job: dict[str, Any], config: BenchConfig, plans: list[aggrega
     return job
 
 
+@dataclass
+class _Inputs:
+    model: ModelRef
+    plans: list[aggregate.ClipPlan]
+    files: list[Path]  # each clip's samples, for the child (.npy)
+    builtin: bool  # the built-in clips
+    level: list[str]  # notes on the audio's level
+    speech_rate: float = 0.0  # forced text tokens per second of audio (full size only)
+    token_source: str | None = None  # what counted those tokens (full size only)
+
+
+def _inputs(config: BenchConfig, folder: Path) -> _Inputs:
+    """The model, the clips (saved into ``folder`` for the child) and the plan; BenchInputError when unusable."""
+    try:
+        inputs.chunk_seconds_ok(config.chunk_seconds)
+        scoring._jiwer()
+        model = _full_size_model(config.python) if config.full_size else inputs.resolve_model(config.model, config.python)
+        specs, builtin = inputs.gather(config.audio, config.refs, config.manifest)
+        clips = inputs.load_clips(specs)
+        level = inputs.level_notes(clips)
+    except (inputs.InputProblem, scoring.ScoringUnavailable) as exc:
+        raise BenchInputError(str(exc)) from None
+    speech_rate, token_source = 0.0, None
+    if config.full_size:
+        count, token_source = fullsize.token_counter()
+        plans = plan_forced(clips, config.chunk_seconds, count, config.max_new_tokens)
+        speech_rate = sum(count(p.reference) for p in plans) / max(sum(p.seconds for p in plans), 1e-9)
+    else:
+        plans = plan(clips, config.chunk_seconds, config.max_new_tokens)
+    files = []
+    for index, clip in enumerate(clips):
+        files.append(folder / f"clip{index}.npy")
+        np.save(files[-1], clip.samples)
+    return _Inputs(model, plans, files, builtin, level, speech_rate, token_source)
+
+
+class _Events:
+    """What the child reports while it runs: into the summary, the deprecations found, and ``progress``."""
+
+    def __init__(self, summary: BenchSummary, plans: list[aggregate.ClipPlan], total: int, progress: Progress | None):
+        self.summary, self.plans, self.total, self.progress = summary, plans, total, progress
+        self.done = 0
+        self.deprecations: list = []
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind, summary = event[KEY], self.summary
+        if kind == "loaded":
+            summary.device, summary.dtype = event.get("device"), event.get("dtype")
+            summary.load_s = event.get("load_s")
+            summary.parameters = event.get("parameters")
+        elif kind == "done":
+            summary.loop_s, summary.loop_cpu_s = event.get("loop_s"), event.get("loop_cpu_s")
+        elif kind == "deprecations":
+            self.deprecations.extend(from_records(event.get("found") or []))
+        elif kind == "ready":
+            summary.liquid_audio, summary.torch = event.get("liquid_audio"), event.get("torch")
+            summary.torch_threads = event.get("threads")
+        if kind in ("warmup", "chunk"):
+            self.done += 1
+        if self.progress is not None and kind in ("loaded", "warmup", "chunk"):
+            clip = self.plans[event["clip"]].id if kind == "chunk" else kind
+            self.progress(self.done, self.total, "warm-up" if kind == "warmup" else str(clip))
+
+
+def _run_child(child: runner.Child, job: dict[str, Any], events: _Events, timeout: float) -> runner.ChildOutcome:
+    try:
+        return child.run(job, events, timeout=timeout)
+    except runner.ChildDied as exc:
+        hint = "" if exc.timed_out else f"; {CHILD_DIED_HINT}"
+        return runner.ChildOutcome(
+            error={"stage": "child", "error_type": "ChildDied", "message": f"{exc}{hint}", "frames": []}
+        )
+
+
+def _raise_for_bad_input(error: dict[str, Any] | None, python: str) -> None:
+    """The child's errors that are the input's fault, not liquid-audio's, as one line (exit 2)."""
+    if error is None:
+        return
+    if error.get("error_type") == "NotEnoughMemory":
+        raise NotEnoughMemory(error["message"])
+    if error.get("error_type") == "DeviceUnavailable":
+        raise BenchInputError(f"{error['message']}; use --device auto or cpu")
+    if error.get("stage") == "import":
+        what = f"{error.get('error_type')}: {error.get('message')}"
+        raise BenchInputError(
+            f"torch / liquid-audio do not import in {python} ({what}); run 'lfmdoctor check --python {python}'"
+        )
+
+
+def _notes(config: BenchConfig, found: _Inputs, load_avg: float | None, cpus: int | None) -> list[str]:
+    notes = []
+    if config.strategy != "callsite" and (config.device != "auto" or config.dtype is not None):
+        notes.append(
+            f"strategy {config.strategy} runs liquid-audio's documented usage, unpatched: "
+            "--device and --dtype are not passed to liquid-audio"
+        )
+    notes += found.level
+    if load_avg is not None and cpus and load_avg >= BUSY_SHARE * cpus:
+        notes.append(
+            f"the machine was busy when the run started (load average {load_avg:.1f} on {cpus} CPUs): "
+            "timings may be inflated; on a small CPU, OMP_NUM_THREADS=1 steadies them"
+        )
+    if config.full_size:
+        notes.append(FULL_SIZE_NOTE)
+    elif found.model.random_weights:
+        notes.append(RANDOM_WEIGHTS_NOTE)
+    if found.builtin:
+        notes.append(SYNTHETIC_NOTE)
+    return notes
+
+
 def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchResult:
     validate(config)
     load_avg = _load_average()
@@ -258,87 +369,29 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
         except runner.ChildDied as exc:
             raise BenchInputError(f"{exc}; pass --python with a working interpreter") from None
         with child:
-            try:
-                inputs.chunk_seconds_ok(config.chunk_seconds)
-                scoring._jiwer()
-                if config.full_size:
-                    model = _full_size_model(config.python)
-                else:
-                    model = inputs.resolve_model(config.model, config.python)
-                specs, builtin = inputs.gather(config.audio, config.refs, config.manifest)
-                clips = inputs.load_clips(specs)
-                level = inputs.level_notes(clips)
-            except (inputs.InputProblem, scoring.ScoringUnavailable) as exc:
-                raise BenchInputError(str(exc)) from None
+            found = _inputs(config, Path(tmp))
             summary = BenchSummary(
-                model=model.spec,
+                model=found.model.spec,
                 device=None,
                 dtype=None,
                 strategy=config.strategy,
                 runs=config.runs,
                 warmup=config.warmup,
-                random_weights=model.random_weights,
+                random_weights=found.model.random_weights,
                 cpus=os.cpu_count(),
                 load_avg=load_avg,
             )
+            if config.full_size:
+                summary.token_source, summary.label = found.token_source, fullsize.LABEL
             result = BenchResult(summary)
+            plans = found.plans
+            events = _Events(summary, plans, config.warmup + config.runs * sum(len(p.chunks) for p in plans), progress)
+            job = _job(config, setup, found.model, plans, found.files)
             if config.full_size:
-                count, summary.token_source = fullsize.token_counter()
-                plans = plan_forced(clips, config.chunk_seconds, count, config.max_new_tokens)
-                speech_rate = sum(count(p.reference) for p in plans) / max(sum(p.seconds for p in plans), 1e-9)
-                summary.label = fullsize.LABEL
-            else:
-                plans = plan(clips, config.chunk_seconds, config.max_new_tokens)
-            files = []
-            for index, clip in enumerate(clips):
-                files.append(Path(tmp) / f"clip{index}.npy")
-                np.save(files[-1], clip.samples)
-            del clips
-            total = config.warmup + config.runs * sum(len(p.chunks) for p in plans)
-            done = 0
-            found: list = []
-
-            def on_event(event: dict[str, Any]) -> None:
-                nonlocal done
-                kind = event[KEY]
-                if kind == "loaded":
-                    summary.device, summary.dtype = event.get("device"), event.get("dtype")
-                    summary.load_s = event.get("load_s")
-                    summary.parameters = event.get("parameters")
-                elif kind == "done":
-                    summary.loop_s, summary.loop_cpu_s = event.get("loop_s"), event.get("loop_cpu_s")
-                elif kind == "deprecations":
-                    found.extend(from_records(event.get("found") or []))
-                elif kind == "ready":
-                    summary.liquid_audio, summary.torch = event.get("liquid_audio"), event.get("torch")
-                    summary.torch_threads = event.get("threads")
-                if kind in ("warmup", "chunk"):
-                    done += 1
-                if progress is not None and kind in ("loaded", "warmup", "chunk"):
-                    clip = plans[event["clip"]].id if kind == "chunk" else kind
-                    progress(done, total, "warm-up" if kind == "warmup" else str(clip))
-
-            job = _job(config, setup, model, plans, files)
-            if config.full_size:
-                job = _full_size_job(job, config, plans, speech_rate)
-            try:
-                outcome = child.run(job, on_event, timeout=config.timeout)
-            except runner.ChildDied as exc:
-                hint = "" if exc.timed_out else f"; {CHILD_DIED_HINT}"
-                outcome = runner.ChildOutcome(
-                    error={"stage": "child", "error_type": "ChildDied", "message": f"{exc}{hint}", "frames": []}
-                )
-        if outcome.error is not None and outcome.error.get("error_type") == "NotEnoughMemory":
-            raise NotEnoughMemory(outcome.error["message"])
-        if outcome.error is not None and outcome.error.get("error_type") == "DeviceUnavailable":
-            raise BenchInputError(f"{outcome.error['message']}; use --device auto or cpu")
-        if outcome.error is not None and outcome.error.get("stage") == "import":
-            what = f"{outcome.error.get('error_type')}: {outcome.error.get('message')}"
-            raise BenchInputError(
-                f"torch / liquid-audio do not import in {config.python} ({what}); "
-                f"run 'lfmdoctor check --python {config.python}'"
-            )
-        result.deprecations = list(dict.fromkeys(found))
+                job = _full_size_job(job, config, plans, found.speech_rate)
+            outcome = _run_child(child, job, events, config.timeout)
+        _raise_for_bad_input(outcome.error, config.python)
+        result.deprecations = list(dict.fromkeys(events.deprecations))
         if outcome.error is not None:
             result.failure = _failure(outcome.error, plans)
         else:
@@ -350,24 +403,8 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
                 if long and job["projection"]:
                     summary.projection = projection(long[0], job["projection"]["audio_s"], config.chunk_seconds)
             if config.baselines:
-                result.baselines = run_baselines(config.python, plans, files)
-    if config.strategy != "callsite" and (config.device != "auto" or config.dtype is not None):
-        result.notes.append(
-            f"strategy {config.strategy} runs liquid-audio's documented usage, unpatched: "
-            "--device and --dtype are not passed to liquid-audio"
-        )
-    result.notes += level
-    if load_avg is not None and summary.cpus and load_avg >= BUSY_SHARE * summary.cpus:
-        result.notes.append(
-            f"the machine was busy when the run started (load average {load_avg:.1f} on {summary.cpus} CPUs): "
-            "timings may be inflated; on a small CPU, OMP_NUM_THREADS=1 steadies them"
-        )
-    if config.full_size:
-        result.notes.append(FULL_SIZE_NOTE)
-    elif model.random_weights:
-        result.notes.append(RANDOM_WEIGHTS_NOTE)
-    if builtin:
-        result.notes.append(SYNTHETIC_NOTE)
+                result.baselines = run_baselines(config.python, plans, found.files)
+    result.notes += _notes(config, found, load_avg, summary.cpus)
     return result
 
 
