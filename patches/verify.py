@@ -1,8 +1,8 @@
 """``lfmdoctor patch verify``: every reproduction without a fix (before), then with each strategy (after).
 
-One worker run per strategy plus one for "before", side by side: callsite runs each case's call-site
-variant, runtime runs the cases with the runtime patch armed in the worker, source runs them against a
-patched copy of the target's liquid_audio (the install itself is never written).
+One worker run per strategy plus one for "before", side by side (``run_with_strategy``): callsite runs
+each case's call-site variant, runtime runs the cases with the runtime patch armed in the worker, source
+runs them against a patched copy of the target's liquid_audio (the install itself is never written).
 """
 
 from __future__ import annotations
@@ -10,9 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
+from lfmdoctor.patches.bootstrap import CALLSITE_FILE, strategy_environment
 from lfmdoctor.repro.models import ModelRef
 from lfmdoctor.results import ReproOutcome, VerifyReport, VerifyResult
+
+if TYPE_CHECKING:
+    from lfmdoctor.bugs._spec import Case
 
 STRATEGIES = ("callsite", "runtime", "source")
 
@@ -24,6 +29,31 @@ def parse_strategies(choice: str) -> list[str]:
     if choice not in STRATEGIES:
         raise ValueError(f"unknown strategy {choice!r}; use one of {', '.join(STRATEGIES)} or all")
     return [choice]
+
+
+def run_with_strategy(
+    python: str,
+    cases: Sequence[Case],
+    model: ModelRef,
+    strategy: str | None,
+    *,
+    simulate: Sequence[str] = (),
+    timeout: float = 120.0,
+) -> list[ReproOutcome]:
+    """The reproduction ``cases`` with the fix ``strategy`` active (None: as installed, no fix)."""
+    from lfmdoctor.repro.engine import ReproUsageError, error_all, run_cases
+
+    if strategy is None:
+        return run_cases(python, cases, model, simulate=simulate, timeout=timeout)
+    if strategy not in STRATEGIES:
+        raise ReproUsageError(f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
+    if strategy == "callsite":
+        return run_cases(python, cases, model, simulate=simulate, timeout=timeout, callsite_file=str(CALLSITE_FILE))
+    try:
+        extra = strategy_environment(strategy, python)
+    except LookupError as exc:
+        return error_all(cases, f"the {strategy} strategy cannot run here: {exc}")
+    return run_cases(python, cases, model, simulate=simulate, timeout=timeout, extra_pythonpath=[extra["PYTHONPATH"]])
 
 
 def verify_strategies(
@@ -41,12 +71,11 @@ def verify_strategies(
     ``before``: outcomes of the same cases without a fix, when the caller has just run them.
     """
     from lfmdoctor.bugs import select
-    from lfmdoctor.repro.engine import run_cases
 
     cases = select(bug_ids)
 
     def run(strategy: str | None) -> list[ReproOutcome]:
-        return run_cases(python, cases, model, simulate=simulate, timeout=timeout, strategy=strategy)
+        return run_with_strategy(python, cases, model, strategy, simulate=simulate, timeout=timeout)
 
     runs: list[str | None] = [*([] if before is not None else [None]), *strategies]
     workers = max(1, min(len(runs), (os.cpu_count() or 2) // 2))

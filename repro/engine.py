@@ -1,4 +1,8 @@
-"""Run reproduction cases in one worker process of the target interpreter and classify them."""
+"""Run reproduction cases in one worker process of the target interpreter and classify them.
+
+The engine knows no fix: ``lfmdoctor.patches.verify`` runs the cases with one active by passing the
+call-site helpers' file or the patched liquid-audio's PYTHONPATH entry (repro never imports patches).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,6 @@ from pathlib import Path
 from lfmdoctor import bugs, child_protocol
 from lfmdoctor.bugs._spec import CALLSITE_RESOURCES, RESOURCES, Case, Simulation
 from lfmdoctor.errors import LfmdoctorError
-from lfmdoctor.patches.verify import STRATEGIES
 from lfmdoctor.pythonpath import prepend
 from lfmdoctor.repro.classify import classify
 from lfmdoctor.repro.models import ModelRef
@@ -59,14 +62,12 @@ def _code(case: Case, callsite: bool) -> tuple[str, str]:
 
 
 def build_job(
-    cases: Sequence[Case], model: ModelRef, simulate: Sequence[str], timeout: float, strategy: str | None = None
+    cases: Sequence[Case], model: ModelRef, simulate: Sequence[str], timeout: float, callsite_file: str | None = None
 ) -> dict:
     for name in simulate:
         if name not in SIMULATIONS:
             raise ReproUsageError(f"unknown --simulate {name!r}; choose from {', '.join(SIMULATIONS)}")
-    if strategy is not None and strategy not in STRATEGIES:
-        raise ReproUsageError(f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
-    callsite = strategy == "callsite"
+    callsite = callsite_file is not None
     active = [SIMULATIONS[name] for name in simulate]
     stubbed = {sim.condition for sim in active if sim.stub_flash_attn}
     worker_cases = [
@@ -92,13 +93,11 @@ def build_job(
         "parallel": max(1, min(4, os.cpu_count() or 1)),
     }
     if callsite:  # the worker loads the call-site helpers by path: the target needs no lfmdoctor
-        from lfmdoctor.patches import callsite as helpers
-
-        job["callsite_file"] = str(Path(helpers.__file__).resolve())
+        job["callsite_file"] = callsite_file
     return job
 
 
-def _error_all(cases: Sequence[Case], reason: str, exc: ExceptionInfo | None = None) -> list[ReproOutcome]:
+def error_all(cases: Sequence[Case], reason: str, exc: ExceptionInfo | None = None) -> list[ReproOutcome]:
     return [ReproOutcome(c.id, c.bug, Outcome.ERROR, exc, [], 0.0, reason) for c in cases]
 
 
@@ -112,7 +111,7 @@ def parse_worker_output(cases: Sequence[Case], stdout: str, stderr: str, returnc
         if kind == "import_error":
             exc = record["exception"]
             info = ExceptionInfo(exc["type"], (exc["message"].strip().splitlines() or [""])[0])
-            return _error_all(cases, f"liquid-audio does not import: {info.type}: {info.message}", info)
+            return error_all(cases, f"liquid-audio does not import: {info.type}: {info.message}", info)
         if kind == "facts":
             facts = record
         elif kind == "case" and record.get("id") in by_id:
@@ -123,7 +122,7 @@ def parse_worker_output(cases: Sequence[Case], stdout: str, stderr: str, returnc
         missing_reason += f" (exit {returncode}: {tail[-1] if tail else 'no message'})"
     elif returncode is None:
         missing_reason += " (the worker timed out)"
-    return [outcomes.get(c.id) or _error_all([c], missing_reason)[0] for c in cases]
+    return [outcomes.get(c.id) or error_all([c], missing_reason)[0] for c in cases]
 
 
 def run_cases(
@@ -135,24 +134,16 @@ def run_cases(
     timeout: float = 120.0,
     extra_pythonpath: Sequence[str] = (),
     env: dict[str, str] | None = None,
-    strategy: str | None = None,
+    callsite_file: str | None = None,
 ) -> list[ReproOutcome]:
     """Run the cases in one worker (torch imported once), each isolated in its own child.
 
-    ``strategy``: run them with a fix active: "callsite" (each case's call-site variant),
-    "runtime" or "source" (liquid-audio patched in memory, or a patched copy first on the path).
+    ``extra_pythonpath`` goes first on the worker's path. ``callsite_file``: run each case's call-site
+    variant, with the call-site helpers loaded from that file.
     """
     if not cases:
         return []
-    job = build_job(cases, model, simulate, timeout, strategy)
-    if strategy in ("runtime", "source"):
-        from lfmdoctor.patches import strategy_environment
-
-        try:
-            extra = strategy_environment(strategy, python)
-        except LookupError as exc:
-            return _error_all(cases, f"the {strategy} strategy cannot run here: {exc}")
-        extra_pythonpath = [extra["PYTHONPATH"], *extra_pythonpath]
+    job = build_job(cases, model, simulate, timeout, callsite_file)
     overall = 120.0 + timeout * len(cases)
     started = time.perf_counter()
     try:
@@ -170,7 +161,7 @@ def run_cases(
         out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
         return parse_worker_output(cases, out, "", None)
     except OSError as exc:
-        return _error_all(cases, f"cannot run {python}: {exc}")
+        return error_all(cases, f"cannot run {python}: {exc}")
     outcomes = parse_worker_output(cases, done.stdout, done.stderr, done.returncode)
     _ = time.perf_counter() - started
     return outcomes

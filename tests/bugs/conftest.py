@@ -88,14 +88,14 @@ def verified() -> dict:
     """{(strategy or None, case id): ReproOutcome} for every case."""
     pytest.importorskip("liquid_audio")
     from lfmdoctor.bugs import CASES, SIMULATIONS
-    from lfmdoctor.repro.engine import run_cases
+    from lfmdoctor.patches.verify import run_with_strategy
     from lfmdoctor.repro.models import resolve_model
 
     model = resolve_model("fixture")
     table = {}
     for strategy in (None, *STRATEGIES):
         # the bugs' own simulations (a flash_attn stub) make their conditions hold on this machine
-        for outcome in run_cases(sys.executable, list(CASES), model, strategy=strategy, simulate=tuple(SIMULATIONS)):
+        for outcome in run_with_strategy(sys.executable, list(CASES), model, strategy, simulate=tuple(SIMULATIONS)):
             table[strategy, outcome.id] = outcome
     return table
 
