@@ -142,7 +142,8 @@ def plan_forced(
 
 def _full_size_model(python: str) -> ModelRef:
     """The full-size folder (config.json and the tiny checkpoint's tokenizer; no weights)."""
-    from lfmdoctor.repro.fixture import FixtureError, cache_root, ensure_fixture
+    from lfmdoctor.cache import cache_root
+    from lfmdoctor.repro.fixture import FixtureError, ensure_fixture
 
     try:
         tokenizer = ensure_fixture(python=python)  # the smallest tiny checkpoint: only its tokenizer is used

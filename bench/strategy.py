@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.patches.verify import STRATEGIES as FIXES
@@ -49,12 +48,10 @@ def child_setup(strategy: str, python: str) -> ChildSetup:
         raise StrategyUnavailable(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
     if strategy == "none":
         return ChildSetup(strategy, "user")
-    if strategy == "callsite":
-        from lfmdoctor.patches import callsite
-
-        return ChildSetup(strategy, "callsite", callsite_file=str(Path(callsite.__file__).resolve()))
     from lfmdoctor.patches import bootstrap
 
+    if strategy == "callsite":
+        return ChildSetup(strategy, "callsite", callsite_file=str(bootstrap.CALLSITE_FILE))
     try:
         env = bootstrap.strategy_environment(strategy, python)
     except LookupError as exc:

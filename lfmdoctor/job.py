@@ -1,18 +1,15 @@
 """The job lfmdoctor does: check -> reproduce -> verify the fixes -> short bench -> the upstream report.
 
 ``investigate`` runs the steps and returns one typed result, ``Findings``: ``lfmdoctor report`` renders
-it, and ``run`` (``lfmdoctor run``) writes it as one folder, assembled in a temporary sibling and renamed
-into place at the end, so an interrupted run leaves the previous result (or nothing), never half of one.
-Nothing here writes to the terminal: the caller passes a ``Progress`` to hear about each step.
+it, and ``run`` (``lfmdoctor run``) writes it as one folder (``lfmdoctor.run_folder``: swapped in whole, so
+an interrupted run leaves the previous result, or nothing, never half of one). Nothing here writes to the
+terminal: the caller passes a ``Progress`` to hear about each step.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import errno
 import hashlib
-import json
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -21,21 +18,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from lfmdoctor import run_folder
+from lfmdoctor.cache import cache_root
 from lfmdoctor.errors import LfmdoctorError
-from lfmdoctor.files import TEMPORARIES, exchange, staging_sibling, stale_siblings, write_atomic
+from lfmdoctor.files import write_atomic
 from lfmdoctor.repro.deprecations import unique
 from lfmdoctor.results import CheckReport, Deprecation, JsonMixin, Outcome, ReproOutcome, VerifyResult, nothing_ran
 
 if TYPE_CHECKING:
     from lfmdoctor.report.compose import ReportData
 
-MARKER = ".lfmdoctor-run"
 RELEASES_WAIT_S = 45.0  # how long, from the start, the job waits for the release wheels it fetches
 T = TypeVar("T")
 
 
 class JobError(LfmdoctorError):
-    """Bad input for the job: an interpreter that does not run, an output folder lfmdoctor did not write."""
+    """The job cannot go on: no reproduction could run on the interpreter (one line)."""
 
 
 @dataclass
@@ -94,25 +92,6 @@ class RunSummary(JsonMixin):
 # -- the steps, each a function from inputs to typed results -----------------------------------------------
 
 
-def run_check(python: str, *, timeout: float = 30.0, fresh: bool = False) -> CheckReport:
-    """``lfmdoctor check``'s report for the interpreter ``python``."""
-    from lfmdoctor.diagnose.check import build_report
-    from lfmdoctor.diagnose.detectors import detect_all
-    from lfmdoctor.diagnose.environment import TargetUnusable, collect
-    from lfmdoctor.repro.fixture import CacheUnusable, cache_root
-
-    try:
-        cache_dir = cache_root()
-    except CacheUnusable:  # check needs no cache: it imports torch again instead
-        cache_dir = None
-    try:
-        env = collect(python, timeout=timeout, cache_dir=cache_dir, fresh=fresh)
-    except TargetUnusable as exc:
-        raise JobError(f"cannot inspect {python}: {exc}; pass --python with a working interpreter") from None
-    location = env.liquid_audio.location
-    return build_report(env, detect_all(Path(location) if location else None))  # type: ignore[arg-type]
-
-
 def run_repro(
     python: str, model, bug_ids: list[str] | None = None, emit_dir: Path | None = None, timeout: float = 120.0
 ) -> list[ReproOutcome]:
@@ -149,35 +128,6 @@ def run_bench_pair(python: str) -> tuple[dict | None, dict | None, str]:
     return results[0], results[1], "ok"
 
 
-def affected_from_cache() -> dict[str, str]:
-    """Affected releases per bug, from the liquid-audio wheels ``lfmdoctor matrix`` has cached (no network).
-
-    Static detection only; empty when nothing is cached.
-    """
-    from lfmdoctor.bugs import BUG_IDS
-    from lfmdoctor.diagnose.detectors import detect_all
-    from lfmdoctor.matrix.releases import cached_wheels, sort_versions, unpack, wheel_cache
-    from lfmdoctor.matrix.results import describe_releases
-
-    cache = wheel_cache()
-    wheels = cached_wheels(cache)
-    present: dict[str, list[str]] = {bug_id: [] for bug_id in BUG_IDS}
-    checked = []
-    for version in sort_versions(wheels):
-        try:
-            package = unpack(wheels[version], version, cache) / "liquid_audio"
-        except OSError:
-            continue
-        checked.append(version)
-        for finding in detect_all(package):
-            if finding.present:
-                present[finding.id].append(version)
-    if not checked:
-        return {}
-    suffix = f", decided from the source of each release ({len(checked)} checked by lfmdoctor matrix)"
-    return {bug_id: describe_releases(found, checked) + suffix for bug_id, found in present.items()}
-
-
 def stored_diff(check: CheckReport) -> tuple[str | None, str | None]:
     """(file name, unified diff) of the stored source fix for the installed release, or (None, None).
 
@@ -198,7 +148,6 @@ def ruff_evidence(python: str) -> str:
     """The PR's style line: regenerate the stored diffs and check ruff at upstream's settings; the answer is
     kept per set of stored diffs, since only they (and the edits that made them) decide it."""
     from lfmdoctor.patches.stored import PATCH_DIR
-    from lfmdoctor.repro.fixture import cache_root
 
     key = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(PATCH_DIR.glob("*.patch")))).hexdigest()[:16]
     kept = cache_root() / "ruff-evidence" / key
@@ -228,34 +177,6 @@ def _ruff_evidence() -> str:
     if stale:
         return f"ruff: not run (the stored diffs are stale: {', '.join(stale)})."
     return "`ruff check` and `ruff format --check` (line length 127) pass on the changed files."
-
-
-def fetch_release_wheels(python: str, time_limit: float = 40.0) -> str:
-    """Fetch the released liquid-audio wheels the matrix uses (package index only); cached after."""
-    from lfmdoctor.matrix.releases import (
-        MatrixError,
-        cached_wheels,
-        fetch_wheel,
-        list_releases,
-        pip_command,
-        unpack,
-        wheel_cache,
-    )
-
-    cache = wheel_cache()
-    started = time.monotonic()
-    try:
-        pip = pip_command(python)
-        listing = list_releases(pip, cache)
-        for version in listing.versions:
-            if time.monotonic() - started > time_limit:
-                return "stopped: fetching release wheels took too long"
-            if version not in cached_wheels(cache):
-                fetch_wheel(version, lambda: pip, cache)
-            unpack(cached_wheels(cache)[version], version, cache)
-    except (MatrixError, OSError, KeyError) as exc:
-        return f"release wheels unavailable: {exc}"
-    return "ok"
 
 
 # -- the job ------------------------------------------------------------------------------------------------
@@ -296,8 +217,9 @@ def investigate(
     wheels meanwhile (for the report's affected releases). Bad input raises an ``LfmdoctorError`` (or an error
     ``lfmdoctor.errors`` maps to one line).
     """
+    from lfmdoctor.diagnose.run import run_check
+    from lfmdoctor.matrix.cached import affected_from_cache, fetch_release_wheels
     from lfmdoctor.report.compose import compose
-    from lfmdoctor.repro.fixture import cache_root
     from lfmdoctor.repro.models import resolve_model
 
     cache_root()  # an unusable cache is one line before any step, not after the first
@@ -361,147 +283,9 @@ def investigate(
     return Findings(check, model_ref.spec, repro, verified, report, before, after, patch_name, diff, step.times)
 
 
-LEGACY_FILES = ("report.md", "report.body.md", "pr.md", "results.json", "*.patch", "reproducers/*")
-
-
-def _written_before(out: Path) -> list[str] | None:
-    """The files an earlier run wrote into ``out`` (its marker lists them), or None when run did not write it."""
-    try:
-        lines = (out / MARKER).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
-    listed = [line for line in lines[1:] if line.strip()]
-    if listed:
-        return listed
-    return [str(p.relative_to(out)) for pattern in LEGACY_FILES for p in out.glob(pattern)]  # an older marker
-
-
-def remove_stale(out: Path) -> list[Path]:
-    """Remove the temporary folders a killed run left beside ``out`` (those whose process is gone)."""
-    removed = stale_siblings(out)
-    for sibling in removed:
-        shutil.rmtree(sibling, ignore_errors=True)
-    return removed
-
-
-def _prepare_out(out: Path) -> Path:
-    """Check ``out`` before any work (a file, someone else's files, a place nothing can be written) and make the
-    staging folder beside it, after removing what killed runs left there."""
-    if out.exists() and not out.is_dir():
-        raise JobError(f"--out {out} is a file; pass a folder")
-    if out.is_dir() and any(out.iterdir()):
-        listed = _written_before(out)
-        if listed is None:
-            raise JobError(f"--out {out} holds files lfmdoctor did not write; pass a new or empty folder")
-        theirs = sorted(
-            str(p.relative_to(out))
-            for p in out.rglob("*")
-            if not p.is_dir() and p.name != MARKER and str(p.relative_to(out)) not in listed
-        )
-        if theirs:
-            raise JobError(
-                f"--out {out} holds files lfmdoctor did not write ({', '.join(theirs[:5])}); "
-                "move them, or pass a new folder (run never deletes them)"
-            )
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale(out)
-        staging = staging_sibling(out)
-        staging.mkdir()  # the user's umask, as any other tool's output folder
-    except OSError as exc:
-        raise JobError(f"cannot write --out {out}: {exc.strerror or exc}; pass a folder you may write to") from None
-    return staging
-
-
-def _swap_in(staging: Path, out: Path) -> None:
-    """Put the finished folder at ``out`` in one step (exchanging it with an earlier run's), then drop the old one."""
-    files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if not p.is_dir())
-    (staging / MARKER).write_text("written by lfmdoctor run\n" + "".join(f"{name}\n" for name in files), encoding="utf-8")
-    if not out.exists():
-        staging.rename(out)
-        return
-    try:
-        exchange(staging, out)  # staging now holds the earlier run
-    except OSError:
-        old = staging_sibling(out)
-        out.rename(old)
-        staging.rename(out)
-        old.rename(staging)
-    shutil.rmtree(staging, ignore_errors=True)
-
-
-def redact_folder(folder: Path, context) -> int:
-    """Redact every text file below ``folder`` as the report is redacted; returns how many items were replaced."""
-    from lfmdoctor.report.redact import redact
-
-    total = 0
-    for path in sorted(folder.rglob("*")):
-        if path.is_dir() or path.name == MARKER or path.stat().st_size > 20_000_000:
-            continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            continue
-        done = redact(text, context)
-        if done.total:
-            path.write_text(done.text, encoding="utf-8")
-            total += done.total
-    return total
-
-
 def _timed(fn: Callable[..., T], *args: object) -> tuple[T, float]:
     started = time.perf_counter()
     return fn(*args), time.perf_counter() - started
-
-
-def write_series_folder(python: str, folder: Path) -> tuple[dict[str, list[str]], str | None]:
-    """The upstream patch series for the release ``python`` imports, in ``folder``: ({bug id: the patch files
-    its pull request applies, its own last}, None), or ({}, why there is none)."""
-    from lfmdoctor.bugs import get_bug
-    from lfmdoctor.patches.series import installed_source, write_series
-
-    try:
-        source, release = installed_source(python)
-        series = write_series(folder, source, release)
-    except (LfmdoctorError, OSError) as exc:
-        return {}, f"no patch series: {exc}"
-    own = {commit.bug: f"series/{path.name}" for commit, path in zip(series.commits, series.patches) if commit.bug}
-    return {bug: [own[b] for b in (*get_bug(bug).after, bug) if b in own] for bug in own}, None
-
-
-def write_folder(
-    findings: Findings, folder: Path, *, redact: bool = True, patches: dict[str, list[str]] | None = None
-) -> None:
-    """Write the run folder's files: README.md (the overview and what to do upstream, in order), one issue and
-    one PR body per bug (``issues/<id>.md``, ``prs/<id>.md``: the title line, a blank line, the body),
-    results.json; with ``redact``, every file in ``folder`` is redacted as the report is."""
-    from lfmdoctor.report.document import finish, per_bug, render_document
-    from lfmdoctor.report.redact import Context
-    from lfmdoctor.report.upstream import Post, overview
-
-    context = Context.from_machine() if redact else None
-    readme = finish(Post("README", overview(findings.report, patches)), context)
-    report_json = render_document(findings.report, "json", context)
-    for name in ("issues", "prs"):
-        (folder / name).mkdir(exist_ok=True)
-    for bug_id, (issue, pr) in per_bug(findings.report, context).items():
-        (folder / "issues" / f"{bug_id}.md").write_text(issue.text, encoding="utf-8")
-        (folder / "prs" / f"{bug_id}.md").write_text(pr.text, encoding="utf-8")
-    (folder / "README.md").write_text(readme.body, encoding="utf-8")
-    results = {
-        "check": findings.check.to_json(),
-        "repro": {
-            "results": [o.to_json() for o in findings.repro],
-            "deprecations": [d.to_json() for d in unique(findings.repro)],
-        },
-        "verify": {"results": [r.to_json() for r in findings.verify]} if findings.verify is not None else None,
-        "bench": {"before": findings.bench_before, "after": findings.bench_after},
-        "report": json.loads(report_json.text),
-        "steps": [s.to_json() for s in findings.steps],
-    }
-    (folder / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    if context is not None:
-        redact_folder(folder, context)  # results.json and the reproducers carry paths, messages and tracebacks
 
 
 def run(
@@ -518,9 +302,7 @@ def run(
     Everything under ``out`` is redacted as the report is, unless ``redact`` is False."""
 
     started = time.perf_counter()
-    staging = _prepare_out(out)
-    TEMPORARIES.add(staging)
-    try:
+    with run_folder.staged(out) as staging:
         findings = investigate(
             python,
             model,
@@ -529,8 +311,8 @@ def run(
             fetch_releases=True,
             progress=progress,
         )
-        patches, series_note = write_series_folder(python, staging / "series")
-        write_folder(findings, staging, redact=redact, patches=patches)
+        patches, series_note = run_folder.write_series_folder(python, staging / "series")
+        run_folder.write_folder(findings, staging, redact=redact, patches=patches)
         summary = RunSummary(out=str(out), steps=findings.steps)
         if series_note:
             summary.notes.append(series_note)
@@ -543,17 +325,7 @@ def run(
         summary.files = sorted(
             str(p.relative_to(staging))
             for p in staging.rglob("*")
-            if p.is_file() and p.name != MARKER and "tiny-checkpoint" not in p.parts
+            if p.is_file() and p.name != run_folder.MARKER and "tiny-checkpoint" not in p.parts
         )
-        _swap_in(staging, out)
-    except OSError as exc:
-        if str(staging) not in str(exc.filename or "") and exc.errno not in (errno.ENOSPC, errno.EDQUOT):
-            raise
-        raise JobError(
-            f"cannot write --out {out}: {exc.strerror or exc}; nothing written; free some space or pass another folder"
-        ) from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        TEMPORARIES.discard(staging)
     summary.total_s = round(time.perf_counter() - started, 1)
     return summary

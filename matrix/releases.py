@@ -4,7 +4,7 @@ Everything goes through pip run *for the target interpreter* (``python -m pip``,
 interpreter's pip with ``--python TARGET`` when the target has none), so pip's own configuration
 (index, extra indexes, certificates, proxies) applies and only releases the target can run are seen.
 
-Cache layout, under ``lfmdoctor.repro.fixture.cache_root() / "wheels"`` (``$LFMDOCTOR_CACHE``):
+Cache layout, under ``lfmdoctor.cache.cache_root() / "wheels"`` (``$LFMDOCTOR_CACHE``):
     liquid_audio-<version>-py3-none-any.whl     the wheels, as pip downloaded them
     releases.json                               the last release list read from the index
     overlays/<version>/liquid_audio/            each wheel unpacked (renamed into place when complete)
@@ -31,9 +31,9 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from lfmdoctor.bugs._spec import RELEASES
+from lfmdoctor.cache import cache_root
 from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.files import write_atomic
-from lfmdoctor.repro.fixture import cache_root
 
 DISTRIBUTION = "liquid-audio"
 LISTING_MAX_AGE_S = 24 * 3600

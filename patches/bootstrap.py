@@ -17,12 +17,14 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from lfmdoctor.cache import cache_root
 from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.files import write_atomic
 from lfmdoctor.patches.runtime import VERBOSE_ENV
 from lfmdoctor.pythonpath import prepend
 
 RUNTIME_FILE = Path(__file__).resolve().with_name("runtime.py")
+CALLSITE_FILE = RUNTIME_FILE.with_name("callsite.py")  # the call-site helpers, which children load by path too
 
 SITECUSTOMIZE = '''\
 """Written by lfmdoctor (lfmdoctor exec): fix liquid-audio at runtime when it is imported."""
@@ -68,16 +70,10 @@ _lfmdoctor_chain()
 '''
 
 
-def _cache() -> Path:
-    from lfmdoctor.repro.fixture import cache_root
-
-    return cache_root()
-
-
 def runtime_bootstrap() -> Path:
     """The folder to put first on PYTHONPATH (written once per lfmdoctor location, atomically)."""
     text = SITECUSTOMIZE.format(runtime=str(RUNTIME_FILE))
-    folder = _cache() / "runtime" / hashlib.sha256(text.encode()).hexdigest()[:16]
+    folder = cache_root() / "runtime" / hashlib.sha256(text.encode()).hexdigest()[:16]
     target = folder / "sitecustomize.py"
     if target.is_file() and target.read_text() == text:
         return folder
@@ -106,7 +102,7 @@ def source_overlay(package_dir: Path, version: str | None = None) -> Path:
     key = hashlib.sha256(_tree_digest(package_dir).encode())
     for patch in stored.stored_patches():
         key.update(patch.text.encode())
-    root = _cache() / "source-overlays" / key.hexdigest()[:16]
+    root = cache_root() / "source-overlays" / key.hexdigest()[:16]
     if (root / "liquid_audio" / "__init__.py").is_file():
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
@@ -146,13 +142,14 @@ def strategy_environment(strategy: str, python: str) -> Mapping[str, str]:
             package_dir, version = locate(python)
             return {"PYTHONPATH": str(source_overlay(package_dir, version))}
     except OSError as exc:
-        raise LookupError(f"cannot prepare it in {_cache()} ({exc})") from None
+        raise LookupError(f"cannot prepare it in {cache_root()} ({exc})") from None
     raise LookupError(f"no environment for strategy {strategy!r}; lfmdoctor.patches provides runtime and source")
 
 
 def strategy_in_worker(strategy: str, python: str) -> dict[str, str]:
-    """What the repro worker needs to put ``strategy`` in place in a forked child of its own: the runtime fix
-    to arm, or the patched copy to import; and the PYTHONPATH entry for the fresh interpreters a case may need."""
+    """What the repro worker needs to put ``strategy`` ("runtime" or "source") in place in a forked child of its
+    own (``repro.engine.Run``): the runtime fix to arm, or the patched copy to import; and the PYTHONPATH entry
+    for the fresh interpreters a case may need. LookupError as ``strategy_environment``."""
     entry = strategy_environment(strategy, python)["PYTHONPATH"]
     if strategy == "runtime":
         return {"pythonpath": entry, "runtime_file": str(RUNTIME_FILE)}

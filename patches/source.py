@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lfmdoctor.cache import cache_root
 from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.files import TEMP_SUFFIX, exchange, staging_sibling, stale_siblings, write_atomic
 from lfmdoctor.patches.stored import StoredPatch, sha256, stored_patches
@@ -264,8 +265,6 @@ def check_writable(package_dir: Path, paths: list[str]) -> None:
 
 
 def backup_root() -> Path:
-    from lfmdoctor.repro.fixture import cache_root
-
     return cache_root() / "backups"
 
 

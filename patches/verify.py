@@ -1,17 +1,22 @@
 """``lfmdoctor patch verify``: every reproduction without a fix (before), then with each strategy (after).
 
-One worker for "before" and every strategy (torch and liquid-audio imported once), each strategy put in
-place in a forked child of it: callsite runs each case's call-site variant, runtime runs the cases with the
-runtime patch armed, source runs them against a patched copy of the target's liquid_audio imported instead
-(the install itself is never written).
+One worker for "before" and every strategy (``run_with_strategies``: torch and liquid-audio imported once),
+each strategy put in place in a forked child of it: callsite runs each case's call-site variant, runtime runs
+the cases with the runtime patch armed, source runs them against a patched copy of the target's liquid_audio
+imported instead (the install itself is never written).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from lfmdoctor.patches.bootstrap import CALLSITE_FILE, strategy_in_worker
 from lfmdoctor.repro.models import ModelRef
 from lfmdoctor.results import ReproOutcome, VerifyReport, VerifyResult
+
+if TYPE_CHECKING:
+    from lfmdoctor.bugs._spec import Case
 
 STRATEGIES = ("callsite", "runtime", "source")
 
@@ -23,6 +28,37 @@ def parse_strategies(choice: str) -> list[str]:
     if choice not in STRATEGIES:
         raise ValueError(f"unknown strategy {choice!r}; use one of {', '.join(STRATEGIES)} or all")
     return [choice]
+
+
+def run_with_strategies(
+    python: str,
+    cases: Sequence[Case],
+    model: ModelRef,
+    strategies: Sequence[str | None],
+    *,
+    simulate: Sequence[str] = (),
+    timeout: float = 120.0,
+) -> dict[str | None, list[ReproOutcome]]:
+    """The reproduction ``cases`` with each fix ``strategy`` active (None: as installed, no fix), in one worker."""
+    from lfmdoctor.repro.engine import ReproUsageError, Run, error_all, run_in_one_worker
+
+    results: dict[str | None, list[ReproOutcome]] = {}
+    runs: dict[str | None, Run] = {}
+    for strategy in strategies:
+        if strategy is None:
+            runs[None] = Run("none")
+        elif strategy == "callsite":
+            runs[strategy] = Run(strategy, callsite_file=str(CALLSITE_FILE))
+        elif strategy in STRATEGIES:
+            try:
+                runs[strategy] = Run(strategy, **strategy_in_worker(strategy, python))
+            except LookupError as exc:
+                results[strategy] = error_all(cases, f"the {strategy} strategy cannot run here: {exc}")
+        else:
+            raise ReproUsageError(f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
+    outcomes = run_in_one_worker(python, cases, model, list(runs.values()), simulate=simulate, timeout=timeout)
+    results.update(zip(runs, outcomes))
+    return {strategy: results[strategy] for strategy in strategies}
 
 
 def verify_strategies(
@@ -40,11 +76,10 @@ def verify_strategies(
     ``before``: outcomes of the same cases without a fix, when the caller has just run them.
     """
     from lfmdoctor.bugs import select
-    from lfmdoctor.repro.engine import run_strategies
 
     cases = select(bug_ids)
     runs: list[str | None] = [*([] if before is not None else [None]), *strategies]
-    outcomes = run_strategies(python, cases, model, runs, simulate=simulate, timeout=timeout)
+    outcomes = run_with_strategies(python, cases, model, runs, simulate=simulate, timeout=timeout)
     if before is not None:
         outcomes[None] = list(before)
     before = {o.id: o for o in outcomes[None]}

@@ -1,4 +1,8 @@
-"""Run reproduction cases in one worker process of the target interpreter and classify them."""
+"""Run reproduction cases in one worker process of the target interpreter and classify them.
+
+The engine knows no fix: ``lfmdoctor.patches.verify`` runs the cases with one active by passing the
+call-site helpers' file or the patched liquid-audio's PYTHONPATH entry (repro never imports patches).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,6 @@ from pathlib import Path
 from lfmdoctor import child_protocol
 from lfmdoctor.bugs._spec import CALLSITE_RESOURCES, CONDITIONS, RESOURCES, SIMULATIONS, Case
 from lfmdoctor.errors import LfmdoctorError
-from lfmdoctor.patches.verify import STRATEGIES
 from lfmdoctor.pythonpath import prepend
 from lfmdoctor.repro.classify import classify
 from lfmdoctor.repro.models import ModelRef
@@ -55,14 +58,12 @@ def _code(case: Case, callsite: bool) -> tuple[str, str]:
 
 
 def build_job(
-    cases: Sequence[Case], model: ModelRef, simulate: Sequence[str], timeout: float, strategy: str | None = None
+    cases: Sequence[Case], model: ModelRef, simulate: Sequence[str], timeout: float, callsite_file: str | None = None
 ) -> dict:
     for name in simulate:
         if name not in SIMULATIONS:
             raise ReproUsageError(f"unknown --simulate {name!r}; choose from {', '.join(SIMULATIONS)}")
-    if strategy is not None and strategy not in STRATEGIES:
-        raise ReproUsageError(f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
-    callsite = strategy == "callsite"
+    callsite = callsite_file is not None
     stubs = {c.name: c.simulate.stub for c in (SIMULATIONS[name] for name in simulate) if c.simulate.stub}
     worker_cases = [
         dataclasses.asdict(
@@ -90,13 +91,11 @@ def build_job(
         "parallel": max(1, min(4, os.cpu_count() or 1)),
     }
     if callsite:  # the worker loads the call-site helpers by path: the target needs no lfmdoctor
-        from lfmdoctor.patches import callsite as helpers
-
-        job["callsite_file"] = str(Path(helpers.__file__).resolve())
+        job["callsite_file"] = callsite_file
     return job
 
 
-def _error_all(cases: Sequence[Case], reason: str, exc: ExceptionInfo | None = None) -> list[ReproOutcome]:
+def error_all(cases: Sequence[Case], reason: str, exc: ExceptionInfo | None = None) -> list[ReproOutcome]:
     return [ReproOutcome(c.id, c.bug, Outcome.ERROR, exc, [], 0.0, reason) for c in cases]
 
 
@@ -113,7 +112,7 @@ def parse_worker_output(
         if kind == "import_error":
             exc = record["exception"]
             info = ExceptionInfo(exc["type"], (exc["message"].strip().splitlines() or [""])[0])
-            return _error_all(cases, f"liquid-audio does not import: {info.type}: {info.message}", info)
+            return error_all(cases, f"liquid-audio does not import: {info.type}: {info.message}", info)
         if kind == "facts":
             facts = record
         elif kind == "case" and record.get("id") in by_id:
@@ -124,7 +123,7 @@ def parse_worker_output(
         missing_reason += f" (exit {returncode}: {tail[-1] if tail else 'no message'})"
     elif returncode is None:
         missing_reason += " (the worker timed out)"
-    return [outcomes.get(c.id) or _error_all([c], missing_reason)[0] for c in cases]
+    return [outcomes.get(c.id) or error_all([c], missing_reason)[0] for c in cases]
 
 
 def _run_worker(python: str, job: dict, env: dict[str, str], timeout: float) -> tuple[str, str, int | None]:
@@ -155,61 +154,58 @@ def run_cases(
     timeout: float = 120.0,
     extra_pythonpath: Sequence[str] = (),
     env: dict[str, str] | None = None,
-    strategy: str | None = None,
+    callsite_file: str | None = None,
 ) -> list[ReproOutcome]:
     """Run the cases in one worker (torch imported once), each isolated in its own child.
 
-    ``strategy``: run them with a fix active: "callsite" (each case's call-site variant),
-    "runtime" or "source" (liquid-audio patched in memory, or a patched copy first on the path).
+    ``extra_pythonpath`` goes first on the worker's path. ``callsite_file``: run each case's call-site
+    variant, with the call-site helpers loaded from that file.
     """
     if not cases:
         return []
-    job = build_job(cases, model, simulate, timeout, strategy)
-    if strategy in ("runtime", "source"):
-        from lfmdoctor.patches import strategy_environment
-
-        try:
-            extra = strategy_environment(strategy, python)
-        except LookupError as exc:
-            return _error_all(cases, f"the {strategy} strategy cannot run here: {exc}")
-        extra_pythonpath = [extra["PYTHONPATH"], *extra_pythonpath]
+    job = build_job(cases, model, simulate, timeout, callsite_file)
     try:
         out, err, code = _run_worker(python, job, worker_env(simulate, extra_pythonpath, env), 120.0 + timeout * len(cases))
     except OSError as exc:
-        return _error_all(cases, f"cannot run {python}: {exc}")
+        return error_all(cases, f"cannot run {python}: {exc}")
     return parse_worker_output(cases, out, err, code)
 
 
-def run_strategies(
+@dataclass(frozen=True)
+class Run:
+    """One pass over the cases in a worker shared with other runs, and how to put a fix in place for it, in
+    the worker's forked child: the call-site helpers' file, the runtime fix to arm, or a patched copy to import
+    instead; ``pythonpath`` goes first on the path of the fresh interpreters a case may need."""
+
+    label: str
+    callsite_file: str | None = None
+    runtime_file: str | None = None
+    source_path: str | None = None
+    pythonpath: str | None = None
+
+
+def run_in_one_worker(
     python: str,
     cases: Sequence[Case],
     model: ModelRef,
-    strategies: Sequence[str | None],
+    runs: Sequence[Run],
     *,
     simulate: Sequence[str] = (),
     timeout: float = 120.0,
-) -> dict[str | None, list[ReproOutcome]]:
-    """The cases once per strategy (None: no fix), all in one worker: torch and liquid-audio are imported once,
-    and each strategy is put in place in a forked child of it (see ``repro/worker_child.py``)."""
-    from lfmdoctor.patches.bootstrap import strategy_in_worker
-
-    results: dict[str | None, list[ReproOutcome]] = {}
-    runs = []
-    for strategy in strategies:
-        run = dict(build_job(cases, model, simulate, timeout, strategy), label=strategy or "none")
-        if strategy in ("runtime", "source"):
-            try:
-                run.update(strategy_in_worker(strategy, python))
-            except LookupError as exc:
-                results[strategy] = _error_all(cases, f"the {strategy} strategy cannot run here: {exc}")
-                continue
-        runs.append((strategy, run))
-    if cases and runs:
-        job = {"runs": [run for _, run in runs]}
-        try:
-            out, err, code = _run_worker(python, job, worker_env(simulate, ()), 120.0 + timeout * len(cases) * len(runs))
-        except OSError as exc:
-            out, err, code = "", f"cannot run {python}: {exc}", 1
-        for strategy, run in runs:
-            results[strategy] = parse_worker_output(cases, out, err, code, run["label"])
-    return {strategy: results.get(strategy, []) for strategy in strategies}
+) -> list[list[ReproOutcome]]:
+    """The cases once per run, all in one worker: torch and liquid-audio are imported once (see
+    ``repro/worker_child.py``). The outcomes, in the order of ``runs``."""
+    if not cases or not runs:
+        return [[] for _ in runs]
+    jobs = []
+    for run in runs:
+        job = build_job(cases, model, simulate, timeout, run.callsite_file)
+        job.update({key: value for key, value in dataclasses.asdict(run).items() if value is not None})
+        jobs.append(job)
+    try:
+        out, err, code = _run_worker(
+            python, {"runs": jobs}, worker_env(simulate, ()), 120.0 + timeout * len(cases) * len(runs)
+        )
+    except OSError as exc:
+        return [error_all(cases, f"cannot run {python}: {exc}") for _ in runs]
+    return [parse_worker_output(cases, out, err, code, run.label) for run in runs]

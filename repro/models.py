@@ -7,8 +7,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from lfmdoctor.cache import cache_root
 from lfmdoctor.errors import LfmdoctorError
-from lfmdoctor.repro.fixture import cache_root, ensure_fixture
+from lfmdoctor.repro.fixture import ensure_fixture
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 REQUIRED_KEYS = ("preprocessor", "encoder", "lfm", "depthformer")

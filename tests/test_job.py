@@ -1,4 +1,4 @@
-"""lfmdoctor.job: the steps, the one typed result (Findings) and the run folder, on the real install."""
+"""lfmdoctor.job: the steps, the one typed result (Findings) and the run folder it fills, on the real install."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from lfmdoctor import job
+from lfmdoctor import job, run_folder
+from lfmdoctor.diagnose import run as diagnose_run
+from lfmdoctor.matrix import cached
 from lfmdoctor.results import CheckReport, Outcome, ReproOutcome
 
 
@@ -71,7 +73,7 @@ def test_the_stored_diff_is_the_installed_releases(findings):
 @pytest.mark.slow
 def test_write_folder_is_the_run_folder(findings, tmp_path):
     found, _ = findings
-    job.write_folder(found, tmp_path, patches={})
+    run_folder.write_folder(found, tmp_path, patches={})
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["README.md", "issues", "prs", "results.json"]
     ids = sorted(section.id for section in found.report.bugs)
@@ -85,54 +87,22 @@ def test_write_folder_is_the_run_folder(findings, tmp_path):
     assert results["steps"] == [s.to_json() for s in found.steps]
 
 
-def test_a_bad_interpreter_is_a_job_error():
-    with pytest.raises(job.JobError, match="/nonexistent/python.*--python"):
-        job.run_check("/nonexistent/python")
-
-
 def test_out_that_is_a_file_or_foreign_is_refused(tmp_path):
     (tmp_path / "file").write_text("")
-    with pytest.raises(job.JobError, match="is a file"):
+    with pytest.raises(run_folder.RunFolderError, match="is a file"):
         job.run(sys.executable, tmp_path / "file")
     (tmp_path / "theirs").mkdir()
     (tmp_path / "theirs" / "keep.txt").write_text("")
-    with pytest.raises(job.JobError, match="did not write"):
+    with pytest.raises(run_folder.RunFolderError, match="did not write"):
         job.run(sys.executable, tmp_path / "theirs")
-
-
-def test_swap_in_replaces_a_folder_run_wrote(tmp_path):
-    out = tmp_path / "out"
-    first = job._prepare_out(out)
-    (first / "a").write_text("1")
-    job._swap_in(first, out)
-    second = job._prepare_out(out)  # out holds run's marker: allowed
-    (second / "b").write_text("2")
-    job._swap_in(second, out)
-    assert sorted(p.name for p in out.iterdir()) == [job.MARKER, "b"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging or old folder left
 
 
 def test_a_failing_step_leaves_no_staging_folder(tmp_path, monkeypatch):
     def broken(python, **kwargs):
         raise job.JobError("stop")
 
-    monkeypatch.setattr(job, "fetch_release_wheels", lambda python: "not fetched in tests")
-    monkeypatch.setattr(job, "run_check", broken)
+    monkeypatch.setattr(cached, "fetch_release_wheels", lambda python: "not fetched in tests")
+    monkeypatch.setattr(diagnose_run, "run_check", broken)
     with pytest.raises(job.JobError):
         job.run(sys.executable, tmp_path / "out", with_bench=False)
     assert list(tmp_path.iterdir()) == []
-
-
-def test_run_check_takes_the_cli_options(monkeypatch):
-    from lfmdoctor.diagnose import environment
-
-    seen = {}
-
-    def collect(python, timeout, cache_dir, fresh):
-        seen.update(python=python, timeout=timeout, fresh=fresh)
-        raise environment.TargetUnusable("basics probe exited 1")
-
-    monkeypatch.setattr(environment, "collect", collect)
-    with pytest.raises(job.JobError, match=r"cannot inspect /x/python: basics probe exited 1; pass --python"):
-        job.run_check("/x/python", timeout=5.0, fresh=True)
-    assert seen == {"python": "/x/python", "timeout": 5.0, "fresh": True}

@@ -12,6 +12,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def test_every_package_folder_is_listed_for_the_wheel():
+    """setuptools ships only the packages ``[tool.setuptools] packages`` names: a new subpackage must be there."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11 on
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    on_disk = {
+        ".".join([package, *init.parent.relative_to(ROOT / folder).parts])
+        for package, folder in setuptools["package-dir"].items()
+        for init in (ROOT / folder).rglob("__init__.py")
+    }
+    assert "lfmdoctor.patches" in on_disk and "lfmdoctor.cli" in on_disk
+    assert on_disk <= set(setuptools["packages"]), sorted(on_disk - set(setuptools["packages"]))
+
+
 @pytest.mark.slow
 def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path):
     dist = tmp_path / "dist"
@@ -24,7 +37,7 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     top_level = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert top_level == {"lfmdoctor"}, top_level  # no generic top-level import names in site-packages
-    for sub in ("diagnose", "repro", "patches", "report"):
+    for sub in ("diagnose", "repro", "patches", "patches/series", "report"):
         assert f"lfmdoctor/{sub}/__init__.py" in names
     assert "lfmdoctor/repro/fixture_builder.py" in names and "lfmdoctor/diagnose/probe_child.py" in names
     assert "lfmdoctor/child_protocol.py" in names  # the children load it by path, from lfmdoctor/<sub>/

@@ -25,7 +25,7 @@ def check(
     ] = False,
 ) -> None:
     """Diagnose an environment: torch build, CUDA/MPS, torchaudio, liquid-audio and its known bugs."""
-    from lfmdoctor.job import run_check
+    from lfmdoctor.diagnose.run import run_check
 
     target = resolve_python(python)
     report = run_check(target, timeout=timeout, fresh=fresh)

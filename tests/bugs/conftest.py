@@ -99,13 +99,13 @@ def verified(request: pytest.FixtureRequest) -> dict:
     """{(strategy or None, case id): ReproOutcome} for every case of the selected bugs, without a fix and with each."""
     pytest.importorskip("liquid_audio")
     from lfmdoctor.bugs._spec import SIMULATIONS
-    from lfmdoctor.repro.engine import run_strategies
+    from lfmdoctor.patches.verify import run_with_strategies
     from lfmdoctor.repro.models import resolve_model
 
     cases = [case for bug in selected_bugs(request.session) for case in bug.cases]
     # the simulations that add a stub (flash_attn) make their conditions hold on this machine
     stubs = tuple(name for name, condition in SIMULATIONS.items() if condition.simulate.stub)
-    runs = run_strategies(sys.executable, cases, resolve_model("fixture"), (None, *STRATEGIES), simulate=stubs)
+    runs = run_with_strategies(sys.executable, cases, resolve_model("fixture"), (None, *STRATEGIES), simulate=stubs)
     return {(strategy, outcome.id): outcome for strategy, outcomes in runs.items() for outcome in outcomes}
 
 

@@ -6,8 +6,8 @@ import errno
 
 import pytest
 
-from lfmdoctor import job
 from lfmdoctor.cli import main
+from lfmdoctor.diagnose import run as diagnose_run
 from lfmdoctor.errors import LfmdoctorError
 
 
@@ -56,7 +56,7 @@ def test_errors_escaping_a_command_are_one_line_and_exit_2(monkeypatch, capsys, 
     def fail(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(job, "run_check", fail)
+    monkeypatch.setattr(diagnose_run, "run_check", fail)
     with pytest.raises(SystemExit) as done:
         main(["check"])
     assert done.value.code == 2
@@ -71,7 +71,7 @@ def test_an_error_of_a_library_module_goes_through_the_table(monkeypatch, capsys
     def fail(*args, **kwargs):
         raise FixtureError("building the tiny checkpoint failed: no torch; install it")
 
-    monkeypatch.setattr(job, "run_check", fail)
+    monkeypatch.setattr(diagnose_run, "run_check", fail)
     with pytest.raises(SystemExit) as done:
         main(["check"])
     assert done.value.code == 2
@@ -84,7 +84,7 @@ def test_an_unexpected_error_is_not_hidden(monkeypatch):
     def fail(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(job, "run_check", fail)
+    monkeypatch.setattr(diagnose_run, "run_check", fail)
     with pytest.raises(ZeroDivisionError):
         main(["check"])
 

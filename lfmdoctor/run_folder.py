@@ -1,0 +1,185 @@
+"""The folder ``lfmdoctor run`` writes: assembled in a temporary sibling, then swapped in whole.
+
+``staged(out)`` checks ``out`` before any work (new, empty, or written by run before), hands out the
+staging folder and, when the run is done, puts it at ``out`` in one step, so an interrupted run leaves the
+previous result (or nothing), never half of one. ``write_folder`` and ``write_series_folder`` fill it.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lfmdoctor.errors import LfmdoctorError
+from lfmdoctor.files import TEMPORARIES, exchange, staging_sibling, stale_siblings
+from lfmdoctor.repro.deprecations import unique
+
+if TYPE_CHECKING:
+    from lfmdoctor.job import Findings
+
+MARKER = ".lfmdoctor-run"
+LEGACY_FILES = ("report.md", "report.body.md", "pr.md", "results.json", "*.patch", "reproducers/*")
+
+
+class RunFolderError(LfmdoctorError):
+    """``--out`` cannot take the run: a file, files lfmdoctor did not write, a place nothing can be written."""
+
+
+@contextmanager
+def staged(out: Path) -> Iterator[Path]:
+    """The staging folder to fill; it replaces ``out`` when the block ends without an error, and is removed
+    in any case. A full disk (or any failure to write into it) is one ``RunFolderError``: nothing written."""
+    staging = prepare(out)
+    TEMPORARIES.add(staging)
+    try:
+        yield staging
+        swap_in(staging, out)
+    except OSError as exc:
+        if str(staging) not in str(exc.filename or "") and exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise RunFolderError(
+            f"cannot write --out {out}: {exc.strerror or exc}; nothing written; free some space or pass another folder"
+        ) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        TEMPORARIES.discard(staging)
+
+
+def _written_before(out: Path) -> list[str] | None:
+    """The files an earlier run wrote into ``out`` (its marker lists them), or None when run did not write it."""
+    try:
+        lines = (out / MARKER).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    listed = [line for line in lines[1:] if line.strip()]
+    if listed:
+        return listed
+    return [str(p.relative_to(out)) for pattern in LEGACY_FILES for p in out.glob(pattern)]  # an older marker
+
+
+def remove_stale(out: Path) -> list[Path]:
+    """Remove the temporary folders a killed run left beside ``out`` (those whose process is gone)."""
+    removed = stale_siblings(out)
+    for sibling in removed:
+        shutil.rmtree(sibling, ignore_errors=True)
+    return removed
+
+
+def prepare(out: Path) -> Path:
+    """Check ``out`` before any work (a file, someone else's files, a place nothing can be written) and make the
+    staging folder beside it, after removing what killed runs left there."""
+    if out.exists() and not out.is_dir():
+        raise RunFolderError(f"--out {out} is a file; pass a folder")
+    if out.is_dir() and any(out.iterdir()):
+        listed = _written_before(out)
+        if listed is None:
+            raise RunFolderError(f"--out {out} holds files lfmdoctor did not write; pass a new or empty folder")
+        theirs = sorted(
+            str(p.relative_to(out))
+            for p in out.rglob("*")
+            if not p.is_dir() and p.name != MARKER and str(p.relative_to(out)) not in listed
+        )
+        if theirs:
+            raise RunFolderError(
+                f"--out {out} holds files lfmdoctor did not write ({', '.join(theirs[:5])}); "
+                "move them, or pass a new folder (run never deletes them)"
+            )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(out)
+        staging = staging_sibling(out)
+        staging.mkdir()  # the user's umask, as any other tool's output folder
+    except OSError as exc:
+        raise RunFolderError(f"cannot write --out {out}: {exc.strerror or exc}; pass a folder you may write to") from None
+    return staging
+
+
+def swap_in(staging: Path, out: Path) -> None:
+    """Put the finished folder at ``out`` in one step (exchanging it with an earlier run's), then drop the old one."""
+    files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if not p.is_dir())
+    (staging / MARKER).write_text("written by lfmdoctor run\n" + "".join(f"{name}\n" for name in files), encoding="utf-8")
+    if not out.exists():
+        staging.rename(out)
+        return
+    try:
+        exchange(staging, out)  # staging now holds the earlier run
+    except OSError:
+        old = staging_sibling(out)
+        out.rename(old)
+        staging.rename(out)
+        old.rename(staging)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def redact_folder(folder: Path, context) -> int:
+    """Redact every text file below ``folder`` as the report is redacted; returns how many items were replaced."""
+    from lfmdoctor.report.redact import redact
+
+    total = 0
+    for path in sorted(folder.rglob("*")):
+        if path.is_dir() or path.name == MARKER or path.stat().st_size > 20_000_000:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        done = redact(text, context)
+        if done.total:
+            path.write_text(done.text, encoding="utf-8")
+            total += done.total
+    return total
+
+
+def write_series_folder(python: str, folder: Path) -> tuple[dict[str, list[str]], str | None]:
+    """The upstream patch series for the release ``python`` imports, in ``folder``: ({bug id: the patch files
+    its pull request applies, its own last}, None), or ({}, why there is none)."""
+    from lfmdoctor.bugs import get_bug
+    from lfmdoctor.patches.series import installed_source, write_series
+
+    try:
+        source, release = installed_source(python)
+        series = write_series(folder, source, release)
+    except (LfmdoctorError, OSError) as exc:
+        return {}, f"no patch series: {exc}"
+    own = {commit.bug: f"series/{path.name}" for commit, path in zip(series.commits, series.patches) if commit.bug}
+    return {bug: [own[b] for b in (*get_bug(bug).after, bug) if b in own] for bug in own}, None
+
+
+def write_folder(
+    findings: Findings, folder: Path, *, redact: bool = True, patches: dict[str, list[str]] | None = None
+) -> None:
+    """Write the run folder's files: README.md (the overview and what to do upstream, in order), one issue and
+    one PR body per bug (``issues/<id>.md``, ``prs/<id>.md``: the title line, a blank line, the body),
+    results.json; with ``redact``, every file in ``folder`` is redacted as the report is."""
+    from lfmdoctor.report.document import finish, per_bug, render_document
+    from lfmdoctor.report.redact import Context
+    from lfmdoctor.report.upstream import Post, overview
+
+    context = Context.from_machine() if redact else None
+    readme = finish(Post("README", overview(findings.report, patches)), context)
+    report_json = render_document(findings.report, "json", context)
+    for name in ("issues", "prs"):
+        (folder / name).mkdir(exist_ok=True)
+    for bug_id, (issue, pr) in per_bug(findings.report, context).items():
+        (folder / "issues" / f"{bug_id}.md").write_text(issue.text, encoding="utf-8")
+        (folder / "prs" / f"{bug_id}.md").write_text(pr.text, encoding="utf-8")
+    (folder / "README.md").write_text(readme.body, encoding="utf-8")
+    results = {
+        "check": findings.check.to_json(),
+        "repro": {
+            "results": [o.to_json() for o in findings.repro],
+            "deprecations": [d.to_json() for d in unique(findings.repro)],
+        },
+        "verify": {"results": [r.to_json() for r in findings.verify]} if findings.verify is not None else None,
+        "bench": {"before": findings.bench_before, "after": findings.bench_after},
+        "report": json.loads(report_json.text),
+        "steps": [s.to_json() for s in findings.steps],
+    }
+    (folder / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if context is not None:
+        redact_folder(folder, context)  # results.json and the reproducers carry paths, messages and tracebacks
