@@ -19,6 +19,11 @@ def write_atomic(path: str | Path, data: str | bytes, *, like: os.stat_result | 
     return commit_file(stage_file(path, data, like=like, mode=mode), path)
 
 
+def out_of_date(files: dict[Path, str]) -> list[Path]:
+    """The paths in ``files`` that are missing or hold other text than theirs (read as UTF-8)."""
+    return [path for path, text in files.items() if not path.is_file() or path.read_text(encoding="utf-8") != text]
+
+
 def write_all(files: dict[Path, str | bytes]) -> list[Path]:
     """Write several files all or none: each to a temporary sibling first, and only when every one is on disk
     (a full disk fails here, leaving nothing) are they renamed into place."""

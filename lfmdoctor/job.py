@@ -166,10 +166,11 @@ def ruff_evidence(python: str) -> str:
 
 
 def _ruff_evidence() -> str:
+    from lfmdoctor.files import out_of_date
     from lfmdoctor.patches.sourcegen import GenerationError, stored_diffs
 
     try:
-        stale = [path.name for path, text in stored_diffs().items() if not path.is_file() or path.read_text() != text]
+        stale = [path.name for path in out_of_date(stored_diffs())]
     except GenerationError as exc:
         return f"ruff: does not pass yet ({' '.join(str(exc).split())[:200]})."
     except Exception as exc:  # no git, no wheel, no ruff: the line says what stopped it and the run goes on

@@ -332,6 +332,11 @@ def put_strategy_in_place(job):
         import liquid_audio  # noqa: F401  (the patched copy)
 
 
+def can_fork(job):
+    """Forking after torch is imported is safe on Linux only (and a job may ask for fresh interpreters)."""
+    return hasattr(os, "fork") and sys.platform.startswith("linux") and not job.get("spawn")
+
+
 def relay(run):
     """A run in a fresh interpreter with its strategy first on PYTHONPATH (where forking is unsafe)."""
     env = dict(os.environ)
@@ -347,7 +352,7 @@ def run_several(job):
     """Each run in its own forked child, one after the other (their records never interleave)."""
     global RUN
     for run in job["runs"]:
-        if not (hasattr(os, "fork") and sys.platform.startswith("linux") and not job.get("spawn")):
+        if not can_fork(job):
             RUN = run["label"]
             relay(run)
             RUN = None
@@ -386,7 +391,7 @@ def run_job(job):
     cases = job["cases"]
     stub_dirs = make_stubs(cases)
     try:
-        if hasattr(os, "fork") and sys.platform.startswith("linux") and not job.get("spawn"):
+        if can_fork(job):
             run_forked(job, cases, stub_dirs, job.get("parallel", 2))
         else:
             run_spawned(job, cases, stub_dirs)

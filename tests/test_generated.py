@@ -15,21 +15,9 @@ from lfmdoctor.report import reference
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _pages() -> dict[Path, str]:
-    pages = ROOT / reference.PAGES
-    files = {pages / f"{bug.id}.md": reference.page(bug) for bug in BUGS}
-    files[pages / "README.md"] = reference.index(BUGS)
-    readme = ROOT / "README.md"
-    files[readme] = reference.with_block(readme.read_text(encoding="utf-8"), reference.readme_block(BUGS))
-    return files
-
-
 def test_no_page_and_no_readme_table_is_stale():
-    stale = [str(path.relative_to(ROOT)) for path, text in _pages().items() if not path.is_file() or path.read_text() != text]
-    assert stale == [], f"stale: {stale}; run ./dev generate"
-    assert sorted(p.name for p in (ROOT / reference.PAGES).glob("*.md")) == sorted(
-        p.name for p in _pages() if p.parent.name == "bugs"
-    )
+    outdated, orphans = generate.stale(generate.reference_files())
+    assert [str(path.relative_to(ROOT)) for path in [*outdated, *orphans]] == [], "stale; run ./dev generate"
 
 
 @pytest.mark.parametrize("bug", BUGS, ids=lambda bug: bug.id)
@@ -75,9 +63,27 @@ def test_check_names_an_edited_page_and_generate_restores_it(tmp_path, monkeypat
     page.write_text(page.read_text() + "a hand edit\n")
     (copy / reference.PAGES / "gone-bug.md").write_text("a bug that was removed\n")
     monkeypatch.setattr(generate, "ROOT", copy)
-    monkeypatch.setattr(generate, "expected_files", lambda: {copy / p.relative_to(ROOT): t for p, t in _pages().items()})
+    monkeypatch.setattr(generate, "expected_files", generate.reference_files)  # the stored diffs have their own test
     assert generate.main(["--check"]) == 1
     assert generate.main([]) == 0
     assert generate.main(["--check"]) == 0
     assert not (copy / reference.PAGES / "gone-bug.md").exists()
     assert page.read_text() == reference.page(BUGS[0])
+
+
+@pytest.mark.parametrize(
+    ("args", "readme", "words"),
+    [
+        (["--bogus"], "<!-- bugs:begin -->\n<!-- bugs:end -->\n", "unknown argument '--bogus'"),
+        ([], "no markers\n", "no <!-- bugs:begin"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(tmp_path, monkeypatch, capsys, args, readme, words):
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "README.md").write_text(readme)
+    monkeypatch.setattr(generate, "ROOT", tmp_path)
+    monkeypatch.setattr(generate, "expected_files", generate.reference_files)
+    assert generate.main(args) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("generate: error: ") and words in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "pyproject.toml"]  # nothing written

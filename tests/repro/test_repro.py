@@ -241,3 +241,18 @@ def test_each_set_of_checkpoint_parts_gets_its_own_folder(model, tmp_path):
     assert len(by_parts) > 1, "the cases declare no optional checkpoint parts any more"
     folders = {re.search(r'with_name\("([^"]+)"\)', render_script(case, model)).group(1) for case in by_parts.values()}
     assert len(folders) == len(by_parts)
+
+
+@pytest.mark.slow
+def test_several_runs_go_to_fresh_interpreters_where_forking_is_unsafe(model):
+    """The path macOS and Windows take (``spawn``): each run in a fresh worker, its records labelled."""
+    from lfmdoctor.patches.bootstrap import CALLSITE_FILE
+    from lfmdoctor.repro import engine
+
+    cases = select([LOCAL_PATH])
+    runs = [dict(engine.build_job(cases, model, (), 120.0), label="none")]
+    runs.append(dict(engine.build_job(cases, model, (), 120.0, str(CALLSITE_FILE)), label="callsite"))
+    out, err, code = engine._run_worker(sys.executable, {"runs": runs, "spawn": True}, engine.worker_env((), ()), 600)
+    [before] = engine.parse_worker_output(cases, out, err, code, "none")
+    [after] = engine.parse_worker_output(cases, out, err, code, "callsite")
+    assert (before.outcome, after.outcome) == (Outcome.REPRODUCED, Outcome.NOT_REPRODUCED), (before.reason, after.reason)
