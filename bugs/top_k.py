@@ -91,8 +91,9 @@ BUG = Bug(
     order=120,
     title="A top_k of 0, a negative number or more than the vocabulary crashes in torch.topk",
     module=MODEL_FILE,
-    trigger="generate_sequential / generate_interleaved with text_top_k or audio_top_k of 0, -1 or above the vocabulary",
-    symptom="RuntimeError: selected index k out of range (IndexError: index -1 is out of bounds for 0)",
+    trigger="generate_sequential with text_top_k of 0, -1 or above the vocabulary",
+    symptom="IndexError: index -1 is out of bounds for dimension 0 with size 0 (top_k=0); "
+    "RuntimeError: selected index k out of range (-1, or above the vocabulary)",
     root_cause="_sample_text_token and _sample_audio_frame pass any top_k that is not None straight to torch.topk",
     expected="0 or a negative top_k means no top-k filtering, and one at least the vocabulary size keeps every token",
     workaround=(
