@@ -54,3 +54,32 @@ def select(wanted: list[str] | None) -> list[Case]:
 def callsite_helpers() -> dict[str, object]:
     """The public call-site helpers the bugs contribute, by name."""
     return {helper.__name__: helper for bug in BUGS for helper in bug.callsite.helpers}
+
+
+def filing_rank(bug: Bug) -> int:
+    """Upstream's order, the one rule ``report``, the series and filing share: first the bugs that fail even with
+    explicit arguments, and wrong output; then the other crashes; last, changes of a default (the maintainers
+    answered the device PRs #7 and #12 with "use llama.cpp for CPU")."""
+    if bug.default_change:
+        return 2
+    return 0 if bug.explicit or bug.severity == "wrong output" else 1
+
+
+def filing_groups(bugs: tuple[Bug, ...] | list[Bug] = BUGS) -> list[tuple[Bug, ...]]:
+    """``bugs`` as upstream gets them, in filing order: a bug and the bugs it builds on (``after``) form one item
+    (one commit, one issue, one pull request), led by the first in ``order``."""
+    chosen = {bug.id for bug in bugs}
+    lead: dict[str, str] = {}
+    for bug in bugs:  # ``after`` always names earlier bugs, so each lead is known before its followers
+        first = next((other for other in bug.after if other in chosen), None)
+        lead[bug.id] = lead[first] if first else bug.id
+    members: dict[str, list[Bug]] = {}
+    for bug in bugs:
+        members.setdefault(lead[bug.id], []).append(bug)
+    grouped = [tuple(group) for group in members.values()]
+    return sorted(grouped, key=lambda group: (min(filing_rank(bug) for bug in group), group[0].order))
+
+
+def filing_order(bugs: tuple[Bug, ...] | list[Bug] = BUGS) -> list[Bug]:
+    """``bugs`` in upstream's order, each group's members together."""
+    return [bug for group in filing_groups(bugs) for bug in group]

@@ -12,22 +12,30 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 RELEASES = ("0.0.0a1", "1.0.0", "1.1.0", "1.2.0", "1.3.0")
+SEVERITIES = ("crash", "wrong output", "resource", "cosmetic")
 
 
 @dataclass(frozen=True)
 class Thread:
-    """An upstream issue or pull request, as it stood on ``as_of``."""
+    """An upstream issue or pull request, as the public record showed it on ``as_of``."""
 
     number: int
     kind: str  # "issue" or "pr"
     title: str  # what it is about, in a few words (a summary, not a quotation)
-    state: str  # "open", "closed", "merged", "closed unmerged"
-    as_of: str  # ISO date the state was read
+    state: str  # "open", "closed", "merged"
+    as_of: str  # ISO date the state was read (never a date the state changed on)
     relation: str  # how it bears on this bug, in upstream's words
+    since: str = ""  # ISO date the state began, where the record shows it
+    fixes: bool = False  # merging this open thread would fix the bug: offer it the test instead of a new PR
 
     @property
     def ref(self) -> str:
         return f"Liquid4All/liquid-audio#{self.number}"
+
+    @property
+    def standing(self) -> str:
+        """ "open since 2026-06-03" or "closed as of 2026-12-04": only dates the record shows."""
+        return f"{self.state} since {self.since}" if self.since else f"{self.state} as of {self.as_of}"
 
 
 @dataclass(frozen=True)
@@ -276,8 +284,16 @@ class Bug:
     subject: str = ""  # the fix as a commit subject (imperative, short), where ``fix`` reads badly as one
     threads: tuple[Thread, ...] = ()
     position: str = ""  # the maintainers' stated position, where they gave one
+    differs: str = ""  # how this proposal differs from what they declined (where ``position`` is set)
+    issue_title: str = ""  # upstream's issue title where ``title`` reads badly there (a lead's covers its group)
+    affects: str = ""  # which usage still meets the bug, where upstream's own examples avoid it
     default_change: bool = False  # the fix changes a default, which the maintainers declined before: propose it last
-    after: tuple[str, ...] = ()  # bugs whose fix this one's fix builds on
+    # Bugs whose fix this one's fix builds on (it uses what theirs adds, or touches the same lines): upstream
+    # gets them as one commit, one issue and one pull request, led by the first.
+    after: tuple[str, ...] = ()
+    severity: str = "crash"  # one of SEVERITIES: what a user gets
+    # It fails even when the caller passes every argument explicitly and right (no default is to blame).
+    explicit: bool = False
     # Given the environment facts ``check`` collected, does the bug bite here? (None: cannot tell)
     bites_here: Callable[[Any], bool | None] = lambda env: True
     warns: tuple[str, ...] = ()  # regular expressions of the deprecation warnings that are this bug
@@ -313,6 +329,7 @@ __all__ = [
     "CONDITIONS",
     "RELEASES",
     "RESOURCES",
+    "SEVERITIES",
     "SIMULATIONS",
     "Bug",
     "Callsite",

@@ -21,7 +21,7 @@ from ._spec import (
     release_range,
     without_cuda,
 )
-from ._threads import DEVICE_PR
+from ._threads import DEVICE_PR, READ
 
 
 def detect(source: _ast.Source) -> Verdict:
@@ -108,8 +108,9 @@ BUG = Bug(
     "driver on your system (CUDA torch, no driver); on a busy GPU an unexpected CUDA out-of-memory",
     root_cause="LFM2AudioDetokenizer(...).eval().cuda() ignores the processor's device",
     expected="the detokenizer is built on the processor's device and decode returns a waveform",
-    workaround="build it yourself: LFM2AudioDetokenizer(config).eval().to(processor.device) and set "
-    "processor._audio_detokenizer",
+    workaround="before the first decode, build the detokenizer as audio_detokenizer does (the config's "
+    "sliding_attention layers renamed to full_attention, then the weights loaded) but with .to(processor.device) "
+    "instead of .cuda(), and assign it to processor._audio_detokenizer",
     fix="build the detokenizer with .to(self.device)",
     changes=(
         "The audio detokenizer is built on the processor's device instead of always on CUDA. A processor on CUDA "
@@ -157,14 +158,14 @@ def test_decode_builds_the_detokenizer_on_the_processors_device(tiny_checkpoint)
             "issue",
             "LFM2AudioProcessor ignores device kwarg for lazy audio_detokenizer (hard-codes .cuda())",
             "closed",
-            "2026-11-28",
-            "reports this bug (a processor loaded with device='cpu' builds the detokenizer on CUDA); "
-            "closed, yet the released 1.3.0 still calls .cuda()",
+            READ,
+            "reports this bug; it is closed, yet the latest release still calls .cuda()",
         ),
         DEVICE_PR(
-            "replaces the hard-coded .cuda() on the audio detokenizer with .to(self.device), among other "
-            "device changes; merging it would fix this bug too",
+            "moves the detokenizer with .to(self.device), among its device changes; merging it fixes this bug", fixes=True
         ),
     ),
+    severity="crash",
+    explicit=True,
     bites_here=without_cuda,
 )

@@ -95,6 +95,7 @@ BUG = Bug(
     expected="the audio features are cast to the model's dtype",
     workaround="ChatState(processor, dtype=<the model's dtype>)",
     fix="cast the conformer input with .to(text_emb.dtype) (as 1.2.0 does)",
+    explicit=True,
     changes=(
         "The conformer input is cast to the model's dtype before the conformer runs (what 1.2.0 does); inputs "
         "already in that dtype are unchanged."

@@ -143,7 +143,9 @@ BUG = Bug(
     title="flash_attention_2 is chosen whenever flash_attn is importable",
     module=MODEL_FILE,
     trigger="flash_attn installed on a machine or dtype it cannot serve (CPU, MPS, float32)",
-    symptom="errors from transformers' flash-attention integration on a non-CUDA device or float32",
+    symptom="ImportError: FlashAttention2 has been toggled on, but it cannot be used due to the following error: "
+    "FlashAttention2 is not available on CPU. (read from transformers 5.25.0's modeling_utils.py, not run: "
+    "flash_attn cannot be installed without CUDA)",
     root_cause="from_pretrained checks only find_spec('flash_attn'), not the device or dtype",
     expected="flash_attention_2 is chosen only on CUDA with a half-precision dtype; sdpa otherwise",
     workaround="uninstall flash_attn, or call model.lfm.set_attn_implementation('sdpa') after loading",
@@ -189,5 +191,7 @@ def test_cpu_load_does_not_pick_flash_attention(tiny_checkpoint, monkeypatch):
     model = LFM2AudioModel.from_pretrained(tiny_checkpoint, device="cpu", dtype=torch.float32)
     assert model.lfm.config._attn_implementation != "flash_attention_2"
 """,
+    severity="crash",
+    explicit=True,
     bites_here=lambda env: bool(env.flash_attn and not env.torch.cuda_available),
 )

@@ -77,6 +77,7 @@ BUG = Bug(
     expected="a str naming an existing folder loads from that folder",
     workaround="pass pathlib.Path('/some/local/dir')",
     fix="treat a str naming an existing directory as a local path",
+    explicit=True,
     changes=(
         "A `str` naming an existing local folder is loaded from that folder, like a `pathlib.Path`; any other "
         "`str` goes to the hub as before."

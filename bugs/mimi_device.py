@@ -10,7 +10,7 @@ from typing import Any
 from . import _ast
 from ._anatomy import PROCESSOR_CLASS, PROCESSOR_FILE, PROCESSOR_MODULE
 from ._spec import Bug, Callsite, CannotTell, Case, Edit, Expect, Thread, Verdict, Wrap, release_range
-from ._threads import DEVICE_PR
+from ._threads import DEVICE_PR, LLAMA_CPP, POSITION, READ
 
 
 def detect(source: _ast.Source) -> Verdict:
@@ -165,17 +165,22 @@ def test_mimi_reads_its_weights_on_the_cpu_and_moves_to_mps(tiny_checkpoint, tmp
             7,
             "pr",
             "Fix TTS Support For Apple MPS",
-            "closed unmerged",
-            "2026-11-28",
-            "loads the Mimi weights on the CPU when the device is MPS, after safetensors failed with "
-            "'device mps:0 is invalid' on Apple Silicon",
+            "closed",
+            READ,
+            "loaded the Mimi weights on the CPU first, because safetensors rejected 'mps:0'; a maintainer answered "
+            + LLAMA_CPP,
         ),
         DEVICE_PR(
-            "falls back to loading on the CPU when the device is neither cpu nor cuda, among other device "
-            "changes; merging it would fix this bug too",
+            "loads Mimi via the CPU when the device is neither cpu nor cuda, among its device changes; merging it "
+            "fixes this bug",
+            fixes=True,
         ),
     ),
-    position="On PR #7 (2026-04-01) a maintainer answered: for deployment on CPUs, use the llama.cpp version "
-    "(LiquidAI/LFM2.5-Audio-1.5B-GGUF).",
+    position=POSITION,
+    differs="#7 was answered about CPU deployment; this is an explicit device='mps' (Apple Silicon's GPU). "
+    "safetensors 0.8.0 no longer rejects 'mps:0' (checked: it hands the string to torch), so a safetensors>=0.8 "
+    "floor is a one-line alternative to loading via the CPU; neither was run on a Mac here.",
+    severity="crash",
+    explicit=True,
     bites_here=lambda env: bool(env.torch.mps_available) and _rejects_mps(env.packages.get("safetensors")),
 )

@@ -73,6 +73,7 @@ def test_from_pretrained_without_device_picks_an_available_device(tiny_checkpoin
 """,
     threads=processor_device.UPSTREAM_THREADS,
     position=processor_device.POSITION,
+    differs=processor_device.DIFFERS,
     after=(processor_device.BUG.id,),  # the source fix uses the default_device() helper that fix adds
     bites_here=without_cuda,
 )

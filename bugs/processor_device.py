@@ -18,7 +18,7 @@ from ._anatomy import (
     UTILS_FILE,
 )
 from ._spec import Bug, Callsite, CannotTell, Case, Edit, Expect, NotNeeded, Thread, Unfamiliar, Verdict, Wrap, without_cuda
-from ._threads import DEVICE_PR
+from ._threads import DEVICE_PR, LLAMA_CPP, POSITION, READ
 
 DEVICES = ("cuda", "mps", "cpu")
 
@@ -101,20 +101,29 @@ def default_device() -> str:
 '''
 
 UPSTREAM_THREADS = (
-    Thread(4, "pr", "device fallback to CPU", "closed unmerged", "2026-11-28", "declined a CPU default"),
+    Thread(
+        4,
+        "pr",
+        "a device change in the demo",
+        "closed",
+        READ,
+        "changed the device in the demo only; closed with no maintainer reply",
+    ),
     Thread(
         12,
         "pr",
-        "device fallback to CPU",
-        "closed unmerged",
-        "2026-11-28",
-        "declined a CPU default; CPU deployment pointed to the llama.cpp build",
+        "Use CPU if CUDA isn't available. Use mps if available",
+        "closed",
+        READ,
+        "proposed a default-device fallback, motivated by the demo; a maintainer answered " + LLAMA_CPP,
     ),
-    DEVICE_PR(
-        "would change this default (device auto-detection)",
-    ),
+    DEVICE_PR('picks cuda, mps or cpu in the demo and passes it to from_pretrained; the library default stays "cuda"'),
 )
-POSITION = "For deployment on CPUs, please use the llama.cpp version (maintainer on PR #12, 2026-04-01)."
+DIFFERS = (
+    "This is not about deploying on CPUs. The README's own quick-start calls from_pretrained without device= and "
+    "raises on every machine without CUDA, Apple Silicon included, before a user can choose anything. The change "
+    "touches only calls that pass no device; a machine with CUDA gets cuda as today."
+)
 
 BUG = Bug(
     id="processor-device",
@@ -128,6 +137,8 @@ BUG = Bug(
     expected="the processor loads on the best available device (cuda, then mps, then cpu)",
     workaround="pass device explicitly: LFM2AudioProcessor.from_pretrained(repo, device='cpu') (or 'mps')",
     fix="default device=None, resolved to cuda, then mps, then cpu",
+    subject="pick cuda, then mps, then cpu when from_pretrained gets no device",
+    issue_title='from_pretrained defaults to device="cuda" and fails on machines without CUDA',
     changes=(
         "Without `device=`, `LFM2AudioProcessor.from_pretrained` picks cuda when `torch.cuda.is_available()` (what"
         " CUDA users get today), else mps, else cpu. An explicit `device=` behaves as before."
@@ -181,5 +192,6 @@ def test_from_pretrained_without_device_picks_an_available_device(tiny_checkpoin
 """,
     threads=UPSTREAM_THREADS,
     position=POSITION,
+    differs=DIFFERS,
     bites_here=without_cuda,
 )

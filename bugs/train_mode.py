@@ -80,6 +80,9 @@ BUG = Bug(
     expected="from_pretrained returns the model in eval mode; short audio is transcribed",
     workaround="call model.eval() after loading",
     fix="return model.eval() from from_pretrained",
+    affects="The README calls `.eval()` after `from_pretrained`, so its examples are not affected. Code that "
+    "uses the model as `from_pretrained` returns it runs the conformer in training mode; audio shorter than about "
+    "80 ms then raises the error above.",
     changes=(
         "`LFM2AudioModel.from_pretrained` returns the model in eval mode (dropout off, batch norm in inference "
         "mode) on every device, CUDA included, so generation is repeatable for a fixed seed; the fine-tuning "

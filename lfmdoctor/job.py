@@ -312,11 +312,10 @@ def run(
             fetch_releases=True,
             progress=progress,
         )
-        patches, series_note = run_folder.write_series_folder(python, staging / "series")
+        patches, series_notes = run_folder.write_series_folder(python, staging / "series")
         run_folder.write_folder(findings, staging, redact=redact, patches=patches)
         summary = RunSummary(out=str(out), steps=findings.steps)
-        if series_note:
-            summary.notes.append(series_note)
+        summary.notes += series_notes
         summary.reproduced = [o.id for o in findings.repro if o.outcome is Outcome.REPRODUCED]
         summary.deprecations = unique(findings.repro)
         for row in findings.verify or []:

@@ -117,8 +117,9 @@ def swap_in(staging: Path, out: Path) -> None:
 
 
 def redact_folder(folder: Path, context) -> int:
-    """Redact every text file below ``folder`` as the report is redacted; returns how many items were replaced."""
-    from lfmdoctor.report.redact import redact
+    """Redact every file below ``folder`` by the one rule (``report.redact.redact_file``: patches untouched, code
+    in its string literals, prose and output in full); returns how many items were replaced."""
+    from lfmdoctor.report.redact import redact_file
 
     total = 0
     for path in sorted(folder.rglob("*")):
@@ -128,47 +129,54 @@ def redact_folder(folder: Path, context) -> int:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue
-        done = redact(text, context)
+        done = redact_file(path.name, text, context)
         if done.total:
             path.write_text(done.text, encoding="utf-8")
             total += done.total
     return total
 
 
-def write_series_folder(python: str, folder: Path) -> tuple[dict[str, list[str]], str | None]:
-    """The upstream patch series for the release ``python`` imports, in ``folder``: ({bug id: the patch files
-    its pull request applies, its own last}, None), or ({}, why there is none)."""
-    from lfmdoctor.bugs import get_bug
-    from lfmdoctor.patches.series import installed_source, write_series
+def write_series_folder(python: str, folder: Path) -> tuple[dict[str, str], list[str]]:
+    """The upstream patch series for the release ``python`` imports, in ``folder``: ({bug id, or ``HARNESS``: its
+    commit's patch file}, notes for the run's summary: why there is none, or that the author is a placeholder)."""
+    from lfmdoctor.patches.series import git_identity, installed_source, write_series
+    from lfmdoctor.report.plan import HARNESS
 
     try:
         source, release = installed_source(python)
         series = write_series(folder, source, release)
     except (LfmdoctorError, OSError) as exc:
-        return {}, f"no patch series: {exc}"
-    own = {commit.bug: f"series/{path.name}" for commit, path in zip(series.commits, series.patches) if commit.bug}
-    return {bug: [own[b] for b in (*get_bug(bug).after, bug) if b in own] for bug in own}, None
+        return {}, [f"no patch series: {exc}"]
+    files: dict[str, str] = {}
+    for commit, path in zip(series.commits, series.patches):
+        for bug in commit.bugs or (HARNESS,):
+            files[bug] = f"series/{path.name}"
+    notes = []
+    if git_identity() is None:
+        notes.append(
+            "the series' commits carry a placeholder author: set yours with git config --global user.name "
+            "'Your Name' and git config --global user.email you@example.com, then run again"
+        )
+    return files, notes
 
 
-def write_folder(
-    findings: Findings, folder: Path, *, redact: bool = True, patches: dict[str, list[str]] | None = None
-) -> None:
+def write_folder(findings: Findings, folder: Path, *, redact: bool = True, patches: dict[str, str] | None = None) -> None:
     """Write the run folder's files: README.md (the overview and what to do upstream, in order), one issue and
     one PR body per bug (``issues/<id>.md``, ``prs/<id>.md``: the title line, a blank line, the body),
-    results.json; with ``redact``, every file in ``folder`` is redacted as the report is."""
-    from lfmdoctor.report.document import finish, per_bug, render_document
+    results.json; with ``redact``, every file in ``folder`` is redacted by the one rule (patches never)."""
+    from lfmdoctor.report.document import finish, render_document, run_files
+    from lfmdoctor.report.plan import PLAN_FILE
     from lfmdoctor.report.redact import Context
     from lfmdoctor.report.upstream import Post, overview
 
     context = Context.from_machine() if redact else None
-    readme = finish(Post("README", overview(findings.report, patches)), context)
+    texts, items = run_files(findings.report, context, patches or {})
+    texts["README.md"] = finish(Post("README", overview(findings.report, items)), context).body
+    texts[PLAN_FILE] = json.dumps([item.to_json() for item in items], indent=2) + "\n"
     report_json = render_document(findings.report, "json", context)
-    for name in ("issues", "prs"):
-        (folder / name).mkdir(exist_ok=True)
-    for bug_id, (issue, pr) in per_bug(findings.report, context).items():
-        (folder / "issues" / f"{bug_id}.md").write_text(issue.text, encoding="utf-8")
-        (folder / "prs" / f"{bug_id}.md").write_text(pr.text, encoding="utf-8")
-    (folder / "README.md").write_text(readme.body, encoding="utf-8")
+    for name, text in texts.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
     results = {
         "check": findings.check.to_json(),
         "repro": {

@@ -70,6 +70,7 @@ class ReportData(JsonMixin):
     bench_before: dict[str, Any] | None = None
     bench_after: dict[str, Any] | None = None
     ruff: str | None = None  # result of ruff on the patched files, for the PR body
+    quickstart: str | None = None  # "README.md:75: <the line>": upstream's quick-start call without device=
 
 
 def _upstream_location(bug: Bug, finding: BugFinding | None) -> str:
@@ -172,4 +173,22 @@ def compose(
         bench_before=bench_before,
         bench_after=bench_after,
         ruff=ruff,
+        quickstart=quickstart_line(package_dir, check.environment.liquid_audio.version),
     )
+
+
+def quickstart_line(package_dir: str | None, version: str | None) -> str | None:
+    """Where the installed release's README (its PyPI description) loads the processor without ``device=``:
+    "README.md:75: processor = ...". None where the metadata or such a line is missing."""
+    if not package_dir or not version:
+        return None
+    metadata = Path(package_dir).parent / f"liquid_audio-{version}.dist-info" / "METADATA"
+    try:
+        text = metadata.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    _, blank, description = text.partition("\n\n")  # the headers, then the README verbatim
+    for number, line in enumerate(description.splitlines(), 1):
+        if "LFM2AudioProcessor.from_pretrained(" in line and "device" not in line:
+            return f"README.md:{number}: {line.strip()}" if blank else None
+    return None

@@ -1,4 +1,10 @@
-"""Remove personal and secret data from report text before it leaves the machine. Pure given a Context."""
+"""Remove personal and secret data from text written for others, before it leaves the machine. Pure given a Context.
+
+The one rule for every such file (``redact_file``): prose and captured output (environment text, tracebacks,
+logs) lose secrets, e-mail addresses, home paths, and user and host names; Python code loses them only inside
+its string literals; diffs and patch files (commit headers included) are never touched. A value counts as a
+secret by its pattern (tokens, keys) or because an environment variable whose name says so holds it.
+"""
 
 from __future__ import annotations
 
@@ -10,39 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Environment variables whose values may appear in a report as they are.
-ALLOWED_ENV = frozenset(
-    {
-        "CUDA_VISIBLE_DEVICES",
-        "HIP_VISIBLE_DEVICES",
-        "PYTORCH_ENABLE_MPS_FALLBACK",
-        "PYTORCH_CUDA_ALLOC_CONF",
-        "PYTORCH_NVML_BASED_CUDA_CHECK",
-        "HF_HUB_OFFLINE",
-        "TRANSFORMERS_OFFLINE",
-        "OMP_NUM_THREADS",
-        "MKL_NUM_THREADS",
-        "LANG",
-        "LC_ALL",
-        "TERM",
-        "SHELL",
-        "PYTHONHASHSEED",
-        "CI",
-        "TZ",
-        "PWD",
-        "OLDPWD",
-        "HOME",
-        "USER",
-        "LOGNAME",
-        "PATH",
-        "PYTHONPATH",
-        "VIRTUAL_ENV",
-        "_",
-        "SHLVL",
-        "COLUMNS",
-        "LINES",
-    }
-)
+# Environment variables whose values are secrets by their name: only these values are looked for in text.
+SECRET_NAME = re.compile(r"(?i)token|secret|passw|api_?key|access_?key|credential|auth|private_?key|session")
 NEVER_A_NAME = frozenset({"root", "user", "admin", "runner", "ubuntu", "debian", "localhost", "python", "main"})
 MIN_SECRET_LENGTH = 6
 
@@ -112,13 +87,11 @@ def redact(text: str, context: Context) -> Redacted:
         (
             (name, value)
             for name, value in context.env.items()
-            if name not in ALLOWED_ENV and len(value) >= MIN_SECRET_LENGTH and not value.isdigit()
+            if SECRET_NAME.search(name) and len(value) >= MIN_SECRET_LENGTH and not value.isdigit()
         ),
         key=lambda item: -len(item[1]),
     )
     for name, value in secrets:
-        if value in (context.home, context.user, context.host) or value.startswith(("/", ".")):
-            continue  # paths are handled below, keeping their useful tail
         sub(re.escape(value), f"<${name}>", "environment variable value")
     sub(EMAIL, "<email>", "e-mail address")
     if context.home and context.home not in ("/", ""):
@@ -129,3 +102,78 @@ def redact(text: str, context: Context) -> Redacted:
         if len(value) >= 3 and value.lower() not in NEVER_A_NAME:
             sub(r"(?<![\w.-])" + re.escape(value) + r"(?![\w-])", label, kind)
     return Redacted(text, counts)
+
+
+FENCE = re.compile(r"^(?P<ticks>`{3,})(?P<lang>[\w+-]*)[^\n]*\n.*?^(?P=ticks)[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
+def redact_markdown(text: str, context: Context) -> Redacted:
+    """Markdown for others: prose and output blocks in full, ``python`` blocks in their string literals only,
+    ``diff`` blocks untouched."""
+    counts: Counter = Counter()
+    out: list[str] = []
+    last = 0
+    for block in FENCE.finditer(text):
+        out.append(_counted(redact(text[last : block.start()], context), counts))
+        lang = block["lang"].lower()
+        whole = block.group(0)
+        if lang in ("diff", "patch"):
+            out.append(whole)
+        elif lang in ("python", "py"):
+            opening, _, rest = whole.partition("\n")
+            code, _, closing = rest.rpartition("\n")
+            out.append(f"{opening}\n{_counted(redact_python(code, context), counts)}\n{closing}")
+        else:
+            out.append(_counted(redact(whole, context), counts))
+        last = block.end()
+    out.append(_counted(redact(text[last:], context), counts))
+    return Redacted("".join(out), counts)
+
+
+def redact_python(source: str, context: Context) -> Redacted:
+    """Python source (or a fenced block of it) with only its string literals redacted: names and code stay."""
+    counts: Counter = Counter()
+    spans = _string_spans(source)
+    out: list[str] = []
+    last = 0
+    for start, end in spans:
+        out.append(source[last:start])
+        out.append(_counted(redact(source[start:end], context), counts))
+        last = end
+    out.append(source[last:])
+    return Redacted("".join(out), counts)
+
+
+def _string_spans(source: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the string literals in ``source``; broken code yields those before the break."""
+    import io
+    import tokenize
+
+    starts = [0]
+    for line in source.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    spans: list[tuple[int, int]] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.STRING or token.type == getattr(tokenize, "FSTRING_MIDDLE", -1):
+                (row, col), (end_row, end_col) = token.start, token.end
+                spans.append((starts[row - 1] + col, starts[end_row - 1] + end_col))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        pass
+    return spans
+
+
+def redact_file(name: str, text: str, context: Context) -> Redacted:
+    """The one rule, by the kind of file: patches untouched, Python in string literals, Markdown by block."""
+    if name.endswith((".patch", ".diff")):
+        return Redacted(text, Counter())
+    if name.endswith(".py"):
+        return redact_python(text, context)
+    if name.endswith(".md"):
+        return redact_markdown(text, context)
+    return redact(text, context)
+
+
+def _counted(result: Redacted, counts: Counter) -> str:
+    counts.update(result.counts)
+    return result.text

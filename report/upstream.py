@@ -1,7 +1,8 @@
-"""What a LiquidAI maintainer receives: one issue and one pull request per bug, and an overview. Pure.
+"""What a LiquidAI maintainer receives: per bug an issue and a pull request (or, where an open pull request
+already fixes it, a comment offering it the test), and an overview. Pure.
 
-Written in upstream's words: what fails, where (``src/liquid_audio/...:line``), the smallest fix. No tool
-vocabulary (fix strategies, outcome codes, module paths), no local paths, one footer line about the tool.
+Written the way upstream's own #26 is: short prose, the failing line, the fix. No tool vocabulary (fix
+strategies, outcome codes, module paths), no local paths, no footer on each item (one line in the overview).
 Each issue body stays under ``MAX_BODY`` characters so that its prefilled new-issue link stays under
 ``MAX_URL``; the parts that can go go first when a body is too long.
 """
@@ -9,13 +10,14 @@ Each issue body stays under ``MAX_BODY`` characters so that its prefilled new-is
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lfmdoctor.bugs import get_bug
-from lfmdoctor.bugs._spec import CONDITIONS, RESOURCES, Bug
+from lfmdoctor.bugs._spec import CONDITIONS, RESOURCES, Bug, Thread
 from lfmdoctor.prose import sentence
 from lfmdoctor.report.compose import REAL_MODEL, BugSection, CaseEvidence, ReportData
-from lfmdoctor.report.handoff import MAX_URL, REPO, new_issue_url
+from lfmdoctor.report.handoff import MAX_URL, new_issue_url
 from lfmdoctor.repro.emit import imports_for, names_used, probes
 from lfmdoctor.results import EnvironmentFacts, Outcome
 
@@ -100,11 +102,12 @@ def traceback_for(case: CaseEvidence, script: Reproducer) -> str | None:
 
 
 FIXTURE_PATH = re.compile(r"[^\s'\"`]*/fixtures/[0-9a-f]{16}\b")  # <cache>/fixtures/<key>, wherever the cache is
+SHAPE = re.compile(r"torch\.Size\(\[[\d, ]*\]\)")  # sizes that come from the tiny checkpoint, not from the model
 
 
 def public(text: str) -> str:
-    """``text`` as it reads with the real model: the tiny checkpoint's folder named as the model's."""
-    return FIXTURE_PATH.sub("/path/to/LFM2.5-Audio-1.5B", text)
+    """``text`` as it reads with the real model: the tiny checkpoint's folder named as the model's, its sizes elided."""
+    return SHAPE.sub("torch.Size([...])", FIXTURE_PATH.sub("/path/to/LFM2.5-Audio-1.5B", text))
 
 
 def _short_reason(text: str | None) -> str:
@@ -127,7 +130,8 @@ def environment(env: EnvironmentFacts, version: str | None) -> str:
             f"- torch {torch.version or 'not importable'} ({torch.flavour or '?'}); CUDA: {cuda}; "
             f"MPS: {'yes' if torch.mps_available else 'no'}",
             f"- {libraries}",
-            "- model: random weights in the real model's file layout (nothing downloaded)",
+            f"- the reproducer names {REAL_MODEL}; it ran here on a local checkpoint with random weights in that "
+            "model's file layout (no download), which is where the output comes from",
         ]
     )
 
@@ -141,24 +145,25 @@ def ran_on(env: EnvironmentFacts) -> str:
     return f"run on {', '.join(ran)}" + (f"; not run on {' or '.join(missing)}" if missing else "")
 
 
-def threads(bug: Bug, brief: bool = False) -> str:
-    """The upstream threads about the bug: what each says about it, or (``brief``) their numbers and states."""
-    if brief:
-        return ", ".join(f"#{t.number} ({t.state} on {t.as_of})" for t in bug.threads)
-    lines = [
-        f"- #{t.number} ({'PR' if t.kind == 'pr' else 'issue'}, {t.state} on {t.as_of}): {sentence(t.relation)}"
-        for t in bug.threads
-    ]
-    return "\n".join(lines)
+def thread_line(thread: Thread) -> str:
+    kind = "PR" if thread.kind == "pr" else "issue"
+    return f"#{thread.number} ({kind}, {thread.standing}): {sentence(thread.relation)}"
 
 
-def footer(data: ReportData) -> str:
-    return f"<sub>Checked with lfmdoctor {data.tool_version}: {ran_on(data.environment)}.</sub>"
+def related(bugs: Sequence[Bug]) -> str:
+    """Each upstream thread the bugs cite, once: its state as last read and how it bears on them."""
+    seen: dict[int, str] = {}
+    for bug in bugs:
+        for thread in bug.threads:
+            seen.setdefault(thread.number, thread_line(thread))
+    return "\n".join(f"- {line}" for line in seen.values())
 
 
 def _fence(text: str, lang: str = "") -> str:
+    """A fenced block; a diff keeps every line as it is (a blank context line is a space, and git needs it)."""
     ticks = "````" if "```" in text else "```"
-    return f"{ticks}{lang}\n{text.rstrip()}\n{ticks}"
+    body = text.rstrip("\n") if lang == "diff" else text.rstrip()
+    return f"{ticks}{lang}\n{body}\n{ticks}"
 
 
 def _details(summary: str, body: str) -> str:
@@ -175,78 +180,6 @@ def exception_line(case: CaseEvidence | None) -> str | None:
     return public(case.exception or "") if case and case.outcome is Outcome.REPRODUCED else None
 
 
-# -- the issue ------------------------------------------------------------------------------------------
-
-
-def issue(section: BugSection, data: ReportData, diff: str) -> Post:
-    """One bug's issue: summary, environment, reproducer, traceback, where, expected vs actual, fix, workaround."""
-    bug = get_bug(section.id)
-    case = shown_case(section)
-    title = f"{bug.title} (liquid-audio {data.liquid_audio_version or '?'})"
-    actual = exception_line(case)
-    summary = what_fails(bug, actual)
-    if not actual:
-        where = section.upstream_location
-        summary += f" Not reproduced on this machine: {why_not_here(case)}; the code at `{where}` shows it."
-    others = [c for c in section.cases if c is not case and c.outcome is Outcome.REPRODUCED]
-    script = reproducer(case) if case else None
-    tb = traceback_for(case, script) if case and script else None
-    required = [
-        ("summary", summary),
-        ("environment", "**Environment**\n\n" + environment(data.environment, data.liquid_audio_version)),
-    ]
-    if script:
-        required.append(("reproducer", "**Reproducer**\n\n" + _fence(script.text, "python")))
-    optional_tb = None
-    if tb:
-        tail = "\n".join(tb.splitlines()[-TAIL_LINES:])
-        required.append(("traceback", _fence(tail, "pytb")))
-        optional_tb = _details("Full traceback", _fence(tb, "pytb"))
-    if others:
-        listing = "; ".join(f"{c.summary} (`{_first_line(c.exception or '', 60)}`)" for c in others)
-        required.append(("others", f"The same happens for: {listing}."))
-    required += [
-        ("where", f"**Where:** `{section.upstream_location}`"),
-        (
-            "expected",
-            f"**Expected:** {sentence(bug.expected)}\n**Actual:** "
-            + (
-                f"the `{_kind(actual)}` above."
-                if actual and tb
-                else f"`{_first_line(actual, 100)}`"
-                if actual
-                else f"not seen on this machine. Where it shows: {sentence(bug.symptom)}"
-            ),
-        ),
-    ]
-    fix = f"**Suggested fix:** {sentence(bug.fix)}"
-    diff_part = _fence(diff, "diff") if diff else ""
-    workaround = f"**Workaround today:** {sentence(bug.workaround)}"
-    ending = footer(data)
-
-    def assemble(with_tb: bool, with_diff: bool, brief: bool) -> str:
-        """``brief``: the threads by number and state only, no list of other failing inputs."""
-        parts = [text for name, text in required if not (brief and name == "others")]
-        if with_tb and optional_tb:
-            parts.append(optional_tb)
-        parts.append(fix + ("\n\n" + diff_part if with_diff and diff_part else ""))
-        parts.append(workaround)
-        related = threads(bug, brief)
-        if related:
-            parts.append("**Related**\n\n" + related)
-        return "\n\n".join(parts) + "\n\n---\n" + ending + "\n"
-
-    # what goes first when the body is too long: the full traceback, the threads' details, the diff
-    for choice in ((True, True, False), (False, True, False), (False, True, True), (False, False, True)):
-        body = public(assemble(*choice))
-        if len(body) <= MAX_BODY and len(new_issue_url(title, body)) <= MAX_URL:
-            break
-    if diff_part and not choice[1]:
-        fix += " The diff is in the pull request."
-        body = public(assemble(*choice))
-    return Post(title, body)
-
-
 def _first_line(text: str, limit: int = 160) -> str:
     return _clip(text.strip().splitlines()[0] if text.strip() else text, limit)
 
@@ -260,11 +193,159 @@ def why_not_here(case: CaseEvidence | None) -> str:
     return f"it shows only where {' and '.join(needs)}" if needs else "the call did not fail here"
 
 
-def tested(section: BugSection, environment: EnvironmentFacts) -> str:
+def _kind(exception: str) -> str:
+    """ "HFValidationError: Repo id must..." -> "HFValidationError"."""
+    return exception.split(":", 1)[0].strip()
+
+
+def _own_check(case: CaseEvidence) -> bool:
+    """The case fails on a check of ours (a wrong result), not on an exception liquid-audio raises."""
+    return get_case(case).expect.frame is None
+
+
+def what_fails(section: BugSection) -> str:
+    """The call, and the line it fails with here (or where it fails, when it did not run here)."""
+    bug = get_bug(section.id)
+    case = shown_case(section)
+    actual = exception_line(case)
+    call = f"`{bug.trigger}`" if "(" in bug.trigger and " " not in bug.trigger else sentence(bug.trigger).removesuffix(".")
+    if actual and case and not _own_check(case):
+        return f"{call} fails:\n\n{_fence(_first_line(actual, 300))}"
+    if actual and case:
+        return f"{call} gives a wrong result: {case.summary}."
+    where = why_not_here(case).removeprefix("it shows only where ")
+    return f"{call} fails where {where}; that could not be run here. What it raises there: {sentence(bug.symptom)}"
+
+
+def inputs_table(section: BugSection) -> str:
+    """For a bug with several cases: each input and what it does here."""
+    if len(section.cases) < 2:
+        return ""
+    rows = ["| input | what happens |", "|---|---|"]
+    for case in section.cases:
+        actual = exception_line(case)
+        if not actual:
+            what = "not run here" if case.outcome is not Outcome.NOT_REPRODUCED else "works"
+        elif _own_check(case):
+            what = sentence(case.summary).removesuffix(".")
+        else:
+            what = f"`{_first_line(actual, 90)}`"
+        rows.append(f"| {case.summary} | {what} |")
+    return "\n".join(rows)
+
+
+def affected(section: BugSection) -> str | None:
+    releases = section.affected_releases
+    return f"Releases with this code: {releases}." if releases else None
+
+
+# -- the issue ------------------------------------------------------------------------------------------
+
+
+def issue(section: BugSection, data: ReportData, diff: str, also: Sequence[BugSection] = ()) -> Post:
+    """One bug's issue (with ``also``: the bugs filed with it, whose fix is the same change)."""
+    bug = get_bug(section.id)
+    case = shown_case(section)
+    title = bug.issue_title or bug.title
+    script = reproducer(case) if case else None
+    tb = traceback_for(case, script) if case and script else None
+    cause = f"Cause (`{section.upstream_location}`): {sentence(bug.root_cause)}"
+    required = [what_fails(section), cause]
+    for other in also:
+        other_bug = get_bug(other.id)
+        line = exception_line(shown_case(other))
+        seen = f" and fails the same way{f' (`{_first_line(line, 120)}`)' if line else ''}" if line else ""
+        required.append(f"`{other_bug.trigger}` has the same default (`{other.upstream_location}`){seen}.")
+    if bug.affects:
+        required.append(bug.affects)
+    table = inputs_table(section)
+    if table:
+        required.append(table)
+    if script:
+        required.append("Reproducer:\n\n" + _fence(script.text, "python"))
+    optional_tb = _details("Traceback (from the run described below)", _fence(tb, "pytb")) if tb else ""
+    fix = f"Suggested fix: {sentence(bug.fix)}"
+    diff_part = _fence(diff, "diff") if diff else ""
+    tail = [f"Workaround until then: {sentence(bug.workaround)}"]
+    if bug.differs:
+        tail.append(f"{sentence(bug.position)} {bug.differs}" if bug.position else bug.differs)
+    releases = affected(section)
+    if releases:
+        tail.append(releases)
+    facts = environment(data.environment, data.liquid_audio_version)
+    env = _details("Environment", f"{sentence(ran_on(data.environment))}\n\n{facts}")
+
+    def assemble(with_tb: bool, with_diff: bool, with_threads: bool) -> str:
+        parts = list(required)
+        if with_tb and optional_tb:
+            parts.append(optional_tb)
+        if diff_part and with_diff:
+            parts.append(f"{fix}\n\n{diff_part}")
+        else:
+            parts.append(fix + (" The diff is in the pull request." if diff_part else ""))
+        parts += tail
+        threads = related([bug, *(get_bug(other.id) for other in also)])
+        if threads and with_threads:
+            parts.append("Related:\n\n" + threads)
+        elif threads:
+            parts.append("Related: " + ", ".join(f"#{t.number}" for t in bug.threads))
+        parts.append(env)
+        return "\n\n".join(parts) + "\n"
+
+    # what goes first when the body is too long: the traceback, the threads' details, the diff
+    for choice in ((True, True, True), (False, True, True), (False, True, False), (False, False, False)):
+        body = public(assemble(*choice))
+        if len(body) <= MAX_BODY and len(new_issue_url(title, body)) <= MAX_URL:
+            break
+    return Post(title, body)
+
+
+# -- a comment on the open pull request that already fixes the bug ----------------------------------------
+
+
+def fixing_thread(bug: Bug) -> Thread | None:
+    """The open pull request whose merge fixes the bug, where there is one."""
+    return next((t for t in bug.threads if t.fixes and t.state == "open"), None)
+
+
+def comment(section: BugSection, data: ReportData, test_path: str, test: str) -> str:
+    """What to post on the open PR that fixes the bug: the failure, and a test for it, claiming only what ran."""
+    bug = get_bug(section.id)
+    case = shown_case(section)
+    actual = exception_line(case)
+    if actual:
+        failure = f"`{bug.trigger}` fails on liquid-audio {data.liquid_audio_version or '?'} (`{section.upstream_location}`):"
+        failure += "\n\n" + _fence(_first_line(actual, 300))
+    else:
+        where = why_not_here(case).removeprefix("it shows only where ")
+        failure = f"`{bug.trigger}` fails where {where} (`{section.upstream_location}`); that could not be run here."
+    return (
+        "\n\n".join(
+            [
+                "This PR also fixes a bug that is still in the latest release. " + failure,
+                f"In case it is useful, a regression test for it (`{test_path}`). It uses the `tiny_checkpoint` fixture "
+                "of the test-harness PR, which builds a small random checkpoint: no weights, no GPU.",
+                _fence(test, "python"),
+                tested(section, data.environment, "The failing call above")
+                .removeprefix("- ")
+                .replace("this change", f"the change ({sentence(bug.fix).removesuffix('.')})")
+                + " Not run against this PR's branch.",
+            ]
+        )
+        + "\n"
+    )
+
+
+# -- the pull request -----------------------------------------------------------------------------------
+
+
+def tested(section: BugSection, environment: EnvironmentFacts, scripts: str = "") -> str:
     """The PR's claim about the issue's reproducer: only what ran here, before and after the change."""
     rows = [row for c in section.cases for row in c.verify if row.strategy == "source"]
     one = len(section.cases) == 1
-    scripts = "The reproducer from the issue" if one else f"The {len(section.cases)} reproducers (one per input named)"
+    scripts = scripts or (
+        "The reproducer from the issue" if one else f"The {len(section.cases)} reproducers (one per input named)"
+    )
     if not rows:
         return f"- {scripts}: not re-run with this change."
     if not any(row.before is Outcome.REPRODUCED for row in rows):
@@ -278,102 +359,80 @@ def tested(section: BugSection, environment: EnvironmentFacts) -> str:
     )
 
 
-def what_fails(bug: Bug, actual: str | None) -> str:
-    """One sentence: the call, the exception it raises here (if it did), and why."""
-    raised = f" with `{_kind(actual)}`" if actual else ""
-    return f"{sentence(bug.trigger).removesuffix('.')} fails{raised}: {bug.root_cause}."
+def pull_request(
+    section: BugSection,
+    data: ReportData,
+    issue_number: int | None = None,
+    ruff: str | None = None,
+    also: Sequence[BugSection] = (),
+    subject: str = "",
+    tests: Sequence[str] = (),
+) -> Post:
+    """What changes and how it was tested, in upstream's style; ``Fixes #N`` where the issue is known."""
+    from lfmdoctor.patches.series import subject as commit_subject
 
-
-def _kind(exception: str) -> str:
-    """ "HFValidationError: Repo id must..." -> "HFValidationError"."""
-    return exception.split(":", 1)[0].strip()
-
-
-# -- the pull request -----------------------------------------------------------------------------------
-
-
-def pull_request(section: BugSection, data: ReportData, issue_number: int | None = None, ruff: str | None = None) -> Post:
-    """Motivation / Changes / Testing, in upstream's style; the commits carry the diff."""
     bug = get_bug(section.id)
-    case = shown_case(section)
-    actual = exception_line(case)
-    path = section.upstream_location.split(":")[0]
-    link = f"Fixes #{issue_number}" if issue_number else None
-    related = ", ".join(f"#{t.number} ({t.state})" for t in bug.threads)
-    motivation = what_fails(bug, actual)
-    changes = [
-        f"- `{path}`: {sentence(bug.fix)}",
-        f"- Behaviour: {sentence(bug.changes)}",
-    ]
-    if bug.after:
-        changes.append(f"- Builds on the fix for: {', '.join(get_bug(other).title for other in bug.after)}.")
-    testing = [tested(section, data.environment), f"- {ruff}" if ruff else "- ruff: not run."]
-    parts = [p for p in (link,) if p]
-    parts += ["## Motivation", motivation + (f"\n\nRelated: {related}" if related else "")]
-    parts += ["## Changes", "\n".join(changes), "## Testing", "\n".join(testing)]
-    body = public("\n\n".join(parts) + "\n")
-    return Post(sentence(bug.fix).rstrip("."), body)
+    bugs = [bug, *(get_bug(other.id) for other in also)]
+    changes = [f"- `{s.upstream_location.split(':')[0]}`: {sentence(get_bug(s.id).changes)}" for s in (section, *also)]
+    testing = [tested(s, data.environment, f"`{get_bug(s.id).trigger}`" if also else "") for s in (section, *also)]
+    if tests:
+        listed = ", ".join(f"`{t}`" for t in tests)
+        testing.append(f"- Adds {listed}, which use the `tiny_checkpoint` fixture of the test-harness PR.")
+    testing.append(f"- {ruff}" if ruff else "- ruff: not run.")
+    parts = [f"Fixes #{issue_number}"] if issue_number else []
+    parts.append(f"{sentence(bug.title).removesuffix('.')} (`{section.upstream_location}`).")
+    if bug.differs:
+        parts.append(bug.differs)
+    parts += ["Changes:\n\n" + "\n".join(changes), "Testing:\n\n" + "\n".join(testing)]
+    threads = sorted({t.number for b in bugs for t in b.threads})
+    if threads:
+        parts.append("Related: " + ", ".join(f"#{n}" for n in threads))
+    return Post(subject or commit_subject(bug), public("\n\n".join(parts) + "\n"))
+
+
+def harness_pull_request(data: ReportData, subject: str, files: Sequence[str]) -> Post:
+    """The first pull request: the CPU test harness every fix's test uses."""
+    body = "\n\n".join(
+        [
+            f"Adds {', '.join(f'`{f}`' for f in files)}: a `tiny_checkpoint` pytest fixture that builds a small, "
+            "randomly initialised checkpoint with the file layout of LFM2.5-Audio-1.5B in a temporary folder. "
+            "Tests that use it download no weights, need no GPU and run in seconds on a CPU.",
+            "The repository has no tests yet; the fix PRs that follow each add one test file that uses this "
+            "fixture. Run them with `uv run --frozen --with pytest pytest tests`.",
+        ]
+    )
+    return Post(subject, body + "\n")
 
 
 # -- the overview ---------------------------------------------------------------------------------------
 
 
-def order(sections: list[BugSection]) -> list[BugSection]:
-    """Upstream's order: bugs an existing thread already covers (comment there), then bugs that fail even when
-    the caller passes ``device=``, then changes to defaults the maintainers declined before."""
+def overview(data: ReportData, items: Sequence[object] = ()) -> str:
+    """The run folder's README: upstream's failing quick-start first, what fails, and what to file, in order."""
+    from lfmdoctor.report.plan import describe
 
-    def rank(section: BugSection) -> int:
-        bug = get_bug(section.id)
-        if bug.default_change:
-            return 2
-        return 0 if any(t.kind == "issue" for t in bug.threads) else 1
-
-    return sorted(sections, key=rank)
-
-
-def action(section: BugSection) -> str:
-    bug = get_bug(section.id)
-    issue_threads = [t for t in bug.threads if t.kind == "issue"]
-    if issue_threads:
-        first = issue_threads[0]
-        return f"comment on #{first.number} ({first.state}) with the evidence"
-    if bug.default_change:
-        return "file last: a default the maintainers declined to change before"
-    return "file the issue, then the PR"
-
-
-SHELL_HELPERS = f"""\
-RUN=$PWD  # this folder
-file_issue() {{ gh issue create --repo {REPO} --title "$(head -n 1 "$RUN/issues/$1.md")" \\
-  --body-file <(tail -n +3 "$RUN/issues/$1.md"); }}
-open_pr() {{ id=$1; shift; git switch -c "fix-$id" && git am "$@" && git push -u origin "fix-$id" &&
-  gh pr create --repo {REPO} --title "$(head -n 1 "$RUN/prs/$id.md")" --body-file <(tail -n +3 "$RUN/prs/$id.md"); }}"""
-
-
-def overview(data: ReportData, patches: dict[str, list[str]] | None = None) -> str:
-    """The run folder's README: the findings, and for each bug what to do upstream, in order."""
-    sections = order(data.bugs)
-    rows = ["| bug | fails here | where | next step |", "|---|---|---|---|"]
-    for section in sections:
-        case = shown_case(section)
-        here = f"`{_kind(case.exception or '')}`" if exception_line(case) else "not shown here"
-        rows.append(f"| {section.title} | {here} | `{section.upstream_location}` | {action(section)} |")
-    steps = []
-    for number, section in enumerate(sections, 1):
-        applied = " ".join(f'"$RUN"/{name}' for name in (patches or {}).get(section.id, [])) or '"$RUN"/series/*.patch'
-        steps.append(f"{number}. `file_issue {section.id}`, then `open_pr {section.id} {applied}`")
-    parts = [
-        f"# liquid-audio {data.liquid_audio_version or '?'}: {len(sections)} bugs, ready to file",
+    sections = {section.id: section for section in data.bugs}
+    rows = ["| bug | fails here | where |", "|---|---|---|"]
+    for item in items:
+        for bug_id in getattr(item, "bugs", ()):
+            section = sections[bug_id]
+            case = shown_case(section)
+            here = f"`{_kind(case.exception or '')}`" if exception_line(case) else "not shown here"
+            rows.append(f"| {section.title} | {here} | `{section.upstream_location}` |")
+    parts = [f"# liquid-audio {data.liquid_audio_version or '?'}: {len(data.bugs)} bugs to report upstream"]
+    if data.quickstart:
+        where, _, line = data.quickstart.partition(": ")
+        parts.append(f"Upstream's own quick-start fails on every machine without CUDA: `{where}` (`{line}`) passes no device.")
+    parts += [
         f"Checked against the installed code, {ran_on(data.environment)}:",
         environment(data.environment, data.liquid_audio_version),
         "\n".join(rows),
         "## Filing, in this order",
-        "One issue (`issues/<id>.md`) and one PR (`prs/<id>.md`) per bug, each file a title line, a blank line "
-        "and the body. `series/` holds one commit per bug, then the regression tests and a CI workflow, for "
-        "`git am` on a fork at the release; a PR applies its own commit (after the one it builds on). "
-        "`reproducers/` holds runnable scripts. In bash: define these in this folder, then run `file_issue` "
-        "anywhere and `open_pr` in your fork's checkout of the release:",
-        _fence(SHELL_HELPERS, "bash"),
-        "\n".join(steps),
+        "`lfmdoctor report file RUN_FOLDER` prints the plan. Run it in a checkout of your fork of "
+        "Liquid4All/liquid-audio, at the base branch, with `--yes`: it files the next three items with `gh`, "
+        "records them in `filed.json` here and says what is left; run it again for the next ones.",
+        "\n".join(f"{number}. {describe(item)}" for number, item in enumerate(items, 1)),
+        f"Each file is a title line, a blank line and the body. Written by lfmdoctor {data.tool_version}, "
+        "claiming only what ran here.",
     ]
     return public("\n\n".join(parts) + "\n")

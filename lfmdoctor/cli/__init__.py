@@ -51,7 +51,7 @@ app.command()(matrix.matrix)
 app.add_typer(patch.app, name="patch")
 app.command("exec", context_settings=exec_command.CONTEXT)(exec_command.exec_)
 app.command()(bench.bench)
-app.command()(report.report)
+app.add_typer(report.app, name="report")
 app.command()(run.run)
 
 BROKEN_PIPE_EXIT = ExitCode.PROBLEMS  # what rich does when stdout's reader has gone, whichever way the output went

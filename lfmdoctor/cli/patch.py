@@ -118,7 +118,7 @@ def series(
     out: Annotated[Path, typer.Option("--out", help="A new or empty folder for the .patch files.")],
     python: PythonOpt = None,
 ) -> None:
-    """Write a `git format-patch` series for upstream: one commit per bug, the regression tests, a CI workflow."""
+    """Write a `git format-patch` series for upstream: a CPU test harness, then one commit per bug with its test."""
     from lfmdoctor.patches import series as patch_series
 
     patch_series.check_out(out)

@@ -1,13 +1,12 @@
 """A patch series for upstream, and one bug's change alone, on a liquid-audio release's upstream layout.
 
-``commits(release, originals, builder)`` (pure, ``build.py``) lays out the series for one release: one
-commit per known bug whose ``edits`` apply to it, in registry order (``edits.py``), each with an
-upstream-style message (``messages.py``: what fails, where in ``src/liquid_audio/...``, what changes; a
-commit that builds on an earlier one says so); then one commit adding every such bug's regression test
-under ``tests/`` with a ``conftest.py`` whose ``tiny_checkpoint`` fixture builds a tiny random checkpoint
-(``regression_tests.py``: a copy of the built-in builder, so no weights and no GPU); then one commit
-adding a CI workflow that runs those tests on Ubuntu and macOS arm64 (``workflow.py``). Only ``src/``
-files change; everything else is new.
+``commits(release, originals, builder)`` (pure, ``build.py``) lays out the series for one release. First
+the CPU test harness: ``tests/conftest.py`` with a ``tiny_checkpoint`` fixture and the builder it calls
+(``regression_tests.py``: a copy of the built-in builder, so no weights and no GPU). Then one commit per
+known bug whose ``edits`` apply (a bug and those it builds on are one commit), in upstream's filing order
+(``lfmdoctor.bugs.filing_groups``), each holding its fix and its own test file, with an upstream-style
+message (``messages.py``). Each fix commit applies alone on the release with the harness, and the series
+applies in order. Only ``src/`` files change; everything else is new.
 
 ``write_series(out, source)`` (``git.py``) turns the commits into ``git format-patch`` files (``git am
 DIR/*.patch`` on a checkout of the release applies them); ``source`` is the release's ``liquid_audio``
@@ -20,7 +19,7 @@ upstream's lock pins, to check the result.
 
 from lfmdoctor.patches.series.build import Commit, commits
 from lfmdoctor.patches.series.edits import PREFIX, SeriesError, apply_edits, release_bugs
-from lfmdoctor.patches.series.git import Series, check_out, checkout, write_series
+from lfmdoctor.patches.series.git import Series, check_out, checkout, git_identity, write_series
 from lfmdoctor.patches.series.messages import subject, where
 from lfmdoctor.patches.series.regression_tests import (
     BUILDER,
@@ -32,14 +31,12 @@ from lfmdoctor.patches.series.regression_tests import (
 )
 from lfmdoctor.patches.series.release import installed_source, read_package, release_of, standalone_diff
 from lfmdoctor.patches.series.ruff import RUFF_VERSION, ruff_findings, upstream_ruff
-from lfmdoctor.patches.series.workflow import WORKFLOW
 
 __all__ = [
     "BUILDER",
     "CONFTEST",
     "PREFIX",
     "RUFF_VERSION",
-    "WORKFLOW",
     "Commit",
     "Series",
     "SeriesError",
@@ -50,6 +47,7 @@ __all__ = [
     "checkout",
     "commits",
     "first_party_last",
+    "git_identity",
     "installed_source",
     "read_package",
     "release_bugs",

@@ -1,21 +1,16 @@
-"""The series for one release, as commits (pure): one per known bug whose edits apply, in registry order, then
-the regression tests, then the CI workflow; and one bug's change alone, as a diff that applies by itself."""
+"""The series for one release, as commits (pure): first the CPU test harness, then one commit per bug (a bug and
+those it builds on are one commit) in upstream's filing order, each with its fix and its own test file; and one
+bug's change alone, as a diff that applies by itself."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from lfmdoctor.bugs import filing_groups
 from lfmdoctor.bugs._spec import Bug
-from lfmdoctor.patches.series.edits import PREFIX, SeriesError, apply_edits, carried_edits, release_bugs, unified_diff
-from lfmdoctor.patches.series.messages import (
-    TESTS_SUBJECT,
-    WORKFLOW_MESSAGE,
-    WORKFLOW_SUBJECT,
-    bug_message,
-    subject,
-    tests_message,
-)
+from lfmdoctor.patches.series.edits import PREFIX, apply_edits, carried_edits, release_bugs, unified_diff
+from lfmdoctor.patches.series.messages import HARNESS_SUBJECT, group_message, group_subject, harness_message
 from lfmdoctor.patches.series.regression_tests import (
     BUILDER,
     CONFTEST,
@@ -24,7 +19,6 @@ from lfmdoctor.patches.series.regression_tests import (
     first_party_last,
     test_path,
 )
-from lfmdoctor.patches.series.workflow import WORKFLOW, WORKFLOW_TEXT
 
 
 @dataclass(frozen=True)
@@ -34,37 +28,35 @@ class Commit:
     subject: str
     body: str
     files: dict[str, str]  # repository path -> text after this commit
-    bug: str | None = None  # the bug it fixes; None for the tests and CI commits
+    bugs: tuple[str, ...] = ()  # the bugs it fixes; () for the test harness
 
     @property
     def message(self) -> str:
         return f"{self.subject}\n\n{self.body}\n"
 
+    @property
+    def bug(self) -> str | None:
+        """The bug that leads the commit (None for the harness)."""
+        return self.bugs[0] if self.bugs else None
+
 
 def commits(release: str, originals: Mapping[str, str], builder: str) -> list[Commit]:
     """The series for ``release``: ``originals`` maps paths inside ``liquid_audio`` to the release's text
     (at least the files the edits touch); ``builder`` is the tiny-checkpoint builder's source."""
-    bugs = release_bugs(release)
-    in_series = {bug.id for bug in bugs}
+    groups = filing_groups(release_bugs(release))
+    if not groups:
+        return []
+    harness = {CONFTEST: CONFTEST_TEXT, BUILDER: builder_source(builder)}
+    series = [Commit(HARNESS_SUBJECT, harness_message(), harness)]
     current = dict(originals)
-    subjects: dict[str, str] = {}
-    series: list[Commit] = []
-    for bug in bugs:
-        later = [name for name in bug.after if name in in_series and name not in subjects]
-        if later:
-            raise SeriesError(f"{bug.id} builds on {', '.join(later)}, which the registry lists after it")
-        edited = apply_edits(current, carried_edits(bug, release, in_series), release)
+    for group in groups:
+        edits = [pair for bug in group for pair in carried_edits(bug, release, {b.id for b in group if b is not bug})]
+        edited = apply_edits(current, edits, release)
         changed = {PREFIX + path: text for path, text in edited.items() if current.get(path) != text}
-        subjects[bug.id] = subject(bug)
-        body = bug_message(bug, release, originals, {name: subjects[name] for name in bug.after if name in subjects})
-        series.append(Commit(subjects[bug.id], body, changed, bug.id))
+        changed.update({test_path(bug): first_party_last(bug.regression_test) for bug in group})
+        body = group_message(group, release, originals)
+        series.append(Commit(group_subject(group), body, changed, tuple(bug.id for bug in group)))
         current = edited
-    if not bugs:
-        return series
-    tests = {CONFTEST: CONFTEST_TEXT, BUILDER: builder_source(builder)}
-    tests.update({test_path(bug): first_party_last(bug.regression_test) for bug in bugs})
-    series.append(Commit(TESTS_SUBJECT, tests_message(bugs, subjects), tests))
-    series.append(Commit(WORKFLOW_SUBJECT, WORKFLOW_MESSAGE, {WORKFLOW: WORKFLOW_TEXT}))
     return series
 
 

@@ -49,8 +49,11 @@ def _git(repo: Path, *args: str, env: Mapping[str, str] | None = None, stdin: st
     return done.stdout
 
 
-def default_author() -> tuple[str, str]:
-    """The user's git identity (``user.name``, ``user.email``), else a placeholder to replace before sending."""
+PLACEHOLDER_AUTHOR = ("liquid-audio contributor", "contributor@example.com")
+
+
+def git_identity() -> tuple[str, str] | None:
+    """The user's git identity (``user.name``, ``user.email``), or None where either is not set."""
 
     def get(key: str) -> str:
         try:
@@ -59,7 +62,13 @@ def default_author() -> tuple[str, str]:
             return ""
         return done.stdout.strip()
 
-    return get("user.name") or "liquid-audio contributor", get("user.email") or "contributor@example.com"
+    name, email = get("user.name"), get("user.email")
+    return (name, email) if name and email else None
+
+
+def default_author() -> tuple[str, str]:
+    """The user's git identity, else a placeholder git accepts (the run's summary says how to set one)."""
+    return git_identity() or PLACEHOLDER_AUTHOR
 
 
 def _identity(author: tuple[str, str], date: str | None) -> dict[str, str]:

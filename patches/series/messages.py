@@ -1,5 +1,5 @@
-"""The series' commit messages, as upstream writes them: a ``<file>: <fix>`` subject that fits 72 characters,
-then what fails, the cause with its line, what changes, and what a commit builds on; bodies wrapped at 72."""
+"""The series' commit messages, as upstream's history writes them: a ``fix: ...`` (or ``test: ...``) subject that
+fits 72 characters, then what fails, the cause with its line, what changes and the test; bodies wrapped at 72."""
 
 from __future__ import annotations
 
@@ -7,21 +7,17 @@ import ast
 import re
 import textwrap
 from collections.abc import Iterable, Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from lfmdoctor.bugs import BUGS, get_bug
 from lfmdoctor.bugs._ast import Source
 from lfmdoctor.bugs._spec import Bug, CannotTell, Edit
 from lfmdoctor.patches.series.edits import PREFIX
-from lfmdoctor.patches.series.regression_tests import BUILDER, CONFTEST, RUN_TESTS, skip_reason, test_path
+from lfmdoctor.patches.series.regression_tests import BUILDER, CONFTEST, RUN_TESTS, test_path
 from lfmdoctor.prose import period, sentence
 
 SUBJECT_WIDTH = 72
 BODY_WIDTH = 72
-
-
-def _area(bug: Bug) -> str:
-    return PurePosixPath(bug.module).stem
 
 
 def _clauses(text: str) -> list[str]:
@@ -45,13 +41,18 @@ def _clauses(text: str) -> list[str]:
 
 
 def subject(bug: Bug) -> str:
-    """``<file>: <fix>``, imperative as the bug's ``fix`` is; cut at a clause to fit 72 characters where it can."""
-    prefix = f"{_area(bug)}: "
+    """``fix: <fix>``, imperative as the bug's ``fix`` is; cut at a clause to fit 72 characters where it can."""
+    prefix = "fix: "
     if bug.subject:
         return prefix + bug.subject
     clauses = _clauses(bug.fix.strip().rstrip("."))
     fitting = [c for c in clauses if len(prefix) + len(c) <= SUBJECT_WIDTH]
     return prefix + (fitting[-1] if fitting else clauses[0])
+
+
+def group_subject(group: tuple[Bug, ...]) -> str:
+    """The subject of a group's one commit and pull request: its lead's."""
+    return subject(group[0])
 
 
 def _fill(text: str) -> str:
@@ -97,61 +98,45 @@ def symptom_lines(bug: Bug) -> list[str]:
     return lines
 
 
-def bug_message(bug: Bug, release: str, originals: Mapping[str, str], applied: Mapping[str, str]) -> str:
-    """The commit body for ``bug``'s fix; ``applied`` maps the bugs already fixed earlier in the series to their subjects."""
+def bug_message(bug: Bug, release: str, originals: Mapping[str, str]) -> str:
+    """What the commit says about ``bug``: what fails, the cause with its line, what changes, its test."""
     line = where(bug, originals.get(bug.module, ""))
     location = bug.upstream_path + (f":{line}" if line else "")
     symptoms = "\n".join(f"    {part}" for part in symptom_lines(bug))
     paragraphs = [
-        _fill(period(bug.title)),
         _fill(f"{sentence(bug.trigger).removesuffix('.')} fails with:") + "\n\n" + symptoms,
         _fill(f"Cause ({location}): {period(bug.root_cause)}"),
         _fill(sentence(bug.changes)),
     ]
     for other in (get_bug(name) for name in bug.after):
         uses = _uses(other, bug, release)
-        if other.id in applied:
-            what = f": it uses {uses[0]}, which that commit adds to {uses[1]}" if uses else ""
-            paragraphs.append(_fill(f'This builds on "{applied[other.id]}" earlier in this series{what}.'))
-        elif uses:
-            paragraphs.append(_fill(f"This also adds {uses[0]} to {uses[1]}, which the change uses."))
-    if bug.threads:
-        paragraphs.append("Related: " + ", ".join(f"#{thread.number}" for thread in bug.threads))
+        if uses:
+            paragraphs.append(_fill(f"It uses {uses[0]}, which this commit adds to {uses[1]}."))
+    paragraphs.append(_fill(f"{test_path(bug)} fails without this change and passes with it."))
     return "\n\n".join(paragraphs)
 
 
-def tests_message(bugs: list[Bug], subjects: Mapping[str, str]) -> str:
-    listing = []
-    for bug in bugs:
-        reason = skip_reason(bug.regression_test)
-        note = f" (skipped where it cannot run: {reason})" if reason else ""
-        listing.append(
-            textwrap.fill(
-                f'- {test_path(bug)}: "{subjects[bug.id]}"{note}',
-                BODY_WIDTH,
-                subsequent_indent="  ",
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
-        )
+def group_message(group: tuple[Bug, ...], release: str, originals: Mapping[str, str]) -> str:
+    """The commit body for a group: each bug's part, then the threads it relates to."""
+    parts = [bug_message(bug, release, originals) for bug in group]
+    threads = sorted({thread.number for bug in group for thread in bug.threads})
+    if threads:
+        parts.append("Related: " + ", ".join(f"#{number}" for number in threads))
+    return "\n\n".join(parts)
+
+
+HARNESS_SUBJECT = "test: add a CPU test harness with a tiny random checkpoint"
+
+
+def harness_message() -> str:
     return "\n\n".join(
         [
             _fill(
-                "One test file per fix in this series. Each test fails without its fix and passes with it. "
-                f"The tiny_checkpoint fixture ({CONFTEST}) builds a tiny, randomly initialised checkpoint with the "
-                f"file layout of LFM2.5-Audio-1.5B in a temporary folder ({BUILDER}), so the tests download no "
-                "weights, need no GPU and run in seconds on a CPU:"
+                f"{CONFTEST} provides a tiny_checkpoint fixture: {BUILDER} builds a tiny, randomly initialised "
+                "checkpoint with the file layout of LFM2.5-Audio-1.5B in a temporary folder. Tests that use it "
+                "download no weights, need no GPU and run in seconds on a CPU. The fix commits that follow each add "
+                "one test file. Run them with:"
             ),
             f"    {RUN_TESTS}",
-            "\n".join(listing),
         ]
     )
-
-
-TESTS_SUBJECT = "tests: add regression tests that run on a CPU without weights"
-WORKFLOW_SUBJECT = "ci: run the tests on Ubuntu and on macOS arm64"
-WORKFLOW_MESSAGE = _fill(
-    "Run the tests under tests/ with pytest on every push and pull request: on ubuntu-latest (CPU) and on "
-    "macos-14 (Apple Silicon, arm64), with Python 3.12 and uv as the existing check workflow sets them up. "
-    "The tests need no model weights and no GPU. The existing workflow is unchanged."
-)

@@ -90,11 +90,6 @@ def test_path(bug: Bug) -> str:
     return f"{TESTS}test_{bug.id.replace('-', '_')}.py"
 
 
-def skip_reason(source: str) -> str | None:
-    match = re.search(r"skipif\(.*reason=(['\"])(.+?)\1", source)
-    return match.group(2) if match else None
-
-
 def builder_text() -> str:
     """The source of lfmdoctor's tiny-checkpoint builder (``builder_source`` makes the shipped copy)."""
     from lfmdoctor.repro.fixture import BUILDER as BUILDER_FILE

@@ -102,8 +102,9 @@ def test_detector_reads_a_wrapped_message_as_present(bug_contract, tmp_path):
 # --- source edit --------------------------------------------------------------------------------------
 
 
-def test_fix_builds_on_the_detokenizer_fix():
-    assert BUG.after == (detokenizer_device.BUG.id,)
+def test_fix_stands_alone_its_test_stubs_the_detokenizer():
+    assert BUG.after == ()
+    assert "processor._audio_detokenizer = passed_on.append" in BUG.regression_test
     [edit] = BUG.edits
     assert edit.releases == ("1.1.0", "1.2.0", "1.3.0")
 

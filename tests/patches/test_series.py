@@ -55,15 +55,19 @@ def latest_commits(latest) -> list[series.Commit]:
     return series.commits(LATEST, originals(latest), series.builder_text())
 
 
-def test_one_commit_per_bug_in_registry_order_then_the_tests_then_ci(latest_commits):
-    bugs = [bug for bug in BUGS if any(edit.applies(LATEST) for edit in bug.edits)]
-    assert [c.bug for c in latest_commits] == [*(bug.id for bug in bugs), None, None]
-    *fixes, tests, ci = latest_commits
-    for commit in fixes:
-        assert commit.files and all(path.startswith(series.PREFIX) for path in commit.files)
-    assert set(tests.files) == {series.CONFTEST, series.BUILDER, *(series.test_path(bug) for bug in bugs)}
-    assert set(ci.files) == {series.WORKFLOW}
-    assert tests.subject.startswith("tests: ") and ci.subject.startswith("ci: ")
+def test_the_harness_first_then_one_commit_per_group_in_filing_order_with_its_own_tests(latest_commits):
+    from lfmdoctor.bugs import filing_groups
+
+    groups = filing_groups([bug for bug in BUGS if any(edit.applies(LATEST) for edit in bug.edits)])
+    harness, *fixes = latest_commits
+    assert harness.bugs == () and harness.subject.startswith("test: ")
+    assert set(harness.files) == {series.CONFTEST, series.BUILDER}
+    assert [c.bugs for c in fixes] == [tuple(bug.id for bug in group) for group in groups]
+    for commit, group in zip(fixes, groups):
+        tests = {series.test_path(bug) for bug in group}
+        assert {path for path in commit.files if not path.startswith(series.PREFIX)} == tests
+        assert commit.subject.startswith("fix: ") and len(commit.subject) <= 72
+    assert len({c.subject for c in latest_commits}) == len(latest_commits)
 
 
 @pytest.mark.parametrize("release", RELEASES)
@@ -77,7 +81,7 @@ def test_the_series_ends_where_the_stored_patch_does(release_package, release):
     assert stored is not None
     for path, diff in stored.diffs.items():
         assert final[series.PREFIX + path] == apply(start[path], diff), path
-    changed = {path for commit in commits if commit.bug for path in commit.files}
+    changed = {path for commit in commits if commit.bug for path in commit.files if path.startswith(series.PREFIX)}
     assert changed == {series.PREFIX + path for path in stored.diffs}
 
 
@@ -88,7 +92,7 @@ def test_messages_say_what_fails_where_and_what_changes_in_upstreams_words(lates
         assert not VOCABULARY.search(text), (commit.subject, VOCABULARY.search(text))
         assert not ids.search(commit.subject + commit.body.replace(".py", "")), (commit.subject, ids.search(text))
         assert len(commit.subject) <= 90 and "\n" not in commit.subject
-        if commit.bug is None:  # the tests and the workflow: new files, in upstream's words too
+        if commit.bug is None:  # the harness: new files, in upstream's words too
             assert not any(re.search(r"lfmdoctor|sourcegen|callsite", text, re.I) for text in commit.files.values())
             continue
         bug = get_bug(commit.bug)
@@ -96,20 +100,18 @@ def test_messages_say_what_fails_where_and_what_changes_in_upstreams_words(lates
         assert line, bug.id
         assert f"Cause ({bug.upstream_path}:{line}): " in flat(commit.body)
         assert " fails with: " in flat(commit.body)
-        assert series.subject(bug) == commit.subject and commit.subject.startswith(f"{Path(bug.module).stem}: ")
+        assert series.subject(bug) == commit.subject and commit.subject.startswith("fix: ")
 
 
-def test_a_fix_that_builds_on_an_earlier_one_says_so_and_leaves_the_helper_to_it(latest_commits):
-    by_bug = {c.bug: c for c in latest_commits if c.bug}
+def test_a_fix_that_builds_on_another_is_one_commit_with_it_and_says_what_it_uses(latest_commits):
+    by_bug = {bug: c for c in latest_commits for bug in c.bugs}
     dependent = [bug for bug in BUGS if bug.id in by_bug and bug.after]
     assert dependent
     for bug in dependent:
         for name in bug.after:
-            assert f'This builds on "{by_bug[name].subject}" earlier in this series' in flat(by_bug[bug.id].body)
+            assert by_bug[name] is by_bug[bug.id]
     model = next(bug for bug in dependent if any(edit.shared for name in bug.after for edit in get_bug(name).edits))
-    helper = next(edit for name in model.after for edit in get_bug(name).edits if edit.shared)
-    assert "it uses default_device(), which that commit adds to src/liquid_audio/utils.py" in flat(by_bug[model.id].body)
-    assert series.PREFIX + helper.path not in by_bug[model.id].files
+    assert "It uses default_device(), which this commit adds to src/liquid_audio/utils.py" in flat(by_bug[model.id].body)
 
 
 def test_standalone_diff_carries_the_shared_helper_of_the_fix_it_builds_on(latest):
@@ -162,7 +164,9 @@ def test_the_shipped_builder_is_the_built_in_one_without_our_name():
 
 
 def test_edits_that_do_not_match_are_one_line_errors(latest):
-    bug = BUGS[0]
+    from lfmdoctor.bugs import filing_order
+
+    bug = filing_order()[0]
     broken = {path: "nothing here\n" for path in originals(latest)}
     with pytest.raises(series.SeriesError, match=rf"a {bug.id} edit matches 0 time\(s\), not 1"):
         series.commits(LATEST, broken, series.builder_text())
