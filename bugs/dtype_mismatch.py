@@ -96,6 +96,8 @@ BUG = Bug(
     workaround="ChatState(processor, dtype=<the model's dtype>)",
     fix="cast the conformer input with .to(text_emb.dtype) (as 1.2.0 does)",
     explicit=True,
+    affects="Only 0.0.0a1 to 1.1.0: from 1.2.0 the features are cast with .to(text_emb.dtype), so on those "
+    "releases the reproducer prints that there is no error.",
     changes=(
         "The conformer input is cast to the model's dtype before the conformer runs (what 1.2.0 does); inputs "
         "already in that dtype are unchanged."

@@ -96,7 +96,7 @@ BUG = Bug(
     title="Mimi weights are loaded straight onto the processor's device string",
     module=PROCESSOR_FILE,
     trigger="processor.mimi on an MPS processor with safetensors older than 0.8",
-    symptom="SafetensorError: device mps:0 is invalid (safetensors 0.7.0 and older; safetensors/safetensors#674)",
+    symptom="SafetensorError: device mps:0 is invalid (safetensors 0.7.0 and older, see safetensors/safetensors#674)",
     root_cause='load_file(path, device=str(self.device)) passes "mps:0" to safetensors, which rejected it before 0.8',
     expected="Mimi weights load on the CPU and move to the processor's device",
     workaround="upgrade safetensors (pip install 'safetensors>=0.8'), or load the processor on CPU, touch "

@@ -93,7 +93,7 @@ BUG = Bug(
     module=MODEL_FILE,
     trigger="generate_sequential or generate_interleaved with transformers 5.24.0 or later",
     symptom=f"FutureWarning: `{OLD}` is deprecated and will be removed in version 5.40.0 for `Lfm2Model.forward`. "
-    f"Use `{NEW}` instead. (a warning; the removal it announces is not released, so its effect was not run)",
+    f"Use `{NEW}` instead. (a warning: the removal it announces is not released, so its effect was not run)",
     root_cause=f"both generators pass `{OLD}=cache` to Lfm2Model and read `lfm_out.{OLD}`",
     expected="generation passes the cache under the name transformers takes, without a deprecation warning",
     workaround="nothing is needed today (it is a warning); to be safe from the announced removal, pin "

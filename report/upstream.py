@@ -323,6 +323,7 @@ def comment(section: BugSection, data: ReportData, test_path: str, test: str) ->
         "\n\n".join(
             [
                 "This PR also fixes a bug that is still in the latest release. " + failure,
+                *([bug.differs] if bug.differs else []),
                 f"In case it is useful, a regression test for it (`{test_path}`). It uses the `tiny_checkpoint` fixture "
                 "of the test-harness PR, which builds a small random checkpoint: no weights, no GPU.",
                 _fence(test, "python"),

@@ -7,6 +7,7 @@ checkpoint they build it (with the bundled ``tiny_checkpoint.py``) next to thems
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import tokenize
 from pathlib import Path
@@ -23,7 +24,7 @@ HELPER_NAME = "tiny_checkpoint.py"
 FIXTURE_MODEL = """\
 if len(sys.argv) > 1:  # a local folder or a hub id, e.g. LiquidAI/LFM2.5-Audio-1.5B
     MODEL = Path(sys.argv[1]) if Path(sys.argv[1]).is_dir() else sys.argv[1]
-else:  # a 5 MB randomly initialised checkpoint with the LFM2.5-Audio-1.5B file layout
+else:  # a small, randomly initialised checkpoint with the LFM2.5-Audio-1.5B file layout
     MODEL = Path(__file__).resolve().with_name("{folder}")
     if not (MODEL / "model.safetensors").exists():
         subprocess.run([sys.executable, str(Path(__file__).with_name("{helper}")), str(MODEL){parts}],
@@ -93,15 +94,39 @@ def probes(case: Case) -> list[str]:
     return [CONDITIONS[name].probe for name in case.requires if CONDITIONS[name].probe]
 
 
+VERSION_BELOW = re.compile(r'version_below\("(?P<dist>[\w-]+)", "(?P<major>\d+)\.(?P<minor>\d+)"\)')
+
+
+def guards(case: Case) -> list[str]:
+    """Lines that stop the script, with a non-zero status and the reason, where it cannot tell: a machine
+    condition the bug needs does not hold (no MPS, CUDA usable, flash_attn missing, ...)."""
+    lines = []
+    for name in case.requires:
+        condition = CONDITIONS[name]
+        holds = VERSION_BELOW.sub(
+            lambda m: (
+                f'tuple(int(p) for p in importlib.metadata.version("{m["dist"]}").split(".")[:2])'
+                f" < ({m['major']}, {m['minor']})"
+            ),
+            condition.holds,
+        )
+        reason = f"cannot tell on this machine: the bug shows only where {condition.shows_where}"
+        lines += [f"if not ({holds}):", f"    sys.exit({reason!r})"]
+    return lines
+
+
 def render_script(case: Case, model: ModelRef) -> str:
     bug = get_bug(case.bug)
     imports = ["import sys", "from pathlib import Path"]
     if model.is_fixture:
         imports.insert(0, "import subprocess")
+    checks = guards(case)
+    if any("importlib.metadata" in line for line in checks):
+        imports.insert(0, "import importlib.metadata")
     body = [model_block(model, case.checkpoint).rstrip()]
     if "MODEL_DIR" in names_used(case.setup + "\n" + case.trigger):
         body.append(MODEL_DIR.rstrip())
-    body += ["", *probes(case)]
+    body += ["", *probes(case), *checks]
     body += [RESOURCES[need] for need in case.needs]
     body += [code for code in (case.setup, case.trigger) if code]
     body.append('print("no error: this liquid-audio does not have the bug")')
@@ -112,7 +137,12 @@ def render_script(case: Case, model: ModelRef) -> str:
         f"Case {case.id}: {case.summary}.",
         f"Expected: {case.expected_text}.",
         f"The bug: {bug.symptom}.",
-        *([f"Shows only where: {shows_where}."] if shows_where else []),
+        *([f"Who meets it: {bug.affects}"] if bug.affects else []),
+        *(
+            [f"Shows only where: {shows_where} (elsewhere it exits with status 1, saying it cannot tell)."]
+            if shows_where
+            else []
+        ),
         "Run: python " + script_name(case) + " [MODEL_FOLDER_OR_HUB_ID]",
         '"""',
         "",

@@ -14,7 +14,6 @@ from lfmdoctor import render
 from lfmdoctor.cli._common import ModelOpt, PythonOpt, check_bug_ids, check_output, resolve_python, write_outputs
 from lfmdoctor.errors import UsageError
 
-
 app = typer.Typer(invoke_without_command=True)
 
 

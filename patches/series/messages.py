@@ -104,7 +104,9 @@ def bug_message(bug: Bug, release: str, originals: Mapping[str, str]) -> str:
     location = bug.upstream_path + (f":{line}" if line else "")
     symptoms = "\n".join(f"    {part}" for part in symptom_lines(bug))
     paragraphs = [
-        _fill(f"{sentence(bug.trigger).removesuffix('.')} fails with:") + "\n\n" + symptoms,
+        _fill(f"{sentence(bug.trigger).removesuffix('.')} {'warns' if 'Warning:' in symptoms else 'fails with'}:")
+        + "\n\n"
+        + symptoms,
         _fill(f"Cause ({location}): {period(bug.root_cause)}"),
         _fill(sentence(bug.changes)),
     ]
@@ -112,7 +114,8 @@ def bug_message(bug: Bug, release: str, originals: Mapping[str, str]) -> str:
         uses = _uses(other, bug, release)
         if uses:
             paragraphs.append(_fill(f"It uses {uses[0]}, which this commit adds to {uses[1]}."))
-    paragraphs.append(_fill(f"{test_path(bug)} fails without this change and passes with it."))
+    skip = re.search(r"skipif\(.*?reason=(['\"])(.+?)\1", bug.regression_test, re.S)
+    paragraphs.append(_fill(f"Test: {test_path(bug)}" + (f" (skipped where it cannot run: {skip[2]})." if skip else ".")))
     return "\n\n".join(paragraphs)
 
 

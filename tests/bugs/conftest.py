@@ -124,17 +124,28 @@ def _junit(report: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def regression(request: pytest.FixtureRequest, tmp_path_factory, tiny_checkpoint) -> dict[str, dict[str, str]]:
-    """{"unpatched" | "patched": {test file stem: outcome}} for the selected bugs' upstream regression tests."""
+    """{label: {test file stem: outcome}} for the selected bugs' upstream regression tests, without the fixes
+    ("unpatched") and with them ("patched"), in this environment and in upstream's locked one ("locked-...":
+    the pins of its uv.lock laid over this torch, cached after the first session)."""
     pytest.importorskip("liquid_audio")
+    from lfmdoctor.cache import cache_root
     from lfmdoctor.patches.bootstrap import strategy_environment
+    from lfmdoctor.patches.series.lock import upstream_lock_overlay
 
     folder = tmp_path_factory.mktemp("upstream-tests")
     (folder / "conftest.py").write_text(REGRESSION_CONFTEST.format(folder=str(tiny_checkpoint)))
     for bug in selected_bugs(request.session):
         (folder / test_file_name(bug)).write_text(bug.regression_test)
     patched = strategy_environment("source", sys.executable)["PYTHONPATH"]
+    locked = str(upstream_lock_overlay(sys.executable, cache_root()))
     results = {}
-    for label, pythonpath in (("unpatched", None), ("patched", patched)):
+    runs = (
+        ("unpatched", None),
+        ("patched", patched),
+        ("locked-unpatched", locked),
+        ("locked-patched", locked + os.pathsep + patched),
+    )
+    for label, pythonpath in runs:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         env.update({"HF_HUB_OFFLINE": "1", "CUDA_VISIBLE_DEVICES": ""})
         if pythonpath:
@@ -234,12 +245,17 @@ class Contract:
                 assert after.outcome not in (Outcome.REPRODUCED, Outcome.ERROR), f"{case.id} with {strategy}: {after.reason}"
 
     def regression_test(self, bug: Bug, fails_here: bool) -> None:
-        """The upstream regression test fails on the release (where the bug shows here) and passes when fixed."""
+        """The upstream regression test fails on the release (where the bug shows here) and passes when fixed,
+        here and in upstream's locked environment; where it skips there, only a version guard skips it."""
         stem = test_file_name(bug).removesuffix(".py")
-        assert self._regression["patched"].get(stem) in ("passed", "skipped"), self._regression
-        expected = "failed" if fails_here else ("passed", "skipped")
-        got = self._regression["unpatched"].get(stem)
-        assert got == expected if fails_here else got in expected, self._regression
+        for prefix in ("", "locked-"):
+            results = {label: self._regression[prefix + label].get(stem) for label in ("unpatched", "patched")}
+            assert results["patched"] in ("passed", "skipped"), (prefix, results)
+            if prefix and results["unpatched"] == "skipped" and fails_here:
+                assert "Version(" in bug.regression_test and results["patched"] == "skipped", results
+                continue
+            got = results["unpatched"]
+            assert got == "failed" if fails_here else got in ("passed", "skipped"), (prefix, results)
 
 
 SLOW_FIXTURES = {"verified", "regression"}  # worker runs per strategy, and the upstream tests run twice

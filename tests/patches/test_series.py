@@ -99,7 +99,7 @@ def test_messages_say_what_fails_where_and_what_changes_in_upstreams_words(lates
         line = series.where(bug, (latest / bug.module).read_text())
         assert line, bug.id
         assert f"Cause ({bug.upstream_path}:{line}): " in flat(commit.body)
-        assert " fails with: " in flat(commit.body)
+        assert " fails with: " in flat(commit.body) or " warns: " in flat(commit.body)
         assert series.subject(bug) == commit.subject and commit.subject.startswith("fix: ")
 
 

@@ -138,7 +138,7 @@ def test_filing_in_batches_opens_one_commit_prs_from_the_fork_that_link_their_is
 
 
 def test_an_item_that_fails_leaves_the_checkout_on_main_and_is_tried_again(cli, world):
-    run, work, log, items = world
+    run, work, _, _ = world
     git(work, "switch", "--quiet", "-c", "test-harness")  # the harness branch exists already: git refuses
     git(work, "switch", "--quiet", "main")
     done = cli("report", "file", str(run), "--yes", "--checkout", str(work), "--fork-owner", "someone")
