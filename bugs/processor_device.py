@@ -138,7 +138,7 @@ BUG = Bug(
     workaround="pass device explicitly: LFM2AudioProcessor.from_pretrained(repo, device='cpu') (or 'mps')",
     fix="default device=None, resolved to cuda, then mps, then cpu",
     subject="pick cuda, then mps, then cpu when from_pretrained gets no device",
-    issue_title='from_pretrained defaults to device="cuda" and fails on machines without CUDA',
+    issue_title='from_pretrained defaults to device="cuda" and fails without CUDA',
     changes=(
         "Without `device=`, `LFM2AudioProcessor.from_pretrained` picks cuda when `torch.cuda.is_available()` (what"
         " CUDA users get today), else mps, else cpu. An explicit `device=` behaves as before."

@@ -89,7 +89,7 @@ def _case(variant: str, top_k: str, summary: str) -> Case:
 BUG = Bug(
     id="top-k",
     order=120,
-    title="A top_k of 0, a negative number or more than the vocabulary crashes in torch.topk",
+    title="top_k of 0, below 0 or above the vocabulary crashes in torch.topk",
     module=MODEL_FILE,
     trigger="generate_sequential with text_top_k of 0, -1 or above the vocabulary",
     symptom="IndexError: index -1 is out of bounds for dimension 0 with size 0 (top_k=0); "

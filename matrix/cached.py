@@ -61,5 +61,5 @@ def affected_from_cache() -> dict[str, str]:
                 present[finding.id].append(version)
     if not checked:
         return {}
-    suffix = f", decided from the source of each release ({len(checked)} checked by lfmdoctor matrix)"
+    suffix = f", read from the source of each release ({len(checked)} checked)"
     return {bug_id: describe_releases(found, checked) + suffix for bug_id, found in present.items()}

@@ -74,11 +74,17 @@ def test_the_stored_diff_is_the_installed_releases(findings):
 def test_write_folder_is_the_run_folder(findings, tmp_path):
     found, _ = findings
     run_folder.write_folder(found, tmp_path, patches={})
+    from lfmdoctor.report.plan import HARNESS
+
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["README.md", "issues", "prs", "results.json"]
+    assert set(names) <= {"README.md", "comments", "issues", "plan.json", "prs", "results.json"}
+    plan = json.loads((tmp_path / "plan.json").read_text())
     ids = sorted(section.id for section in found.report.bugs)
-    assert ids and sorted(p.stem for p in (tmp_path / "issues").iterdir()) == ids
-    assert sorted(p.stem for p in (tmp_path / "prs").iterdir()) == ids
+    assert ids and sorted(bug for item in plan for bug in item["bugs"]) == ids  # every bug, once
+    assert HARNESS not in [item["key"] for item in plan]  # no series here: no harness PR to offer
+    for item in plan:
+        for name in (item["issue"], item["pr"], item["comment"]):
+            assert name is None or (tmp_path / name).is_file(), name
     assert (tmp_path / "README.md").read_text().startswith("# liquid-audio ")
     results = json.loads((tmp_path / "results.json").read_text())
     assert list(results) == ["check", "repro", "verify", "bench", "report", "steps"]

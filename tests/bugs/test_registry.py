@@ -124,3 +124,12 @@ def test_bug_modules_import_only_the_standard_library_at_import_time(path):
             outside.append(node.module or "")
     allowed = set(sys.stdlib_module_names) | {"__future__"}
     assert [name for name in outside if name.split(".")[0] not in allowed] == []
+
+
+def test_every_issue_title_and_commit_subject_fits_72_characters_and_is_distinct():
+    from lfmdoctor.patches.series import subject
+
+    titles = [bug.issue_title or bug.title for bug in bugs.BUGS]
+    subjects = [subject(bug) for bug in bugs.BUGS]
+    assert max(map(len, titles + subjects)) <= 72, [t for t in titles + subjects if len(t) > 72]
+    assert len(set(titles)) == len(titles) and len(set(subjects)) == len(subjects)

@@ -45,7 +45,7 @@ def test_the_overview_is_written_with_its_title_line(written):
     title, blank, rest = text.split("\n", 2)
     assert title.startswith("liquid-audio ") and blank == ""
     assert body.strip() and body == rest
-    assert "file_issue" in body  # the overview says what to file, and how
+    assert "lfmdoctor report file RUN_FOLDER" in body  # the overview says what to file, and how
     assert f"wrote {out}" in done.stderr
 
 

@@ -340,7 +340,7 @@ def test_the_series_tests_fail_without_its_src_changes_and_pass_with_them(applie
     patched = _run_tests(repo, repo / "src", tmp_path / "patched.xml")
     shutil.copytree(repo / "tests", pristine / "tests")
     unpatched = _run_tests(pristine, pristine / "src", tmp_path / "unpatched.xml")
-    bugs = [get_bug(c.bug) for c in written.commits if c.bug]
+    bugs = [get_bug(bug) for c in written.commits for bug in c.bugs]
     names = {bug.id: Path(series.test_path(bug)).stem for bug in bugs}
     assert set(patched) == set(names.values())
     assert all(state in ("passed", "skipped") for state in patched.values()), patched

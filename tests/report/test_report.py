@@ -302,7 +302,7 @@ def test_run_end_to_end_on_the_tiny_checkpoint(cli, tmp_path):
     assert plan[0]["key"] == "harness" and {i["kind"] for i in plan} == {"pr", "comment", "issue+pr"}
     for path in [*(out / "issues").glob("*.md"), *(out / "prs").glob("*.md")]:
         title, blank, body = path.read_text().split("\n", 2)
-        assert title and blank == "" and len(body) <= 3000 and len(title) <= 80, path.name
+        assert title and blank == "" and len(body) <= 3000 and len(title) <= 72, path.name
         assert not TOOL_WORDS.search(body), (path.name, TOOL_WORDS.search(body))
         assert "lfmdoctor" not in body, path.name  # one line in the overview, none on the items
         if path.parent.name == "issues":
