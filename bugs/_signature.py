@@ -45,3 +45,7 @@ def signatures_of(bug) -> tuple[Signature, ...]:
         if signature is not None and signature not in found:
             found.append(signature)
     return tuple(found)
+
+
+# Words that tie a traceback-less error to liquid-audio at all (bug modules narrow them to their own call)
+LIQUID_AUDIO = r"liquid[-_]audio|LFM2Audio\w+|LFM2\.5-Audio"
