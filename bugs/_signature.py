@@ -26,7 +26,7 @@ class Signature:
     types: tuple[str, ...] = ()  # exception class names (a name or one of its known bases); () any
     frames: tuple[str, ...] = ()
     mentions: str = ""
-    source: str = ""  # where this form was seen: a reproduction case, a release, an upstream thread
+    source: str = "a log line"  # where this form was seen: a reproduction case, a release, an upstream thread
 
 
 def derived(case) -> Signature | None:
@@ -49,3 +49,4 @@ def signatures_of(bug) -> tuple[Signature, ...]:
 
 # Words that tie a traceback-less error to liquid-audio at all (bug modules narrow them to their own call)
 LIQUID_AUDIO = r"liquid[-_]audio|LFM2Audio\w+|LFM2\.5-Audio"
+GENERATION = r"generate_(?:sequential|interleaved)|" + LIQUID_AUDIO  # ... and the generation loop

@@ -305,7 +305,6 @@ def test_add_audio_names_the_shape_it_cannot_use(tiny_checkpoint):
             r"'numpy\.ndarray' object has no attribute 'to'",
             ("AttributeError",),
             mentions=r"add_audio|ChatState",
-            source="a log line",
         ),
     ),
 )

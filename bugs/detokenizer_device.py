@@ -174,7 +174,6 @@ def test_decode_builds_the_detokenizer_on_the_processors_device(tiny_checkpoint)
             CUDA_UNUSABLE,
             ("AssertionError", "RuntimeError"),
             mentions=r"\.decode\(|audio_detokenizer|detokenizer",
-            source="a log line",
         ),
     ),
 )

@@ -191,9 +191,5 @@ def test_cpu_load_does_not_pick_flash_attention(tiny_checkpoint, monkeypatch):
     assert model.lfm.config._attn_implementation != "flash_attention_2"
 """,
     bites_here=lambda env: bool(env.flash_attn and not env.torch.cuda_available),
-    signatures=(
-        Signature(
-            r"FlashAttention2 has been toggled on", ("ImportError", "ValueError"), mentions=MODEL_CLASS, source="a log line"
-        ),
-    ),
+    signatures=(Signature(r"FlashAttention2 has been toggled on", ("ImportError", "ValueError"), mentions=MODEL_CLASS),),
 )

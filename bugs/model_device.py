@@ -78,6 +78,6 @@ def test_from_pretrained_without_device_picks_an_available_device(tiny_checkpoin
     bites_here=without_cuda,
     signatures=(
         # a log line or an issue without the traceback: the model named next to a CUDA-unusable message
-        Signature(CUDA_UNUSABLE, ("AssertionError", "RuntimeError"), mentions=MODEL_CLASS, source="a log line"),
+        Signature(CUDA_UNUSABLE, ("AssertionError", "RuntimeError"), mentions=MODEL_CLASS),
     ),
 )
