@@ -170,6 +170,8 @@ def parse(text: str) -> tuple[Raised, ...]:
         if in_trace:
             continue  # a frame's source line
         in_line = EXCEPTION_IN_LINE.search(line)
+        if not any(char.isalnum() for char in line):
+            continue  # a rule (-----, _ _ _)
         if in_line:
             found.append(Raised(in_line["type"], in_line["msg"].strip(), (), number))
         else:
