@@ -47,7 +47,7 @@ def triage(result: Triage, out: Console | None = None) -> None:
         found = f" ({len(result.errors)} error line{'s' if len(result.errors) != 1 else ''} read)" if result.errors else ""
         out.print(Text(f"No known liquid-audio bug matches this text{found}.", style="bold"))
         out.print("If liquid-audio raised it, report it upstream; a draft issue follows (check it before posting).\n")
-        out.print(Text(result.draft or ""))
+        out.print(Text(result.draft or ""), soft_wrap=True)  # unwrapped: it is copied as it is
         return
     count = len(result.matches)
     out.print(Text(f"{count} known liquid-audio bug{'s match' if count > 1 else ' matches'}, best first:", style="bold"))
