@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ._signature import Signature
+
 RELEASES = ("0.0.0a1", "1.0.0", "1.1.0", "1.2.0", "1.3.0")
 SEVERITIES = ("crash", "wrong output", "resource", "cosmetic")
 
@@ -297,6 +299,8 @@ class Bug:
     # Given the environment facts ``check`` collected, does the bug bite here? (None: cannot tell)
     bites_here: Callable[[Any], bool | None] = lambda env: True
     warns: tuple[str, ...] = ()  # regular expressions of the deprecation warnings that are this bug
+    # forms of its error that ``lfmdoctor triage`` knows beyond what its cases raise (see ``_signature``)
+    signatures: tuple[Signature, ...] = ()
 
     def __post_init__(self) -> None:
         cases = tuple(replace(case, bug=self.id, expected_text=case.expected_text or self.expected) for case in self.cases)
@@ -339,6 +343,7 @@ __all__ = [
     "Edit",
     "Expect",
     "NotNeeded",
+    "Signature",
     "Simulation",
     "Thread",
     "Unfamiliar",

@@ -9,6 +9,7 @@ from typing import Any
 
 from . import _ast
 from ._anatomy import CHAT_STATE_CLASS, PROCESSOR_FILE, PROCESSOR_MODULE, SINE
+from ._signature import Signature
 from ._spec import Bug, Callsite, CannotTell, Case, Edit, Expect, Verdict, Wrap
 
 
@@ -298,4 +299,12 @@ def test_add_audio_names_the_shape_it_cannot_use(tiny_checkpoint):
     with pytest.raises(ValueError, match=r"\\(2, 3, 4\\)"):
         ChatState(processor).add_audio(np.zeros((2, 3, 4), dtype=np.float32), 16_000)
 """,
+    signatures=(
+        # numpy audio handed to add_audio, named in the same log line or issue
+        Signature(
+            r"'numpy\.ndarray' object has no attribute 'to'",
+            ("AttributeError",),
+            mentions=r"add_audio|ChatState",
+        ),
+    ),
 )

@@ -9,6 +9,7 @@ from typing import Any
 
 from . import _ast
 from ._anatomy import MODEL_CLASS, MODEL_FILE, MODEL_MODULE, SINE
+from ._signature import GENERATION, Signature
 from ._spec import Bug, Callsite, CannotTell, Case, Edit, Expect, Verdict, Wrap, release_range
 
 _CASTS = frozenset({"to", "type"})
@@ -140,4 +141,7 @@ def test_float32_model_takes_audio_from_a_default_bfloat16_chat_state(tiny_check
     chat.new_turn("assistant")
     assert len(list(model.generate_sequential(**chat, max_new_tokens=2))) > 0
 """,
+    signatures=(
+        Signature(r"Input type \(c10::BFloat16\) and bias type", ("RuntimeError",), mentions="ChatState|" + GENERATION),
+    ),
 )

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import _ast
 from ._anatomy import MODEL_CLASS, MODEL_FILE, MODEL_MODULE
+from ._signature import Signature
 from ._spec import Bug, Callsite, Case, Edit, Expect, NotNeeded, Unfamiliar, Verdict, Wrap
 
 _MODULE_CHECKS = frozenset({"module_exists", "find_spec", "is_flash_attn_2_available", "is_flash_attn_available"})
@@ -194,4 +195,5 @@ def test_cpu_load_does_not_pick_flash_attention(tiny_checkpoint, monkeypatch):
     severity="crash",
     explicit=True,
     bites_here=lambda env: bool(env.flash_attn and not env.torch.cuda_available),
+    signatures=(Signature(r"FlashAttention2 has been toggled on", ("ImportError", "ValueError"), mentions=MODEL_CLASS),),
 )

@@ -10,6 +10,7 @@ from typing import Any
 
 from . import _ast
 from ._anatomy import PROCESSOR_CLASS, UTILS_FILE, UTILS_MODULE
+from ._signature import LIQUID_AUDIO, Signature
 from ._spec import Bug, Callsite, CannotTell, Case, Edit, Expect, NotNeeded, Unfamiliar, Verdict, Wrap
 
 _LOCAL_DIR_CHECKS = frozenset({"exists", "is_dir", "isdir"})
@@ -110,4 +111,5 @@ def test_from_pretrained_accepts_a_local_folder_given_as_str(tiny_checkpoint):
     processor = LFM2AudioProcessor.from_pretrained(str(tiny_checkpoint), device="cpu")
     assert processor.device.type == "cpu"
 """,
+    signatures=(Signature(r"Repo id must be in the form", ("HFValidationError",), mentions=LIQUID_AUDIO),),
 )

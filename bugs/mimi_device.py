@@ -9,6 +9,7 @@ from typing import Any
 
 from . import _ast
 from ._anatomy import PROCESSOR_CLASS, PROCESSOR_FILE, PROCESSOR_MODULE
+from ._signature import Signature
 from ._spec import Bug, Callsite, CannotTell, Case, Edit, Expect, Thread, Verdict, Wrap, release_range
 from ._threads import DEVICE_PR, LLAMA_CPP, POSITION, READ
 
@@ -183,4 +184,14 @@ def test_mimi_reads_its_weights_on_the_cpu_and_moves_to_mps(tiny_checkpoint, tmp
     severity="crash",
     explicit=True,
     bites_here=lambda env: bool(env.torch.mps_available) and _rejects_mps(env.packages.get("safetensors")),
+    signatures=(
+        # safetensors before 0.8 (PR #7, safetensors #674) and a torch without MPS; the same words without a traceback
+        Signature(
+            r"device mps(?::\d+)? is invalid|not linked with support for mps devices",
+            ("RuntimeError", "ValueError", "SafetensorError"),
+            (f"{PROCESSOR_FILE}:mimi",),
+            mentions=r"(?i)\bmimi\b|" + PROCESSOR_CLASS,
+            source="upstream PR #7; safetensors #674",
+        ),
+    ),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import _ast, processor_device
 from ._anatomy import CUDA_DEFAULT_SIGNATURE, CUDA_UNUSABLE, MODEL_CLASS, MODEL_FILE, MODEL_MODULE, OPTIONAL_DEVICE_SIGNATURE
+from ._signature import Signature
 from ._spec import Bug, Callsite, Case, Edit, Expect, Verdict, Wrap, without_cuda
 
 
@@ -76,4 +77,8 @@ def test_from_pretrained_without_device_picks_an_available_device(tiny_checkpoin
     differs=processor_device.DIFFERS,
     after=(processor_device.BUG.id,),  # the source fix uses the default_device() helper that fix adds
     bites_here=without_cuda,
+    signatures=(
+        # a log line or an issue without the traceback: the model named next to a CUDA-unusable message
+        Signature(CUDA_UNUSABLE, ("AssertionError", "RuntimeError"), mentions=MODEL_CLASS),
+    ),
 )

@@ -17,6 +17,7 @@ from ._anatomy import (
     PROCESSOR_MODULE,
     UTILS_FILE,
 )
+from ._signature import Signature
 from ._spec import Bug, Callsite, CannotTell, Case, Edit, Expect, NotNeeded, Thread, Unfamiliar, Verdict, Wrap, without_cuda
 from ._threads import DEVICE_PR, LLAMA_CPP, POSITION, READ
 
@@ -194,4 +195,8 @@ def test_from_pretrained_without_device_picks_an_available_device(tiny_checkpoin
     position=POSITION,
     differs=DIFFERS,
     bites_here=without_cuda,
+    signatures=(
+        # a log line or an issue without the traceback: the processor named next to a CUDA-unusable message
+        Signature(CUDA_UNUSABLE, ("AssertionError", "RuntimeError"), mentions=PROCESSOR_CLASS),
+    ),
 )

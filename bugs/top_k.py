@@ -8,6 +8,7 @@ from typing import Any
 
 from . import _ast
 from ._anatomy import MODEL_CLASS, MODEL_FILE, MODEL_MODULE
+from ._signature import Signature
 from ._spec import Bug, Callsite, CannotTell, Case, Edit, Expect, Verdict, Wrap
 
 SAMPLERS = ("_sample_text_token", "_sample_audio_frame")
@@ -144,4 +145,5 @@ def test_any_top_k_samples_a_token(tiny_checkpoint, top_k):
     chat.new_turn("assistant")
     assert len(list(model.generate_sequential(**chat, max_new_tokens=1, text_temperature=1.0, text_top_k=top_k))) == 1
 """,
+    signatures=(Signature(OUT_OF_RANGE, ("RuntimeError", "IndexError"), mentions=r"(?:text|audio)_top_k"),),
 )

@@ -8,6 +8,7 @@ from typing import Any
 
 from . import _ast
 from ._anatomy import MODEL_CLASS, MODEL_FILE, MODEL_MODULE, SINE, TRAINER_FILE, TRAINER_MODULE
+from ._signature import GENERATION, Signature
 from ._spec import Bug, Callsite, Case, Edit, Expect, NotNeeded, Verdict, Wrap, release_range
 
 
@@ -129,4 +130,5 @@ def test_from_pretrained_returns_the_model_in_eval_mode(tiny_checkpoint):
     model = LFM2AudioModel.from_pretrained(tiny_checkpoint, device="cpu", dtype=torch.float32)
     assert not model.training
 """,
+    signatures=(Signature(r"Expected more than 1 value per channel when training", ("ValueError",), mentions=GENERATION),),
 )

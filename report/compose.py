@@ -71,6 +71,8 @@ class ReportData(JsonMixin):
     bench_after: dict[str, Any] | None = None
     ruff: str | None = None  # result of ruff on the patched files, for the PR body
     quickstart: str | None = None  # "README.md:75: <the line>": upstream's quick-start call without device=
+    # each cited thread's freshest known state ("open since 2026-06-03 (read 2026-12-04)"), by number
+    threads: dict[int, str] = field(default_factory=dict)
 
 
 def _upstream_location(bug: Bug, finding: BugFinding | None) -> str:
@@ -174,7 +176,16 @@ def compose(
         bench_after=bench_after,
         ruff=ruff,
         quickstart=quickstart_line(package_dir, check.environment.liquid_audio.version),
+        threads=thread_states(),
     )
+
+
+def thread_states() -> dict[int, str]:
+    """The freshest known state of every thread the bugs cite: stored, or read later by 'lfmdoctor threads --online'."""
+    from lfmdoctor.bugs import BUGS
+    from lfmdoctor.triage.threads import known
+
+    return {number: state.describe() for number, state in known(BUGS).items()}
 
 
 def quickstart_line(package_dir: str | None, version: str | None) -> str | None:

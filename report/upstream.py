@@ -10,7 +10,7 @@ Each issue body stays under ``MAX_BODY`` characters so that its prefilled new-is
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from lfmdoctor.bugs import get_bug
@@ -145,17 +145,17 @@ def ran_on(env: EnvironmentFacts) -> str:
     return f"run on {', '.join(ran)}" + (f"; not run on {' or '.join(missing)}" if missing else "")
 
 
-def thread_line(thread: Thread) -> str:
+def thread_line(thread: Thread, states: Mapping[int, str]) -> str:
     kind = "PR" if thread.kind == "pr" else "issue"
-    return f"#{thread.number} ({kind}, {thread.standing}): {sentence(thread.relation)}"
+    return f"#{thread.number} ({kind}, {states.get(thread.number, thread.standing)}): {sentence(thread.relation)}"
 
 
-def related(bugs: Sequence[Bug]) -> str:
-    """Each upstream thread the bugs cite, once: its state as last read and how it bears on them."""
+def related(bugs: Sequence[Bug], states: Mapping[int, str]) -> str:
+    """Each upstream thread the bugs cite, once: its freshest known state and how it bears on them."""
     seen: dict[int, str] = {}
     for bug in bugs:
         for thread in bug.threads:
-            seen.setdefault(thread.number, thread_line(thread))
+            seen.setdefault(thread.number, thread_line(thread, states))
     return "\n".join(f"- {line}" for line in seen.values())
 
 
@@ -284,7 +284,7 @@ def issue(section: BugSection, data: ReportData, diff: str, also: Sequence[BugSe
         else:
             parts.append(fix + (" The diff is in the pull request." if diff_part else ""))
         parts += tail
-        threads = related([bug, *(get_bug(other.id) for other in also)])
+        threads = related([bug, *(get_bug(other.id) for other in also)], data.threads)
         if threads and with_threads:
             parts.append("Related:\n\n" + threads)
         elif threads:

@@ -17,7 +17,7 @@ import click
 import typer
 
 from lfmdoctor import render
-from lfmdoctor.cli import bench, check, fixture, matrix, patch, report, repro, run, version
+from lfmdoctor.cli import bench, check, fixture, matrix, patch, report, repro, run, threads, triage, version
 from lfmdoctor.cli import exec as exec_command
 from lfmdoctor.errors import ExitCode, one_line
 
@@ -53,6 +53,8 @@ app.command("exec", context_settings=exec_command.CONTEXT)(exec_command.exec_)
 app.command()(bench.bench)
 app.add_typer(report.app, name="report")
 app.command()(run.run)
+app.command()(triage.triage)
+app.command()(threads.threads)
 
 BROKEN_PIPE_EXIT = ExitCode.PROBLEMS  # what rich does when stdout's reader has gone, whichever way the output went
 

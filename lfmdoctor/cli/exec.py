@@ -1,4 +1,8 @@
-"""``lfmdoctor exec -- python your_script.py``: run a program unmodified with liquid-audio fixed in memory."""
+"""``lfmdoctor exec -- python your_script.py``: run a program unmodified with liquid-audio fixed in memory.
+
+The program's exit status is lfmdoctor's; when it fails, its stderr (passed through as it comes) is triaged:
+the known bug it matches is named, or it is said to be new and how to report it.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from lfmdoctor.errors import UsageError
+from lfmdoctor.errors import ExitCode, UsageError
 
 CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}
 
@@ -19,7 +23,11 @@ def exec_(
     verbose: Annotated[bool, typer.Option("--verbose", help="Say on stderr which fixes went in.")] = False,
 ) -> None:
     """Run a program unmodified with liquid-audio fixed at runtime: lfmdoctor exec -- python your_script.py"""
+    from lfmdoctor.bugs import BUGS
     from lfmdoctor.patches.bootstrap import exec_environment
+    from lfmdoctor.report.redact import Context
+    from lfmdoctor.triage import threads, watch
+    from lfmdoctor.triage.engine import triage
 
     command = list(ctx.args)
     if not command:
@@ -33,8 +41,9 @@ def exec_(
         raise UsageError(f"cannot write the runtime bootstrap ({exc}); set LFMDOCTOR_CACHE to a writable folder") from None
     sys.stdout.flush()
     sys.stderr.flush()
-    if os.name == "posix":
-        os.execve(program, command, env)
-    import subprocess
-
-    raise typer.Exit(subprocess.run([program, *command[1:]], env=env, check=False).returncode)
+    code, stderr = watch.run([program, *command[1:]], env)
+    if code != ExitCode.OK and stderr.strip():
+        said = watch.verdict(triage(stderr, BUGS, threads.known(BUGS), Context.from_machine()))
+        if said:
+            sys.stderr.write(f"\n{said}\n")
+    raise typer.Exit(code)
