@@ -1,6 +1,7 @@
 """The series for one release, as commits (pure): first the CPU test harness, then one commit per bug (a bug and
-those it builds on are one commit) in upstream's filing order, each with its fix and its own test file; and one
-bug's change alone, as a diff that applies by itself."""
+those it builds on are one commit) in upstream's filing order, each with its fix and its own test file, each made
+on the release as it is (so it applies alone after the harness; ``git.py`` writes them with one line of context,
+so they also apply in order); and one bug's change alone, as a diff that applies by itself."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ class Commit:
 
     subject: str
     body: str
-    files: dict[str, str]  # repository path -> text after this commit
+    files: dict[str, str]  # repository path -> its text with this commit alone on the release (after the harness)
     bugs: tuple[str, ...] = ()  # the bugs it fixes; () for the test harness
 
     @property
@@ -48,15 +49,13 @@ def commits(release: str, originals: Mapping[str, str], builder: str) -> list[Co
         return []
     harness = {CONFTEST: CONFTEST_TEXT, BUILDER: builder_source(builder)}
     series = [Commit(HARNESS_SUBJECT, harness_message(), harness)]
-    current = dict(originals)
-    for group in groups:
+    for group in groups:  # each on the release as it is, so that each applies alone
         edits = [pair for bug in group for pair in carried_edits(bug, release, {b.id for b in group if b is not bug})]
-        edited = apply_edits(current, edits, release)
-        changed = {PREFIX + path: text for path, text in edited.items() if current.get(path) != text}
+        edited = apply_edits(originals, edits, release)
+        changed = {PREFIX + path: text for path, text in edited.items() if originals.get(path) != text}
         changed.update({test_path(bug): first_party_last(bug.regression_test) for bug in group})
         body = group_message(group, release, originals)
         series.append(Commit(group_subject(group), body, changed, tuple(bug.id for bug in group)))
-        current = edited
     return series
 
 

@@ -130,13 +130,18 @@ def write_series(
     identity = _identity(author or default_author(), date)
     with tempfile.TemporaryDirectory(prefix="lfmdoctor-series-") as tmp:
         repo = checkout(Path(tmp) / "repo", Path(source), release, ruff_config=False)
-        for commit in planned:
+        staging = Path(tmp) / "patches"
+        base = None
+        for number, commit in enumerate(planned, 1):
+            if base is not None:  # every fix goes on the harness alone, never on another fix
+                _git(repo, "checkout", "--quiet", "--detach", base)
             _write_tree(repo, commit.files)
             _git(repo, "add", "-A")
             _git(repo, "commit", "--quiet", "--file", "-", env=identity, stdin=commit.message)
-        staging = Path(tmp) / "patches"
-        options = ("--quiet", "--zero-commit", "--no-signature", "--numbered", "-o", str(staging))
-        _git(repo, "format-patch", *options, f"HEAD~{len(planned)}")
+            base = base or _git(repo, "rev-parse", "HEAD").strip()
+            # one line of context: each patch applies alone after the harness, and all of them in order
+            options = ("--quiet", "--zero-commit", "--no-signature", "-U1", "--start-number", str(number))
+            _git(repo, "format-patch", *options, "-o", str(staging), "-1", "HEAD")
         patches = {out / patch.name: patch.read_bytes() for patch in sorted(staging.glob("*.patch"))}
     out.mkdir(parents=True, exist_ok=True)
     written = write_all(patches)  # all or none

@@ -38,10 +38,14 @@ def originals(package: Path) -> dict[str, str]:
     return {p.relative_to(package).as_posix(): p.read_text() for p in package.rglob("*.py") if "__pycache__" not in p.parts}
 
 
-def final_sources(commits: list[series.Commit], start: dict[str, str]) -> dict[str, str]:
-    files = {series.PREFIX + path: text for path, text in start.items()}
-    for commit in commits:
-        files.update(commit.files)
+def final_sources(commits: list[series.Commit], start: dict[str, str], release: str) -> dict[str, str]:
+    """The files after every commit: the release with every bug's edits in the series made, and the new files."""
+    bugs = [get_bug(bug) for commit in commits for bug in commit.bugs]
+    edited = series.apply_edits(start, [(bug, edit) for bug in bugs for edit in bug.edits if edit.applies(release)], release)
+    files = {series.PREFIX + path: text for path, text in edited.items()}
+    files.update(
+        {path: text for commit in commits for path, text in commit.files.items() if not path.startswith(series.PREFIX)}
+    )
     return files
 
 
@@ -76,7 +80,7 @@ def test_the_series_ends_where_the_stored_patch_does(release_package, release):
     package = release_package(release)
     start = originals(package)
     commits = series.commits(release, start, series.builder_text())
-    final = final_sources(commits, start)
+    final = final_sources(commits, start, release)
     stored = patch_for(release)
     assert stored is not None
     for path, diff in stored.diffs.items():
@@ -227,7 +231,7 @@ def applied(applied_on) -> tuple[Path, series.Series]:
 
 @needs_git
 @pytest.mark.parametrize("release", RELEASES)
-def test_git_am_applies_the_whole_series_on_a_checkout(applied_on, release):
+def test_git_am_applies_the_whole_series_on_a_checkout(applied_on, release_package, release):
     repo, written = applied_on(release)
     commits = written.commits
     assert [p.name[:5] for p in written.patches] == [f"{i:04}-" for i in range(1, len(commits) + 1)]
@@ -239,8 +243,9 @@ def test_git_am_applies_the_whole_series_on_a_checkout(applied_on, release):
     for line in touched:
         status, path = line.split("\t")
         assert path.startswith(series.PREFIX) if status == "M" else status == "A", line
-    final = {path: text for commit in commits for path, text in commit.files.items()}  # the last commit's text wins
-    assert all((repo / path).read_text() == text for path, text in final.items())
+    final = final_sources(commits, originals(release_package(release)), release)
+    touched_files = {path for commit in commits for path in commit.files}
+    assert all((repo / path).read_text() == final[path] for path in touched_files)
 
 
 @pytest.fixture(scope="module")

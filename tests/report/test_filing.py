@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lfmdoctor.bugs import get_bug
+from lfmdoctor.bugs._spec import RELEASES
 from lfmdoctor.patches.series import checkout, installed_source, write_series
 from lfmdoctor.report.plan import HARNESS, PLAN_FILE, plan
 
@@ -147,20 +148,24 @@ def test_an_item_that_fails_leaves_the_checkout_on_main_and_is_tried_again(cli, 
     assert not json.loads((run / "filed.json").read_text() if (run / "filed.json").exists() else "{}").get(HARNESS)
 
 
-def test_each_fix_applies_alone_on_the_release_with_the_harness(series_of_release, tmp_path, monkeypatch):
-    source, release, series = series_of_release
+@pytest.mark.parametrize("release", RELEASES)
+def test_each_fix_applies_alone_with_the_harness_and_all_in_order(release_package, release, tmp_path, monkeypatch):
+    package = release_package(release)
     monkeypatch.setenv("GIT_COMMITTER_NAME", "A")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "a@example.org")
+    series = write_series(tmp_path / "series", package, release, author=("A Contributor", "a@example.org"))
     harness, *fixes = series.patches
     assert [c.subject.split(":")[0] for c in series.commits] == ["test"] + ["fix"] * len(fixes)
     assert all(len(c.subject) <= 72 for c in series.commits)
     assert len({c.subject for c in series.commits}) == len(series.commits)
+    assert all("From: A Contributor <a@example.org>" in patch.read_text() for patch in series.patches)
     for number, patch in enumerate(fixes):
-        tree = checkout(tmp_path / f"alone-{number}", source, release)
+        tree = checkout(tmp_path / f"alone-{number}", package, release)
         git(tree, "am", "--quiet", str(harness), str(patch))  # raises if it does not apply
         assert git(tree, "rev-list", "--count", "HEAD") == "3"
-    for label, author in (("a", "A Contributor <a@example.org>"),):
-        assert all(f"From: {author}" in patch.read_text() for patch in series.patches), label
+    tree = checkout(tmp_path / "all", package, release)
+    git(tree, "am", "--quiet", *map(str, series.patches))
+    assert git(tree, "rev-list", "--count", "HEAD") == str(1 + len(series.patches))
 
 
 def test_the_order_is_the_declared_rule():
