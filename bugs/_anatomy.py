@@ -6,15 +6,18 @@ PROCESSOR_FILE = "processor.py"
 MODEL_FILE = "model/lfm2_audio.py"
 UTILS_FILE = "utils.py"
 TRAINER_FILE = "trainer.py"
+FEATURES_FILE = "model/conformer/processor.py"  # the mel-spectrogram featurizer
 
 PROCESSOR_MODULE = "liquid_audio.processor"
 MODEL_MODULE = "liquid_audio.model.lfm2_audio"
 UTILS_MODULE = "liquid_audio.utils"
 TRAINER_MODULE = "liquid_audio.trainer"
+FEATURES_MODULE = "liquid_audio.model.conformer.processor"
 
 PROCESSOR_CLASS = "LFM2AudioProcessor"
 MODEL_CLASS = "LFM2AudioModel"
 CHAT_STATE_CLASS = "ChatState"
+FEATURES_CLASS = "FilterbankFeatures"
 
 END_OF_AUDIO = 2048  # the code generate_sequential / generate_interleaved give every codebook to end audio
 DETOKENIZER_SINCE = "1.1.0"  # first release with LFM2AudioProcessor.decode and the audio detokenizer

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from lfmdoctor.bugs import BUGS
 from lfmdoctor.bugs._spec import RELEASES, Edit
+from lfmdoctor.patches.series.ruff import UPSTREAM_EXCLUDED
 from lfmdoctor.patches.stored import PATCH_DIR, header, patch_name
 
 LINE_LENGTH = "127"
@@ -97,6 +98,8 @@ def _ruff_findings(ruff: str, files: list[Path]) -> list[str]:
 
 def check_style(ruff: str, originals: list[Path], edited: list[Path]) -> None:
     """The edited files are ruff-formatted at line length 127 and add no ruff finding."""
+    if not edited:
+        return  # with no paths, ruff would check the working directory
     done = subprocess.run(
         [
             ruff,
@@ -147,7 +150,8 @@ def generate(release: str, wheel: Path, ruff: str) -> str:
         _run([*git, "commit", "--quiet", "-m", f"liquid-audio {release}"], repo)
         touched = apply_edits(package, release)
         paths = sorted(touched)
-        check_style(ruff, [pristine / p for p in paths], [package / p for p in paths])
+        styled = [p for p in paths if not any(Path(p).is_relative_to(folder) for folder in UPSTREAM_EXCLUDED)]
+        check_style(ruff, [pristine / p for p in styled], [package / p for p in styled])
         diff = _run([*git, "diff", "--no-color", "--no-ext-diff", "--full-index", "--", "src"], repo)
         originals = {p: hashlib.sha256((pristine / p).read_bytes()).hexdigest() for p in paths}
         bugs = {bug for p in paths for bug in touched[p]}

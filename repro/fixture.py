@@ -26,19 +26,18 @@ class FixtureError(LfmdoctorError):
     """The checkpoint could not be built (one line: what failed and what to do)."""
 
 
-def fixture_key(seed: int, detokenizer: bool, mimi: bool) -> str:
+def fixture_key(seed: int, detokenizer: bool, mimi: bool, steered: bool = False) -> str:
     digest = hashlib.sha256(BUILDER.read_bytes())
     digest.update(f"seed={seed};detokenizer={detokenizer};mimi={mimi}".encode())
+    if steered:
+        digest.update(b";steered")
     return digest.hexdigest()[:16]
 
 
-def builder_argv(python: str, out: Path, seed: int, detokenizer: bool, mimi: bool) -> list[str]:
+def builder_argv(python: str, out: Path, seed: int, detokenizer: bool, mimi: bool, steered: bool = False) -> list[str]:
     argv = [python, str(BUILDER), str(out), "--seed", str(seed)]
-    if detokenizer:
-        argv.append("--detokenizer")
-    if mimi:
-        argv.append("--mimi")
-    return argv
+    flags = {"--detokenizer": detokenizer, "--mimi": mimi, "--steer": steered}
+    return argv + [flag for flag, on in flags.items() if on]
 
 
 def build_into(
@@ -48,16 +47,18 @@ def build_into(
     seed: int = DEFAULT_SEED,
     detokenizer: bool = False,
     mimi: bool = False,
+    steered: bool = False,
     timeout: float = 600,
 ) -> Path:
-    """Build into ``out`` (must not exist or be empty), atomically."""
+    """Build into ``out`` (must not exist or be empty), atomically. ``steered``: weights that make generation
+    follow the builder's SCRIPT (text, audio frames, end of audio, <|im_end|>) instead of random ones."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise FixtureError(f"{out} exists and is not an empty folder; choose a new folder or empty it")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        argv = builder_argv(python or sys.executable, staging, seed, detokenizer, mimi)
+        argv = builder_argv(python or sys.executable, staging, seed, detokenizer, mimi, steered)
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
@@ -78,14 +79,19 @@ def build_into(
 
 
 def ensure_fixture(
-    *, python: str | None = None, seed: int = DEFAULT_SEED, detokenizer: bool = False, mimi: bool = False
+    *,
+    python: str | None = None,
+    seed: int = DEFAULT_SEED,
+    detokenizer: bool = False,
+    mimi: bool = False,
+    steered: bool = False,
 ) -> Path:
     """Return the cached checkpoint for these options, building it on first use."""
-    target = cache_root() / "fixtures" / fixture_key(seed, detokenizer, mimi)
+    target = cache_root() / "fixtures" / fixture_key(seed, detokenizer, mimi, steered)
     if (target / "model.safetensors").is_file():
         return target
     try:
-        return build_into(target, python=python, seed=seed, detokenizer=detokenizer, mimi=mimi)
+        return build_into(target, python=python, seed=seed, detokenizer=detokenizer, mimi=mimi, steered=steered)
     except OSError:
         # Another process finished the same build first.
         if (target / "model.safetensors").is_file():

@@ -3,7 +3,11 @@
 Standalone on purpose: it runs inside the *target* interpreter (which has torch, transformers and
 liquid-audio but maybe not lfmdoctor) and is copied verbatim into emitted reproducer scripts.
 
-    python fixture_builder.py OUT_DIR [--seed N] [--detokenizer] [--mimi]
+    python fixture_builder.py OUT_DIR [--seed N] [--detokenizer] [--mimi] [--steer]
+
+With --steer the weights are set so that generation follows SCRIPT from the files alone (greedy or sampled,
+sequential or interleaved, whatever the prompt): the assistant says "Hi!", then <|text_end|>, <|audio_start|>,
+SCRIPT_FRAMES audio frames, the end-of-audio frame and <|im_end|>.
 
 Layout written (as on the hub):
     config.json, model.safetensors, tokenizer.json, tokenizer_config.json
@@ -119,6 +123,13 @@ DETOKENIZER_CONFIG = {
 
 MIMI_FILE = "tokenizer-e351c8d8-checkpoint125.safetensors"
 
+# The steered checkpoint's script, from the newline that ends "<|im_start|>assistant\n" to <|im_end|>.
+SCRIPT_TEXT = "Hi!"
+SCRIPT_FRAMES = 4
+TEXT_END, AUDIO_START, IM_END = 130, 128, 7
+END_OF_AUDIO = 2048
+TEXT_GAIN, LOGIT_SCALE = 16.0, 20.0  # margins that keep sampling at any usual temperature on the script
+
 
 def write_tokenizer(out):
     from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
@@ -162,7 +173,78 @@ def bf16_state_dict(module):
     return weights
 
 
-def write_model(out):
+def frame_codes(frame):
+    """The 8 codes of the script's audio frame ``frame`` (0-based), each below 2048 (Mimi decodes them)."""
+    return [64 * (frame + 1) + codebook for codebook in range(CONFIG["codebooks"])]
+
+
+def script_states(tokenizer):
+    """The script as (kind, value) inputs, in order: each one's output is the next text and the next frame."""
+    text = tokenizer.encode(SCRIPT_TEXT, add_special_tokens=False)
+    start = tokenizer.encode("\n", add_special_tokens=False)
+    frames = [("frame", frame) for frame in range(SCRIPT_FRAMES)]
+    states = [("text", t) for t in [*start, *text, TEXT_END, AUDIO_START]] + frames + [("frame", END_OF_AUDIO)]
+    assert len({value for kind, value in states if kind == "text"}) == len(text) + 3, "script text tokens must be unique"
+    return [*states, ("text", IM_END)]
+
+
+def steer(model, tokenizer):
+    """Weights that make generation follow the script whatever the prompt, from the last input alone.
+
+    Token mixing is off (conv, attention and depthformer output projections are zero), so the LM's output is a
+    function of its current input. Dims 0-15 carry the input's state, one-hot; the first MLP maps it to the next
+    text token and the next audio frame in dims 16-31; the final norm reads only those. The text head is the
+    (tied) token embedding; depth_linear turns the frame dim into each codebook's code, kept by the depthformer.
+    """
+    import torch
+
+    states = script_states(tokenizer)
+    hidden, codebooks, half = HIDDEN, CONFIG["codebooks"], HIDDEN // 2
+    outputs = list(dict.fromkeys(states[1:]))
+    assert len(states) - 1 <= half and len(outputs) <= half, "the script does not fit the hidden size"
+    slot = {state: half + i for i, state in enumerate(outputs)}  # output dim of each text token / frame
+    frame_dim = {state: i for i, state in enumerate(s for s in outputs if s[0] == "frame")}  # depthformer dim
+    lfm, ffn = model.lfm, model.lfm.layers[0].feed_forward
+    depth = model.depth_embeddings
+    with torch.no_grad():
+        for layer in lfm.layers:
+            (layer.self_attn.out_proj if hasattr(layer, "self_attn") else layer.conv.out_proj).weight.zero_()
+            layer.feed_forward.w2.weight.zero_()
+            layer.ffn_norm.weight.copy_(torch.arange(hidden) < half)
+        for block in model.depthformer.layers:
+            block.operator.out_proj.weight.zero_()
+            block.feed_forward.w2.weight.zero_()
+        for tensor in (lfm.embed_tokens.weight, model.audio_embedding.embedding.weight, ffn.w1.weight, ffn.w3.weight):
+            tensor.zero_()
+        for tensor in (model.depth_linear.weight, model.depth_linear.bias, *(d.embedding.weight for d in depth)):
+            tensor.zero_()
+        lfm.embedding_norm.weight.copy_(torch.zeros(hidden))
+        for state in outputs:
+            lfm.embedding_norm.weight[slot[state]] = TEXT_GAIN if state[0] == "text" else 1.0
+        for state, dim in frame_dim.items():
+            for codebook in range(codebooks):
+                model.depth_linear.weight[codebook * model.depthformer_dim + dim, slot[state]] = 4.0
+                code = END_OF_AUDIO if state[1] == END_OF_AUDIO else frame_codes(state[1])[codebook]
+                depth[codebook].embedding.weight[code, dim] = LOGIT_SCALE
+        for index, state in enumerate(states[:-1]):
+            later = states[index + 1 :]
+            if state[0] == "text":
+                lfm.embed_tokens.weight[state[1], index] = 1.0
+            else:
+                codes = [END_OF_AUDIO] * codebooks if state[1] == END_OF_AUDIO else frame_codes(state[1])
+                for codebook, code in enumerate(codes):
+                    model.audio_embedding.embedding.weight[code + codebook * model.audio_vocab_size, index] = 1 / codebooks
+            ffn.w1.weight[index, index], ffn.w3.weight[index, index] = 4.0, 1.0
+            for kind in ("text", "frame"):
+                target = next((s for s in later if s[0] == kind), None)
+                if target is not None:
+                    ffn.w2.weight[slot[target], index] = 1.0
+        for state in outputs:
+            if state[0] == "text":
+                lfm.embed_tokens.weight[state[1], slot[state]] = 1.0
+
+
+def write_model(out, steered=False):
     from liquid_audio.model.conformer.encoder import ConformerEncoderConfig
     from liquid_audio.model.lfm2_audio import DepthformerConfig, LFM2AudioConfig, LFM2AudioModel
     from liquid_audio.processor import PreprocessorConfig
@@ -178,7 +260,12 @@ def write_model(out):
         preprocessor=PreprocessorConfig(**config.pop("preprocessor")),
         **config,
     )
-    save_file(bf16_state_dict(LFM2AudioModel(conf)), str(out / "model.safetensors"), metadata={"format": "pt"})
+    model = LFM2AudioModel(conf)
+    if steered:
+        from transformers import AutoTokenizer
+
+        steer(model, AutoTokenizer.from_pretrained(str(out)))
+    save_file(bf16_state_dict(model), str(out / "model.safetensors"), metadata={"format": "pt"})
 
 
 def write_detokenizer(out):
@@ -205,14 +292,14 @@ def write_mimi(out):
     save_file(bf16_state_dict(mimi), str(out / MIMI_FILE), metadata={"format": "pt"})
 
 
-def build(out, seed=0, detokenizer=False, mimi=False):
+def build(out, seed=0, detokenizer=False, mimi=False, steered=False):
     import torch
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     write_tokenizer(out)
-    write_model(out)
+    write_model(out, steered)
     if detokenizer:
         write_detokenizer(out)
     if mimi:
@@ -226,8 +313,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--detokenizer", action="store_true")
     parser.add_argument("--mimi", action="store_true")
+    parser.add_argument("--steer", action="store_true")
     args = parser.parse_args(argv)
-    build(args.out, seed=args.seed, detokenizer=args.detokenizer, mimi=args.mimi)
+    build(args.out, seed=args.seed, detokenizer=args.detokenizer, mimi=args.mimi, steered=args.steer)
 
 
 if __name__ == "__main__":

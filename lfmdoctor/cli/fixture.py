@@ -20,13 +20,14 @@ def build(
     detokenizer: Annotated[bool, typer.Option(help="Add audio_detokenizer/ (about 24 MB).")] = False,
     mimi: Annotated[bool, typer.Option(help="Add Mimi codec weights (about 190 MB).")] = False,
     seed: Annotated[int, typer.Option(help="Random seed for the weights.")] = 0,
+    steer: Annotated[bool, typer.Option(help="Weights that make generation follow a fixed script, audio included.")] = False,
     python: PythonOpt = None,
 ) -> None:
     """Write a seeded tiny checkpoint with the LFM2.5-Audio-1.5B file layout."""
     from lfmdoctor.repro.fixture import build_into
 
     try:
-        path = build_into(out, python=resolve_python(python), seed=seed, detokenizer=detokenizer, mimi=mimi)
+        path = build_into(out, python=resolve_python(python), seed=seed, detokenizer=detokenizer, mimi=mimi, steered=steer)
     except OSError as exc:  # the error names the hidden staging folder; the user named ``out``
         reason = exc.strerror or type(exc).__name__
         raise UsageError(f"cannot build the tiny checkpoint in {out}: {reason}; pass a folder you may write to") from None
@@ -36,9 +37,11 @@ def build(
 @app.command("path")
 def path(
     detokenizer: Annotated[bool, typer.Option(help="With audio_detokenizer/.")] = False,
+    mimi: Annotated[bool, typer.Option(help="With Mimi codec weights.")] = False,
+    steer: Annotated[bool, typer.Option(help="The steered checkpoint (generation follows a fixed script).")] = False,
     python: PythonOpt = None,
 ) -> None:
     """Print the cached built-in checkpoint's folder, building it on first use."""
     from lfmdoctor.repro.fixture import ensure_fixture
 
-    print(ensure_fixture(python=resolve_python(python), detokenizer=detokenizer))
+    print(ensure_fixture(python=resolve_python(python), detokenizer=detokenizer, mimi=mimi, steered=steer))

@@ -15,15 +15,15 @@ from lfmdoctor.patches.series.edits import SeriesError
 
 RUFF_VERSION = "0.13.0"  # what upstream's uv.lock pins
 
+# Folders of the package upstream's ruff leaves alone (vendored code, never formatted).
+UPSTREAM_EXCLUDED = ("model/conformer", "moshi")
 # Upstream's ruff settings (pyproject.toml of Liquid4All/liquid-audio); its CI runs `ruff check` and
 # `ruff format --check` with them. The wheel ships no pyproject, so ``checkout`` writes this one.
-UPSTREAM_RUFF = """\
+UPSTREAM_RUFF = f"""\
 [tool.ruff]
 line-length = 127 # The GitHub editor is 127 chars wide
 extend-exclude = [
-    "src/liquid_audio/model/conformer",
-    "src/liquid_audio/moshi",
-]
+{"".join(f'    "src/liquid_audio/{folder}",{chr(10)}' for folder in UPSTREAM_EXCLUDED)}]
 
 [tool.ruff.lint]
 select = ["E", "F", "UP", "B", "SIM", "I", "TRY", "PERF", "FURB", "RUF"]
