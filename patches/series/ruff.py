@@ -63,12 +63,15 @@ def upstream_ruff(cache: Path | None = None) -> Path:
 
 def ruff_findings(ruff: Path, repo: Path, paths: Iterable[str]) -> list[str]:
     """What upstream's CI would report for ``paths`` of ``repo`` (``ruff check`` and ``ruff format --check`` with
-    the repository's own settings); [] when both pass."""
+    the repository's own settings, whose excluded folders stay excluded when named); [] when both pass."""
     paths = [path for path in paths if path.endswith(".py")]
     if not paths:
         return []
     found = []
-    for argv in (["check", "--no-cache", "--output-format", "concise"], ["format", "--check", "--no-cache"]):
+    for argv in (
+        ["check", "--no-cache", "--force-exclude", "--output-format", "concise"],
+        ["format", "--check", "--no-cache", "--force-exclude"],
+    ):
         done = subprocess.run([str(ruff), *argv, *paths], cwd=repo, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             found += [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]

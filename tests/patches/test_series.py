@@ -163,7 +163,7 @@ def test_imports_follow_upstreams_first_party_layout():
 def test_the_shipped_builder_is_the_built_in_one_without_our_name():
     shipped = series.builder_source(series.builder_text())
     assert "lfmdoctor" not in shipped.lower() and "tests/tiny_checkpoint.py OUT_DIR" in shipped
-    assert "def build(out, seed=0, detokenizer=False, mimi=False):" in shipped
+    assert "def build(out, seed=0, detokenizer=False, mimi=False, steered=False):" in shipped
     compile(shipped, "tiny_checkpoint.py", "exec")
 
 
