@@ -203,14 +203,27 @@ def _own_check(case: CaseEvidence) -> bool:
     return get_case(case).expect.frame is None
 
 
+def _call(bug: Bug) -> str:
+    """The bug's trigger as the start of a sentence: code in backticks, prose as it is."""
+    return f"`{bug.trigger}`" if "(" in bug.trigger and " " not in bug.trigger else sentence(bug.trigger).removesuffix(".")
+
+
+EMPTY = " (empty message)"
+
+
+def _as_raised(line: str) -> str:
+    """The exception line as Python prints it: a bare ``AssertionError`` has nothing after its name."""
+    return line.removesuffix(EMPTY)
+
+
 def what_fails(section: BugSection) -> str:
     """The call, and the line it fails with here (or where it fails, when it did not run here)."""
     bug = get_bug(section.id)
     case = shown_case(section)
     actual = exception_line(case)
-    call = f"`{bug.trigger}`" if "(" in bug.trigger and " " not in bug.trigger else sentence(bug.trigger).removesuffix(".")
+    call = _call(bug)
     if actual and case and not _own_check(case):
-        return f"{call} fails:\n\n{_fence(_first_line(actual, 300))}"
+        return f"{call} fails:\n\n{_fence(_as_raised(_first_line(actual, 300)))}"
     if actual and case:
         return f"{call} gives a wrong result: {case.summary}."
     where = why_not_here(case).removeprefix("it shows only where ")
@@ -227,9 +240,9 @@ def inputs_table(section: BugSection) -> str:
         if not actual:
             what = "not run here" if case.outcome is not Outcome.NOT_REPRODUCED else "works"
         elif _own_check(case):
-            what = sentence(case.summary).removesuffix(".")
+            what = f"no error, yet wrong: expected {case.expected.removesuffix('.')}"
         else:
-            what = f"`{_first_line(actual, 90)}`"
+            what = f"`{_as_raised(_first_line(actual, 90))}`" + (" with no message" if actual.endswith(EMPTY) else "")
         rows.append(f"| {case.summary} | {what} |")
     return "\n".join(rows)
 
@@ -314,11 +327,12 @@ def comment(section: BugSection, data: ReportData, test_path: str, test: str) ->
     case = shown_case(section)
     actual = exception_line(case)
     if actual:
-        failure = f"`{bug.trigger}` fails on liquid-audio {data.liquid_audio_version or '?'} (`{section.upstream_location}`):"
-        failure += "\n\n" + _fence(_first_line(actual, 300))
+        version = data.liquid_audio_version or "?"
+        failure = f"{_call(bug)} fails on liquid-audio {version} (`{section.upstream_location}`):"
+        failure += "\n\n" + _fence(_as_raised(_first_line(actual, 300)))
     else:
         where = why_not_here(case).removeprefix("it shows only where ")
-        failure = f"`{bug.trigger}` fails where {where} (`{section.upstream_location}`); that could not be run here."
+        failure = f"{_call(bug)} fails where {where} (`{section.upstream_location}`); that could not be run here."
     return (
         "\n\n".join(
             [
@@ -329,7 +343,7 @@ def comment(section: BugSection, data: ReportData, test_path: str, test: str) ->
                 _fence(test, "python"),
                 tested(section, data.environment, "The failing call above")
                 .removeprefix("- ")
-                .replace("this change", f"the change ({sentence(bug.fix).removesuffix('.')})")
+                .replace("this change", f"the change ({bug.fix.removesuffix('.')})")
                 + " Not run against this PR's branch.",
             ]
         )

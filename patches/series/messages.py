@@ -44,10 +44,16 @@ def subject(bug: Bug) -> str:
     """``fix: <fix>``, imperative as the bug's ``fix`` is; cut at a clause to fit 72 characters where it can."""
     prefix = "fix: "
     if bug.subject:
-        return prefix + bug.subject
+        return prefix + _lower_first(bug.subject)
     clauses = _clauses(bug.fix.strip().rstrip("."))
     fitting = [c for c in clauses if len(prefix) + len(c) <= SUBJECT_WIDTH]
-    return prefix + (fitting[-1] if fitting else clauses[0])
+    return prefix + _lower_first(fitting[-1] if fitting else clauses[0])
+
+
+def _lower_first(text: str) -> str:
+    """ "Keep X" -> "keep X", as upstream's subjects read; a name such as "LFM2AudioProcessor" stays."""
+    word = text.split(" ", 1)[0]
+    return text[0].lower() + text[1:] if word.istitle() and word.isalpha() else text
 
 
 def group_subject(group: tuple[Bug, ...]) -> str:
