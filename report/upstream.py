@@ -53,8 +53,10 @@ HOISTED = re.compile(r"^import \w+$")  # a case's own standard-library import go
 def reproducer(case: CaseEvidence | object, model: str = REAL_MODEL) -> Reproducer:
     """The case as a short script against the real model: imports, the model id, the calls."""
     case = get_case(case)
-    body = [f'MODEL = "{model}"', *probes(case)]
-    if "MODEL_DIR" in names_used(case.setup + "\n" + case.trigger):
+    about_paths = "MODEL_DIR" in names_used(case.setup + "\n" + case.trigger)
+    local = "" if about_paths else "  # a local copy: pass Path(folder), not a str"
+    body = [f'MODEL = "{model}"{local}', *probes(case)]
+    if about_paths:
         body.append("MODEL_DIR = get_model_dir(MODEL)")
     body += [RESOURCES[need] for need in case.needs]
     hoisted: list[str] = []
@@ -222,6 +224,9 @@ def what_fails(section: BugSection) -> str:
     case = shown_case(section)
     actual = exception_line(case)
     call = _call(bug)
+    if actual and case and _kind(actual).endswith("Warning"):
+        line = _fence(_first_line(actual, 300))
+        return f"{call} warns:\n\n{line}\n\n(The reproducer turns that warning into an error, to stop where it is raised.)"
     if actual and case and not _own_check(case):
         return f"{call} fails:\n\n{_fence(_as_raised(_first_line(actual, 300)))}"
     if actual and case:

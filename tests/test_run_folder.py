@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from lfmdoctor import run_folder
@@ -28,3 +30,17 @@ def test_a_block_that_fails_leaves_the_earlier_run_and_no_staging(tmp_path):
         raise ZeroDivisionError
     assert sorted(p.name for p in out.iterdir()) == [run_folder.MARKER, "a"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_without_a_git_identity_the_series_has_a_placeholder_author_and_the_run_says_how_to_set_one(tmp_path, monkeypatch):
+    pytest.importorskip("liquid_audio")
+    from lfmdoctor.patches.series.git import PLACEHOLDER_AUTHOR
+    from lfmdoctor.run_folder import write_series_folder
+
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    files, notes = write_series_folder(sys.executable, tmp_path / "series")
+    name, email = PLACEHOLDER_AUTHOR
+    assert all(f"From: {name} <{email}>" in (tmp_path / path).read_text() for path in set(files.values()))
+    assert any("git config --global user.email" in note for note in notes), notes
