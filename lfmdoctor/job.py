@@ -308,12 +308,12 @@ def run(
             python,
             model,
             bench=with_bench,
-            emit_dir=staging / "reproducers",
+            emit_dir=staging.path / "reproducers",
             fetch_releases=True,
             progress=progress,
         )
-        patches, series_notes = run_folder.write_series_folder(python, staging / "series")
-        run_folder.write_folder(findings, staging, redact=redact, patches=patches)
+        patches, series_notes = run_folder.write_series_folder(python, staging.path / "series")
+        run_folder.write_folder(findings, staging.path, redact=redact, patches=patches)
         summary = RunSummary(out=str(out), steps=findings.steps)
         summary.notes += series_notes
         summary.reproduced = [o.id for o in findings.repro if o.outcome is Outcome.REPRODUCED]
@@ -321,11 +321,17 @@ def run(
         for row in findings.verify or []:
             if row.before is Outcome.REPRODUCED and row.after is Outcome.NOT_REPRODUCED:
                 summary.fixed.setdefault(row.strategy, []).append(row.id)
-        summary.handoff = f"what to file upstream, in order, with the commands: {out / 'README.md'}"
         summary.files = sorted(
-            str(p.relative_to(staging))
-            for p in staging.rglob("*")
+            str(p.relative_to(staging.path))
+            for p in staging.path.rglob("*")
             if p.is_file() and p.name != run_folder.MARKER and "tiny-checkpoint" not in p.parts
         )
+    if staging.out != out:
+        summary.out = str(staging.out)
+        summary.notes.append(
+            f"files lfmdoctor did not write arrived in {out} while the run went: {out} is left as it is, "
+            f"and this run's folder is {staging.out}"
+        )
+    summary.handoff = f"what to file upstream, in order, with the commands: {staging.out / 'README.md'}"
     summary.total_s = round(time.perf_counter() - started, 1)
     return summary
