@@ -77,3 +77,34 @@ def test_series_into_a_folder_with_files_writes_nothing(cli, one_error, on_path,
     (out / "notes.txt").write_text("mine")
     assert "is not a new or empty folder" in one_error(cli("patch", "series", "--out", str(out), env=on_path))
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_an_edit_made_while_the_prompt_waits_is_never_overwritten(liquid_audio_copy, on_path):
+    """Issue 21 item 2: ``patch apply`` at a terminal; the target file is edited before the user answers y."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import time
+
+    leader, follower = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "lfmdoctor", "patch", "apply"],
+        stdin=follower,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **on_path},
+    )
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + 120
+    while b"Apply?" not in seen and time.monotonic() < deadline:
+        seen += os.read(child.stdout.fileno(), 4096)
+    processor = liquid_audio_copy.package / "processor.py"
+    edited = processor.read_text() + "# the user's edit, made while the prompt waits\n"
+    processor.write_text(edited)
+    os.write(leader, b"y\n")
+    output = child.communicate(timeout=120)[0].decode()
+    os.close(leader)
+    assert processor.read_text() == edited, output
+    assert child.returncode == 2 and "changed since" in output and "Traceback" not in output
