@@ -119,9 +119,20 @@ def liquid_audio_item(env: EnvironmentFacts) -> CheckItem:
             "liquid-audio is not installed",
             hint="pip install liquid-audio (needs Python >= 3.12)",
         )
+    from lfmdoctor.owner import not_an_install
+
     messages = [f"location: {la.location}"]
     if la.shadowed:
-        messages.append("imported from a different folder than the installed distribution (PYTHONPATH?)")
+        messages.append(f"{la.location} shadows the installed distribution (PYTHONPATH, or an editable install)")
+    theirs = not_an_install(Path(la.location))
+    if theirs:
+        return CheckItem(
+            "liquid-audio",
+            Status.WARNING,
+            f"liquid-audio {la.version or 'unknown version'} from someone's own files: {theirs}",
+            messages,
+            hint="lfmdoctor patch leaves it alone unless you pass --force; the runtime patch (lfmdoctor exec) changes nothing",
+        )
     return CheckItem("liquid-audio", Status.OK, f"liquid-audio {la.version or 'unknown version'}", messages)
 
 
