@@ -10,7 +10,7 @@ import typer
 
 from lfmdoctor import render
 from lfmdoctor.bench.strategy import STRATEGIES as BENCH_STRATEGIES
-from lfmdoctor.cli._common import JsonOpt, PythonOpt, check_output, resolve_python, write_output
+from lfmdoctor.cli._common import JsonOpt, PythonOpt, ReplaceOpt, check_output, resolve_python, write_output
 
 
 def bench(
@@ -47,6 +47,7 @@ def bench(
         typer.Option(help="--model full-size: time one chunk of a recording this long and project it (default 163; 0: none)."),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON result to this file (atomically).")] = None,
+    force: ReplaceOpt = False,
     python: PythonOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -55,7 +56,7 @@ def bench(
     from lfmdoctor.bench.render import bench_result, progress_bar
 
     if out is not None:
-        check_output(out)  # before the run, not after it
+        check_output(out, force=force)  # before the run, not after it
     config = BenchConfig(
         audio=list(audio or []),
         refs=list(ref or []),
