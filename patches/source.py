@@ -7,11 +7,12 @@ known bug) or in conflict (files that are neither the release's nor the patched 
 written; a file changed after lfmdoctor patched it is a conflict too). ``apply_plan`` and ``revert_plan``
 then write: a backup of every file apply replaces (in the lfmdoctor cache, keyed by path and sha256), and
 the changed files as one: the whole package folder is built beside the original, each result
-sha256-checked, and the two folders are exchanged in one atomic step (``lfmdoctor.files.exchange``). A file
-that is a link (uv links files into its shared cache) is replaced by a file, never written through; a file
-edited after ``plan`` read it (while a prompt waited) is never overwritten. A
-kill at any moment leaves the old package or the new one, never a mix; ``recover`` removes what an
-interrupted write left. ``preview`` says what either would do without writing.
+sha256-checked, and the two folders are exchanged in one atomic step (``lfmdoctor.files.exchange``). A kill at
+any moment leaves the old package or the new one, never a mix; ``recover`` removes what an interrupted write left.
+Where the file system has no such exchange (NFS, some overlayfs), each changed file is renamed into place instead:
+the package is never missing for a process importing it meanwhile. A file that is a link (uv links files into its
+shared cache) is replaced by a file, never written through; a file edited after ``plan`` read it (while a prompt
+waited) is never overwritten. ``preview`` says what either would do without writing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import shutil
 import stat
 from collections.abc import Callable
@@ -364,7 +366,7 @@ def _swap_in(package_dir: Path, new: dict[str, bytes], read: dict[str, bytes]) -
         except OSError as exc:
             if exc.errno != errno.ENOTSUP:
                 raise
-            _swap_by_renames(staging, package_dir)
+            _replace_each(staging, package_dir, new, read)
         swapped = True
         _step("exchanged")
     except OSError as exc:
@@ -399,16 +401,26 @@ def linked(package_dir: Path, paths: list[str]) -> str:
     )
 
 
-def _swap_by_renames(staging: Path, package_dir: Path) -> None:
-    """Where no atomic exchange exists: two renames (the package is missing for the moment between them)."""
-    old = staging_sibling(package_dir)
-    package_dir.rename(old)
-    try:
-        staging.rename(package_dir)
-    except OSError:
-        old.rename(package_dir)
-        raise
-    old.rename(staging)
+def _replace_each(staging: Path, package_dir: Path, new: dict[str, bytes], read: dict[str, bytes]) -> None:
+    """Where no atomic exchange exists (NFS, some overlayfs): put each changed file in place with one atomic
+    rename, so that the package is never missing for a process importing it meanwhile. Files that gain names go
+    first and files that lose names last, so a file never imports a helper that is not there yet or any more.
+    A kill between two renames leaves a partly applied package, which ``plan`` names and the next run completes."""
+    for path in _order(new, read):
+        os.replace(staging / path, package_dir / path)
+
+
+def _order(new: dict[str, bytes], read: dict[str, bytes]) -> list[str]:
+    def rank(path: str) -> int:
+        before, after = _defined(read[path]), _defined(new[path])
+        return 0 if after - before else 2 if before - after else 1
+
+    return sorted(new, key=rank)
+
+
+def _defined(data: bytes) -> set[str]:
+    """The top-level functions and classes a file defines (by its text: no import, no parse)."""
+    return set(re.findall(rb"^(?:async def|def|class) (\w+)", data, re.MULTILINE))
 
 
 def _copy_owner(source: Path, copy: Path) -> None:

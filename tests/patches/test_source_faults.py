@@ -139,3 +139,44 @@ def test_a_hand_edit_after_a_patch_is_a_conflict(cli, release_package, tmp_path)
         assert data["outcome"] == "conflict", action
         assert "utils.py was changed after lfmdoctor patched" in data["detail"]
         assert tree(package) == edited
+
+
+@pytest.mark.parametrize("action", ["apply", "revert"])
+def test_without_an_atomic_exchange_an_importer_never_misses_the_package(
+    action, release_package, tmp_path, own_cache, monkeypatch
+):
+    """Issue 21 item 10: a file system without renameat2's exchange (NFS, some overlayfs); another process imports
+    liquid_audio at every moment of the write: what it finds after each rename must import."""
+    import errno
+    import shutil
+
+    package = copy_package(release_package("1.3.0"), tmp_path / "live")
+    if action == "revert":
+        source.apply_plan(source.plan(package))
+
+    def no_exchange(a, b):
+        raise OSError(errno.ENOTSUP, "not supported here")
+
+    seen: list[str] = []
+
+    def observed(real):
+        def step(a, b, *args, **kwargs):
+            real(a, b, *args, **kwargs)
+            snapshot = tmp_path / f"seen-{len(seen)}"
+            snapshot.mkdir()
+            if package.is_dir():
+                shutil.copytree(package, snapshot / "liquid_audio", ignore=shutil.ignore_patterns("__pycache__"))
+            seen.append(str(snapshot))
+
+        return step
+
+    monkeypatch.setattr(source, "exchange", no_exchange)
+    monkeypatch.setattr(os, "rename", observed(os.rename))
+    monkeypatch.setattr(os, "replace", observed(os.replace))
+    plan = source.plan(package)
+    result = source.apply_plan(plan) if action == "apply" else source.revert_plan(plan)
+    monkeypatch.undo()
+    assert result.outcome in ("applied", "reverted")
+    imported = subprocess.run([sys.executable, "-c", IMPORT_EACH, *seen], capture_output=True, text=True, timeout=300)
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout) == {}
