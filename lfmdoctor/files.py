@@ -109,6 +109,34 @@ def exchange(a: str | Path, b: str | Path) -> None:
         raise OSError(code, os.strerror(code), os.fspath(a), None, os.fspath(b))
 
 
+FS_IOC_GETFLAGS = 0x80086601  # Linux: read a file's attributes (what lsattr shows)
+PINNED_FLAGS = {0x10: "+i", 0x20: "+a"}  # FS_IMMUTABLE_FL, FS_APPEND_FL
+BSD_PINNED_FLAGS = {0x2: "+i", 0x20000: "+i", 0x4: "+a", 0x40000: "+a"}  # UF/SF_IMMUTABLE, UF/SF_APPEND
+
+
+def pinned(path: str | Path) -> str | None:
+    """``"+i"`` for an immutable file, ``"+a"`` for an append-only one (chattr, chflags), else None: a file
+    nobody, root included, may replace or delete. None too where the system cannot tell."""
+    flags = getattr(os.lstat(path), "st_flags", None)
+    if flags is not None:
+        return next((name for bit, name in BSD_PINNED_FLAGS.items() if flags & bit), None)
+    import array
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        found = array.array("l", [0])
+        fcntl.ioctl(fd, FS_IOC_GETFLAGS, found, True)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return next((name for bit, name in PINNED_FLAGS.items() if found[0] & bit), None)
+
+
 # Folders a command is assembling, removed by ``remove_temporaries`` when the process is told to stop (SIGTERM).
 TEMPORARIES: set[Path] = set()
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from lfmdoctor.cache import cache_root
 from lfmdoctor.errors import LfmdoctorError
-from lfmdoctor.files import TEMP_SUFFIX, exchange, staging_sibling, stale_siblings, write_atomic
+from lfmdoctor.files import TEMP_SUFFIX, exchange, pinned, staging_sibling, stale_siblings, write_atomic
 from lfmdoctor.patches.stored import StoredPatch, sha256, stored_patches
 from lfmdoctor.patches.unidiff import PatchMismatch, apply
 from lfmdoctor.results import PatchFile, PatchResult
@@ -256,8 +256,17 @@ def _read_only(path: Path) -> bool:
 
 
 def check_writable(package_dir: Path, paths: list[str]) -> None:
-    """Refuse read-only files or folders of the change, and a read-only folder the package is in (the
-    changed package is built there and swapped in)."""
+    """Refuse read-only files or folders of the change, a read-only folder the package is in (the changed
+    package is built there and swapped in), and any immutable or append-only file of the package (the old
+    folder could not be removed, and the flag would be lost)."""
+    for target in [package_dir, *sorted(package_dir.rglob("*"))]:
+        flag = pinned(target)
+        if flag is not None:
+            kind = "immutable" if flag == "+i" else "append-only"
+            raise NotWritable(
+                f"{target} is {kind} (chattr {flag}); nothing written; clear it with chattr -{flag[1]} {target}, "
+                "or use the runtime patch (lfmdoctor exec -- python your_script.py)"
+            )
     folders = {package_dir.parent, *((package_dir / p).parent for p in paths)}
     files = [package_dir / p for p in paths if not (package_dir / p).is_symlink()]  # a link is replaced, not written
     for target in [*files, *sorted(folders)]:
