@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 TEMP_SUFFIX = ".lfmdoctor-tmp"
@@ -147,6 +149,30 @@ def remove_temporaries() -> None:
     for path in list(TEMPORARIES):
         shutil.rmtree(path, ignore_errors=True)
         TEMPORARIES.discard(path)
+
+
+@contextmanager
+def private_temporaries() -> Iterator[Path]:
+    """A folder of this command's own in the system's temporary folder, where every ``tempfile`` call without a
+    ``dir`` lands while the block runs; removed when it ends and by ``remove_temporaries`` (SIGTERM), so no exit
+    path leaves a temporary file (a clip, a repository) behind."""
+    import shutil
+    import tempfile
+
+    earlier = tempfile.tempdir
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="lfmdoctor-"))
+    except OSError:  # nowhere to write: the commands that need a temporary file say so themselves
+        yield Path(tempfile.gettempdir())
+        return
+    TEMPORARIES.add(folder)
+    tempfile.tempdir = str(folder)
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = earlier
+        shutil.rmtree(folder, ignore_errors=True)
+        TEMPORARIES.discard(folder)
 
 
 def staging_sibling(path: str | Path) -> Path:

@@ -20,6 +20,7 @@ from lfmdoctor import render
 from lfmdoctor.cli import bench, check, fixture, matrix, patch, report, repro, run, threads, triage, version
 from lfmdoctor.cli import exec as exec_command
 from lfmdoctor.errors import ExitCode, one_line
+from lfmdoctor.files import private_temporaries
 
 app = typer.Typer(
     help="Diagnose, reproduce, patch and report liquid-audio (LFM2.5-Audio) device and input bugs.",
@@ -95,11 +96,14 @@ DEBUG_ENV = "LFMDOCTOR_DEBUG"  # set to 1: an error reported as one line shows i
 
 
 def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM: remove what is being assembled (a run's staging folder), say so, and leave. Raising an exception
-    here instead could land inside the import machinery and deadlock the process; nothing else needs undoing
-    (the next command removes what a kill leaves)."""
+    """SIGTERM: end every process the command started, remove what is being assembled (a run's staging folder,
+    the command's temporary folder), say so, and leave. Raising an exception here instead could land inside the
+    import machinery and deadlock the process; nothing else needs undoing (the next command removes what a kill
+    leaves)."""
     from lfmdoctor.files import remove_temporaries
+    from lfmdoctor.processes import end_descendants
 
+    end_descendants()
     remove_temporaries()
     os.write(2, b"lfmdoctor: error: terminated; nothing half-written was left\n")
     os._exit(TERMINATED_EXIT)
@@ -113,7 +117,8 @@ def main(argv: list[str] | None = None) -> None:
     except (ValueError, OSError):  # not the main thread
         pass
     try:
-        code = _run(argv)
+        with private_temporaries():
+            code = _run(argv)
         sys.stdout.flush()  # here, where a closed pipe or a full disk is still caught
     except BrokenPipeError:
         _quiet_broken_pipe()
