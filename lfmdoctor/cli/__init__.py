@@ -5,13 +5,19 @@ reports as one line (``lfmdoctor.errors``: its own, the library's, OSError, Unic
 on stderr and exit code 2, never a traceback.
 """
 
+# ruff: noqa: E402 (the warning filters are set before click and typer are imported)
 from __future__ import annotations
 
 import os
 import signal
 import sys
 import traceback
+import warnings
 from typing import Annotated
+
+# PYTHONWARNINGS=error (or -W error) is for the user's code, which exec and the workers run in processes of their
+# own; in lfmdoctor's process a library's warning (click deprecating a name typer imports) stays a warning.
+warnings.filters[:] = [entry for entry in warnings.filters if entry[0] != "error"]
 
 import click
 import typer
