@@ -76,6 +76,20 @@ def _quiet_broken_pipe() -> None:
     sys.exit(BROKEN_PIPE_EXIT)
 
 
+INTERRUPTED_LINE = (
+    "interrupted; nothing half-written was left (lfmdoctor writes each file and folder whole or not at all); "
+    "run the same command again"
+)
+
+
+INTERRUPTS: list[int] = []  # the SIGINTs this command got (exec's child gets its own, not these)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    INTERRUPTS.append(signum)
+    raise KeyboardInterrupt
+
+
 def _run(argv: list[str] | None) -> int:
     """Run the app; click's own outcomes (help, a usage error, Ctrl-C, typer.Exit) become an exit code."""
     try:
@@ -90,10 +104,12 @@ def _run(argv: list[str] | None) -> int:
         render.fail(f"{exc.format_message().rstrip('.')}{hint}")
         return ExitCode.USAGE
     except click.exceptions.Abort:
-        render.fail("interrupted")
+        render.fail(INTERRUPTED_LINE)
         return ExitCode.INTERRUPTED
     except typer.Exit as exc:
         return exc.exit_code
+    if code == ExitCode.INTERRUPTED and INTERRUPTS:  # typer turns Ctrl-C into a silent exit 130
+        render.fail(INTERRUPTED_LINE)
     return code if isinstance(code, int) else ExitCode.OK
 
 
@@ -120,12 +136,16 @@ def main(argv: list[str] | None = None) -> None:
     render.prepare_streams()
     try:
         signal.signal(signal.SIGTERM, _terminate)
+        signal.signal(signal.SIGINT, _interrupt)
     except (ValueError, OSError):  # not the main thread
         pass
     try:
         with private_temporaries():
             code = _run(argv)
         sys.stdout.flush()  # here, where a closed pipe or a full disk is still caught
+    except KeyboardInterrupt:  # between typer's own handling and the exit
+        render.fail(INTERRUPTED_LINE)
+        code = ExitCode.INTERRUPTED
     except BrokenPipeError:
         _quiet_broken_pipe()
     except Exception as exc:
