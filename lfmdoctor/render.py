@@ -157,7 +157,7 @@ def repro_report(report, emitted=None, out: Console | None = None) -> None:
         if result.exception and result.outcome is Outcome.REPRODUCED:
             detail = Text(f"{result.exception.type}: {result.exception.message or '(empty message)'}")
             detail.append(f"\n  at {result.frames[-1]}" if result.frames else "", style="dim")
-        table.add_row(Text(mark, style=style), result.id, Text(result.outcome.value, style=style), detail)
+        table.add_row(Text(mark, style=style), result.id, Text(result.outcome.value.replace("_", " "), style=style), detail)
     out.print(table)
     counts: dict[str, int] = {}
     for result in report.results:
@@ -166,6 +166,14 @@ def repro_report(report, emitted=None, out: Console | None = None) -> None:
     deprecations(report.deprecations, out)
     if emitted is not None:
         out.print(f"reproducer scripts written to {emitted}")
+    if counts.get(Outcome.REPRODUCED.value):
+        out.print(
+            "next: lfmdoctor patch verify (each fix against these cases), then lfmdoctor exec -- python your_script.py "
+            "to run yours fixed, or lfmdoctor run for the whole report",
+            soft_wrap=True,
+        )
+    else:
+        out.print("next: nothing to fix here; lfmdoctor check says why each known bug does not bite", soft_wrap=True)
 
 
 def deprecations(found, out: Console | None = None) -> None:

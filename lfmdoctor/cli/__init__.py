@@ -56,7 +56,9 @@ app.command()(repro.repro)
 app.add_typer(fixture.app, name="fixture")
 app.command()(matrix.matrix)
 app.add_typer(patch.app, name="patch")
-app.command("exec", context_settings=exec_command.CONTEXT)(exec_command.exec_)
+app.command("exec", context_settings=exec_command.CONTEXT, options_metavar="[OPTIONS] -- COMMAND [ARGS]...")(
+    exec_command.exec_
+)
 app.command()(bench.bench)
 app.add_typer(report.app, name="report")
 app.command()(run.run)

@@ -29,7 +29,11 @@ def bench(
     device: Annotated[str, typer.Option(click_type=click.Choice(["auto", "cpu", "cuda", "mps"]))] = "auto",
     dtype: Annotated[
         str | None,
-        typer.Option(click_type=click.Choice(["float32", "bfloat16"]), help="Default: bfloat16 on CUDA, float32 elsewhere."),
+        typer.Option(
+            click_type=click.Choice(["float32", "bfloat16"]),
+            help="Default: bfloat16 on CUDA, float32 on the CPU and MPS (bfloat16 there too with --model full-size); "
+            "--strategy none passes no dtype (liquid-audio's own default).",
+        ),
     ] = None,
     strategy: Annotated[
         str,

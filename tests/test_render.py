@@ -1,0 +1,52 @@
+"""lfmdoctor.render: what repro and the help texts say (issue 21 item 26)."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from lfmdoctor.render import repro_report
+from lfmdoctor.results import Outcome, ReproOutcome, ReproReport
+
+
+def shown(report: ReproReport) -> str:
+    out = Console(record=True, width=120, color_system=None)
+    repro_report(report, out=out)
+    return " ".join(out.export_text().split())
+
+
+def _report(*outcomes: Outcome) -> ReproReport:
+    results = [ReproOutcome(f"bug-{n}", f"bug-{n}", o, None, [], 0.1, "why") for n, o in enumerate(outcomes)]
+    return ReproReport("fixture", "/py", [], results)
+
+
+def test_repro_words_not_codes_and_a_next_step():
+    text = shown(_report(Outcome.REPRODUCED, Outcome.NOT_REPRODUCED))
+    assert "not_reproduced" not in text and "not reproduced" in text
+    assert "next: lfmdoctor patch verify" in text
+
+
+def test_repro_with_nothing_reproduced_says_what_next():
+    text = shown(_report(Outcome.NOT_REPRODUCED))
+    assert "next: nothing to fix here" in text and "lfmdoctor check" in text
+
+
+def _help(*path: str) -> dict[str, str]:
+    from lfmdoctor.cli import app
+
+    command = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]
+    return {param.name: param.help or "" for param in command.params}
+
+
+def test_help_says_what_the_options_do():
+    from lfmdoctor.cli import app
+
+    assert "--strategy none" in _help("bench")["dtype"] and "full-size" in _help("bench")["dtype"]
+    out = _help("run")["out"]
+    assert "the diff" not in out and "report.md" not in out and "series/" in out and "README.md" in out
+    assert "10 s" in _help("check")["perf"]
+    assert "builds" in _help("fixture", "build")["python"]
+    usage = typer.main.get_command(app).commands["exec"].options_metavar
+    assert "-- COMMAND" in usage
