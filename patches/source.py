@@ -198,7 +198,7 @@ def _without_patch(
     )
     st = states[closest.release]
     files = _files(closest, st, current)
-    edited = _edited_after_patch(package_dir, patches, states)
+    edited = _edited_after_patch(package_dir, patches, states, version)
     if edited:
         path, patch = edited
         kept = backup_path(package_dir / path, patch.originals[path]).parent
@@ -222,24 +222,30 @@ def _without_patch(
             "no stored patch fits these files and the source checks find none of the known bugs in them",
         )
     odd = [f"{path} ({state})" for path, state in st.items() if state in ("differs", "missing")]
+    unknown = ""
+    if version not in (None, closest.release):
+        unknown = f"liquid-audio {version} is a release lfmdoctor has no stored patch for; "
     return Plan(
         package_dir,
         version,
         CONFLICT,
         closest,
         files,
-        f"the installed files differ from liquid-audio {closest.release}'s and from the patched ones: "
+        f"{unknown}the installed files differ from liquid-audio {closest.release}'s and from the patched ones: "
         f"{', '.join(odd)}; they still have {', '.join(present)}; nothing written (use the runtime patch: "
         "lfmdoctor exec -- python your_script.py)",
     )
 
 
 def _edited_after_patch(
-    package_dir: Path, patches: tuple[StoredPatch, ...], states: dict[str, dict[str, str]]
+    package_dir: Path, patches: tuple[StoredPatch, ...], states: dict[str, dict[str, str]], version: str | None
 ) -> tuple[str, StoredPatch] | None:
     """(path, patch) of a file that differs from both the release's and the patched one, where lfmdoctor's
-    backup of the release's file shows that lfmdoctor patched it here: a hand edit after a patch."""
+    backup of the release's file shows that lfmdoctor patched it here: a hand edit after a patch. Not where the
+    metadata names another release: that is an upgrade (or a downgrade) since the patch, not an edit."""
     for patch in reversed(patches):
+        if version is not None and version != patch.release:
+            continue
         for path, state in states[patch.release].items():
             if state == "differs" and backup_path(package_dir / path, patch.originals[path]).is_file():
                 return path, patch
