@@ -104,7 +104,7 @@ def check_report(report: CheckReport, out: Console | None = None) -> None:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(width=1)
     table.add_column(style="bold")
-    table.add_column()
+    table.add_column(overflow="fold")  # evidence (path:line) is wrapped, never cut
     for item in report.items:
         lines = Text(item.summary)
         for message in item.messages if item.status is not Status.OK or item.name in ("PyTorch",) else []:
@@ -150,7 +150,7 @@ def repro_report(report, emitted=None, out: Console | None = None) -> None:
     table.add_column(width=1)
     table.add_column(style="bold", no_wrap=True)
     table.add_column(no_wrap=True)
-    table.add_column()
+    table.add_column(overflow="fold")  # evidence (path:line) is wrapped, never cut
     for result in report.results:
         mark, style = OUTCOME_STYLE[result.outcome]
         detail = Text(result.reason)

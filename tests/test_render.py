@@ -50,3 +50,31 @@ def test_help_says_what_the_options_do():
     assert "builds" in _help("fixture", "build")["python"]
     usage = typer.main.get_command(app).commands["exec"].options_metavar
     assert "-- COMMAND" in usage
+
+
+EVIDENCE = "/home/someone/.virtualenvs/a-long-environment-name/lib/python3.12/site-packages/liquid_audio/processor.py:61"
+
+
+def test_check_evidence_is_never_cut_at_80_columns():
+    """Issue 21 item 16: the path:line a check row gives is wrapped, never cut with an ellipsis."""
+    from types import SimpleNamespace
+
+    from lfmdoctor.render import check_report
+    from lfmdoctor.results import CheckItem, Status
+
+    item = CheckItem("processor-device", Status.ERROR, f"defaults to device='cuda' ({EVIDENCE})", ["detail"], hint="pass it")
+    report = SimpleNamespace(environment=SimpleNamespace(os="Linux", arch="x86_64", python_executable="/py"), items=[item])
+    out = Console(record=True, width=80, color_system=None)
+    check_report(report, out)
+    text = out.export_text()
+    assert "…" not in text and EVIDENCE in "".join(text.split())
+
+
+def test_repro_evidence_is_never_cut_at_80_columns():
+    from lfmdoctor.results import ExceptionInfo
+
+    result = ReproOutcome("bug-0", "bug-0", Outcome.REPRODUCED, ExceptionInfo("RuntimeError", "boom"), [EVIDENCE], 0.1, "")
+    out = Console(record=True, width=80, color_system=None)
+    repro_report(ReproReport("fixture", "/py", [], [result]), out=out)
+    text = out.export_text()
+    assert "…" not in text and EVIDENCE in "".join(text.split())
