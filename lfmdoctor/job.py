@@ -85,6 +85,7 @@ class RunSummary(JsonMixin):
     deprecations: list[Deprecation] = field(default_factory=list)  # library deprecations liquid-audio set off
     notes: list[str] = field(default_factory=list)  # what the user should know (on the terminal only)
     files: list[str] = field(default_factory=list)
+    first: list[str] = field(default_factory=list)  # the files to open first, in the run folder
     handoff: str = ""
     total_s: float = 0.0
 
@@ -313,8 +314,8 @@ def run(
             progress=progress,
         )
         patches, series_notes = run_folder.write_series_folder(python, staging.path / "series")
-        run_folder.write_folder(findings, staging.path, redact=redact, patches=patches)
-        summary = RunSummary(out=str(out), steps=findings.steps)
+        first = run_folder.write_folder(findings, staging.path, redact=redact, patches=patches)
+        summary = RunSummary(out=str(out), steps=findings.steps, first=first)
         summary.notes += series_notes
         summary.reproduced = [o.id for o in findings.repro if o.outcome is Outcome.REPRODUCED]
         summary.deprecations = unique(findings.repro)

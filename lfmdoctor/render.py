@@ -186,16 +186,23 @@ def deprecations(found, out: Console | None = None) -> None:
         out.print(Text(f"    {d.message}", style="dim"))
 
 
+def by_bug(case_ids: list[str]) -> str:
+    """Case ids grouped by their bug: ``top-k (3 cases), eoa-code``."""
+    counts: dict[str, int] = {}
+    for case_id in case_ids:
+        bug = case_id.split(":", 1)[0]
+        counts[bug] = counts.get(bug, 0) + 1
+    return ", ".join(bug if n == 1 else f"{bug} ({n} cases)" for bug, n in counts.items())
+
+
 def run_summary(summary, out: Console | None = None) -> None:
     out = out or console()
     out.print(f"\n[bold]lfmdoctor run[/bold] finished in {summary.total_s:.1f} s → {summary.out}/")
-    out.print(f"• reproduced {len(summary.reproduced)} case(s): {', '.join(summary.reproduced) or 'none'}")
+    out.print(f"• reproduced {len(summary.reproduced)} case(s): {by_bug(summary.reproduced) or 'none'}")
     for strategy, ids in sorted(summary.fixed.items()):
-        out.print(f"• {strategy} fix makes {len(ids)} of them pass")
+        out.print(f"• {strategy} fix makes {len(set(ids) & set(summary.reproduced))} of them pass")
     deprecations(summary.deprecations, out)
-    scripts = [f for f in summary.files if f.startswith("reproducers/")]
-    others = [f for f in summary.files if not f.startswith("reproducers/")]
-    out.print("• files: " + ", ".join([*others, f"reproducers/ ({len(scripts)} files)"]))
-    out.print(f"• {summary.handoff}", soft_wrap=True)
+    out.print("• open first: " + ", ".join(f"{summary.out}/{name}" for name in summary.first), soft_wrap=True)
+    out.print(f"• {len(summary.files)} files in all, listed in {summary.out}/README.md", soft_wrap=True)
     for note in summary.notes:
         out.print(f"• {note}", soft_wrap=True)

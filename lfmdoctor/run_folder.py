@@ -206,10 +206,11 @@ def write_series_folder(python: str, folder: Path) -> tuple[dict[str, str], list
     return files, notes
 
 
-def write_folder(findings: Findings, folder: Path, *, redact: bool = True, patches: dict[str, str] | None = None) -> None:
-    """Write the run folder's files: README.md (the overview and what to do upstream, in order), one issue and
-    one PR body per bug (``issues/<id>.md``, ``prs/<id>.md``: the title line, a blank line, the body),
-    results.json; with ``redact``, every file in ``folder`` is redacted by the one rule (patches never)."""
+def write_folder(findings: Findings, folder: Path, *, redact: bool = True, patches: dict[str, str] | None = None) -> list[str]:
+    """Write the run folder's files: README.md (the overview and what to do upstream, in order, then every file of
+    the folder), one issue and one PR body per bug (``issues/<id>.md``, ``prs/<id>.md``: the title line, a blank
+    line, the body), results.json; with ``redact``, every file in ``folder`` is redacted by the one rule (patches
+    never). Returns the three files to open first: README.md, the first item to file, results.json."""
     from lfmdoctor.report.document import finish, render_document, run_files
     from lfmdoctor.report.plan import PLAN_FILE
     from lfmdoctor.report.redact import Context
@@ -220,6 +221,8 @@ def write_folder(findings: Findings, folder: Path, *, redact: bool = True, patch
     texts["README.md"] = finish(Post("README", overview(findings.report, items)), context).body
     texts[PLAN_FILE] = json.dumps([item.to_json() for item in items], indent=2) + "\n"
     report_json = render_document(findings.report, "json", context)
+    present = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and "tiny-checkpoint" not in p.parts}
+    texts["README.md"] += files_section(sorted(present | set(texts) | {"results.json"}))
     for name, text in texts.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text, encoding="utf-8")
@@ -237,3 +240,10 @@ def write_folder(findings: Findings, folder: Path, *, redact: bool = True, patch
     (folder / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if context is not None:
         redact_folder(folder, context)  # results.json and the reproducers carry paths, messages and tracebacks
+    first_item = next((name for item in items for name in (item.issue, item.pr, item.comment) if name), None)
+    return ["README.md", *([first_item] if first_item else []), "results.json"]
+
+
+def files_section(names: list[str]) -> str:
+    """The README's list of every file in the run folder."""
+    return "\n## Files in this folder\n\n" + "".join(f"- [{name}]({name})\n" for name in names)

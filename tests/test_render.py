@@ -78,3 +78,27 @@ def test_repro_evidence_is_never_cut_at_80_columns():
     repro_report(ReproReport("fixture", "/py", [], [result]), out=out)
     text = out.export_text()
     assert "…" not in text and EVIDENCE in "".join(text.split())
+
+
+def test_run_summary_is_short_and_its_counts_agree():
+    """Issue 21 item 27: not a wall of file paths; the three files to open first; one set of counts."""
+    from lfmdoctor.job import RunSummary
+    from lfmdoctor.render import run_summary
+
+    summary = RunSummary(out="/r", reproduced=["a", "b"], fixed={"callsite": ["a", "b", "c"], "runtime": ["a"]})
+    summary.files = [f"reproducers/{n}.py" for n in range(20)] + [f"series/{n:04}-x.patch" for n in range(15)]
+    summary.files += ["README.md", "results.json", "prs/harness.md"]
+    summary.first = ["README.md", "prs/harness.md", "results.json"]
+    out = Console(record=True, width=100, color_system=None)
+    run_summary(summary, out)
+    text = out.export_text()
+    assert "series/0003" not in text and len(text.splitlines()) <= 8, text
+    assert "open first: /r/README.md, /r/prs/harness.md, /r/results.json" in " ".join(text.split())
+    assert "38 files in all, listed in /r/README.md" in " ".join(text.split())
+    assert "callsite fix makes 2 of them pass" in text and "runtime fix makes 1 of them pass" in text
+
+
+def test_reproduced_cases_are_grouped_by_bug():
+    from lfmdoctor.render import by_bug
+
+    assert by_bug(["top-k:zero", "eoa-code", "top-k:negative"]) == "top-k (2 cases), eoa-code"
