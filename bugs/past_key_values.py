@@ -108,6 +108,7 @@ BUG = Bug(
     cases=(
         Case(
             needs=("processor", "model"),
+            requires=("deprecates_past_key_values",),
             setup=(
                 "import warnings\n"
                 "chat = ChatState(processor, dtype=torch.float32)\n"

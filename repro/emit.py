@@ -73,6 +73,7 @@ KNOWN_IMPORTS = (
     ("np", "import numpy as np"),
     ("safetensors", "import safetensors"),
     ("torch", "import torch"),
+    ("transformers", "import transformers"),
 )
 
 
@@ -111,7 +112,9 @@ def guards(case: Case) -> list[str]:
             condition.holds,
         )
         reason = f"cannot tell on this machine: the bug shows only where {condition.shows_where}"
-        lines += [f"if not ({holds}):", f"    sys.exit({reason!r})"]
+        single = holds.startswith("not ") and not re.search(r"\b(and|or)\b", holds)
+        test = holds.removeprefix("not ") if single else f"not ({holds})"  # no ``not (not ...)``
+        lines += [f"if {test}:", f"    sys.exit({reason!r})"]
     return lines
 
 
