@@ -23,6 +23,7 @@ from lfmdoctor.cache import cache_root
 from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.files import write_atomic
 from lfmdoctor.repro.deprecations import unique
+from lfmdoctor.repro.models import private_folders
 from lfmdoctor.results import CheckReport, Deprecation, JsonMixin, Outcome, ReproOutcome, VerifyResult, nothing_ran
 
 if TYPE_CHECKING:
@@ -314,7 +315,7 @@ def run(
             progress=progress,
         )
         patches, series_notes = run_folder.write_series_folder(python, staging.path / "series")
-        first = run_folder.write_folder(findings, staging.path, redact=redact, patches=patches)
+        first = run_folder.write_folder(findings, staging.path, redact=redact, patches=patches, folders=private_folders(model))
         summary = RunSummary(out=str(out), steps=findings.steps, first=first)
         summary.notes += series_notes
         summary.reproduced = [o.id for o in findings.repro if o.outcome is Outcome.REPRODUCED]

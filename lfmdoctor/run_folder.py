@@ -206,7 +206,14 @@ def write_series_folder(python: str, folder: Path) -> tuple[dict[str, str], list
     return files, notes
 
 
-def write_folder(findings: Findings, folder: Path, *, redact: bool = True, patches: dict[str, str] | None = None) -> list[str]:
+def write_folder(
+    findings: Findings,
+    folder: Path,
+    *,
+    redact: bool = True,
+    patches: dict[str, str] | None = None,
+    folders: tuple[str, ...] = (),
+) -> list[str]:
     """Write the run folder's files: README.md (the overview and what to do upstream, in order, then every file of
     the folder), one issue and one PR body per bug (``issues/<id>.md``, ``prs/<id>.md``: the title line, a blank
     line, the body), results.json; with ``redact``, every file in ``folder`` is redacted by the one rule (patches
@@ -216,7 +223,7 @@ def write_folder(findings: Findings, folder: Path, *, redact: bool = True, patch
     from lfmdoctor.report.redact import Context
     from lfmdoctor.report.upstream import Post, overview
 
-    context = Context.from_machine() if redact else None
+    context = Context.from_machine(folders) if redact else None
     texts, items = run_files(findings.report, context, patches or {})
     texts["README.md"] = finish(Post("README", overview(findings.report, items)), context).body
     texts[PLAN_FILE] = json.dumps([item.to_json() for item in items], indent=2) + "\n"

@@ -89,6 +89,13 @@ def check_output(path: Path, flag: str = "--out", *, force: bool = False, also: 
         raise UsageError(f"cannot write {flag} {path}: {exc.strerror or exc}; pass a writable path") from None
 
 
+def for_others(name: str, text: str, context) -> str:
+    """``text`` of the file ``name`` through the one redaction rule (``report.redact.redact_file``)."""
+    from lfmdoctor.report.redact import redact_file
+
+    return redact_file(name, text, context).text
+
+
 def write_output(path: Path, text: str, flag: str = "--out") -> None:
     """Write a file the user named (its folder created), atomically; a failure is one line naming ``flag``."""
     write_outputs({path: text}, flag)

@@ -10,7 +10,7 @@ import typer
 
 from lfmdoctor import render
 from lfmdoctor.bench.strategy import STRATEGIES as BENCH_STRATEGIES
-from lfmdoctor.cli._common import JsonOpt, PythonOpt, ReplaceOpt, check_output, resolve_python, write_output
+from lfmdoctor.cli._common import JsonOpt, PythonOpt, ReplaceOpt, check_output, for_others, resolve_python, write_output
 
 
 def bench(
@@ -83,5 +83,9 @@ def bench(
     else:
         bench_result(result, render.console())
     if out is not None:
-        write_output(out, render.json_text(result.to_json()))  # a failure here still has the result printed
+        from lfmdoctor.report.redact import Context
+        from lfmdoctor.repro.models import private_folders
+
+        text = for_others(out.name, render.json_text(result.to_json()), Context.from_machine(private_folders(model)))
+        write_output(out, text)  # a failure here still has the result printed
     raise typer.Exit(result.exit_code)

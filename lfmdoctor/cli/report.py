@@ -55,6 +55,7 @@ def report(
     from lfmdoctor.report.document import render_document
     from lfmdoctor.report.handoff import handoff
     from lfmdoctor.report.redact import Context
+    from lfmdoctor.repro.models import private_folders
 
     check_bug_ids(bug)
     if out is not None and out.is_dir():
@@ -67,7 +68,8 @@ def report(
     if not data.bugs:
         err.print("nothing to report: no known liquid-audio bug is present or reproduces here")
         return
-    document = render_document(data, format_, None if no_redact else Context.from_machine(), issue_number=issue)
+    context = None if no_redact else Context.from_machine(private_folders(model))
+    document = render_document(data, format_, context, issue_number=issue)
     body_file = None
     if out is not None:
         files = {out: document.text}
