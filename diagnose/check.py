@@ -110,6 +110,13 @@ def libraries_item(env: EnvironmentFacts) -> CheckItem:
     return CheckItem("Libraries", Status.OK, ", ".join(versions[:3]), versions)
 
 
+def import_fix(error: str, transformers: Version | None) -> str:
+    """What to do about ``import liquid_audio`` failing with ``error``."""
+    if "Lfm2HybridConvCache" in error or (transformers and transformers.major >= 5 and "transformers" in error):
+        return "liquid-audio before 1.2.0 needs transformers 4: pip install 'transformers<5' (or upgrade liquid-audio)"
+    return "fix what the error names, then run lfmdoctor check again (lfmdoctor exec cannot run scripts until it imports)"
+
+
 def liquid_audio_item(env: EnvironmentFacts) -> CheckItem:
     la = env.liquid_audio
     if la.location is None:
@@ -121,6 +128,14 @@ def liquid_audio_item(env: EnvironmentFacts) -> CheckItem:
         )
     from lfmdoctor.owner import not_an_install
 
+    if la.import_error:
+        return CheckItem(
+            "liquid-audio",
+            Status.ERROR,
+            f"liquid-audio {la.version or '(unknown version)'} does not import: {la.import_error}",
+            [f"location: {la.location}"],
+            hint=import_fix(la.import_error, _version(env.packages.get("transformers"))),
+        )
     messages = [f"location: {la.location}"]
     if la.shadowed:
         messages.append(f"{la.location} shadows the installed distribution (PYTHONPATH, or an editable install)")

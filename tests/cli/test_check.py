@@ -134,3 +134,18 @@ def test_without_torch_device_bugs_cannot_be_checked(cli, tmp_path):
         summary = items[bug_id]["summary"]
         assert "does not bite" not in summary, summary
         assert summary.startswith("present; cannot be checked without torch"), summary
+
+
+def test_a_liquid_audio_that_does_not_import_is_an_error_with_the_fix(cli, liquid_audio_copy, tmp_path):
+    """Issue 21 item 14: liquid-audio 1.1.0 with transformers 5 (its import fails on a class transformers 5 removed)."""
+    liquid_audio_copy.edit(
+        "__init__.py",
+        "from liquid_audio.detokenizer",
+        "from transformers.models.lfm2.modeling_lfm2 import Lfm2HybridConvCache  # 1.1.0\nfrom liquid_audio.detokenizer",
+    )
+    _, data = _check_json(cli, env={"PYTHONPATH": str(liquid_audio_copy), "LFMDOCTOR_CACHE": str(tmp_path / "c")})
+    item = next(i for i in data["items"] if i["name"] == "liquid-audio")
+    assert item["status"] == "error", item
+    assert "does not import" in item["summary"] and "Lfm2HybridConvCache" in item["summary"]
+    assert "transformers<5" in item["hint"]
+    assert data["environment"]["liquid_audio"]["import_error"].startswith("ImportError")
