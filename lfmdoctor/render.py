@@ -172,6 +172,8 @@ def repro_report(report, emitted=None, out: Console | None = None) -> None:
             "to run yours fixed, or lfmdoctor run for the whole report",
             soft_wrap=True,
         )
+    elif counts.get(Outcome.ERROR.value):
+        out.print("next: each case that ended in an error says why; lfmdoctor check shows what is missing", soft_wrap=True)
     else:
         out.print("next: nothing to fix here; lfmdoctor check says why each known bug does not bite", soft_wrap=True)
 

@@ -102,3 +102,8 @@ def test_reproduced_cases_are_grouped_by_bug():
     from lfmdoctor.render import by_bug
 
     assert by_bug(["top-k:zero", "eoa-code", "top-k:negative"]) == "top-k (2 cases), eoa-code"
+
+
+def test_repro_where_cases_ended_in_errors_does_not_say_nothing_to_fix():
+    text = shown(_report(Outcome.ERROR))
+    assert "nothing to fix" not in text and "next: each case that ended in an error says why" in text

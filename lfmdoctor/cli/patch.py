@@ -86,7 +86,17 @@ def _write_source(action: str, python: str | None, yes: bool, dry_run: bool, jso
                 render.console(stderr=True).print("nothing written")
                 raise typer.Exit(ExitCode.PROBLEMS)
         result = source.apply_plan(plan) if action == "apply" else source.revert_plan(plan)
+        result.detail += _unusable(resolve_python(python))
     _finish(result, json_out)
+
+
+def _unusable(python: str) -> str:
+    """What to add where the patched (or restored) liquid_audio does not import: a patch cannot make it work."""
+    from lfmdoctor.diagnose.check import import_fix
+    from lfmdoctor.matrix.overlay import check_import
+
+    error = check_import(python, [], timeout=120).error
+    return f"; but liquid_audio does not import here ({error}): {import_fix(error, None)}" if error else ""
 
 
 @app.command("status")

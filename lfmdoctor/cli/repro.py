@@ -74,5 +74,10 @@ def repro(
         render.repro_report(report, emitted=emit)
     why = nothing_ran(results)
     if why:
-        render.fail(f"no case could run on {target} ({why}); 'lfmdoctor check --python {target}' says what is missing")
+        from lfmdoctor.diagnose.check import import_fix
+
+        fix = f"'lfmdoctor check --python {target}' says what is missing"
+        if "does not import" in why:
+            fix = import_fix(why, None)
+        render.fail(f"no case could run on {target} ({why}); {fix}")
     raise typer.Exit(report.exit_code)

@@ -108,3 +108,16 @@ def test_an_edit_made_while_the_prompt_waits_is_never_overwritten(liquid_audio_c
     os.close(leader)
     assert processor.read_text() == edited, output
     assert child.returncode == 2 and "changed since" in output and "Traceback" not in output
+
+
+def test_apply_on_a_liquid_audio_that_does_not_import_says_so(cli, liquid_audio_copy, on_path):
+    """Issue 21 item 14: liquid-audio 1.1.0 under transformers 5: the patch goes in, but the package is unusable."""
+    liquid_audio_copy.edit(
+        "__init__.py",
+        "from liquid_audio.detokenizer",
+        "from transformers.models.lfm2.modeling_lfm2 import Lfm2HybridConvCache  # 1.1.0\nfrom liquid_audio.detokenizer",
+    )
+    done = cli("patch", "apply", "--json", env=on_path)
+    data = json.loads(done.stdout)
+    assert data["outcome"] == "applied"
+    assert "liquid_audio does not import here" in data["detail"] and "transformers<5" in data["detail"]
