@@ -75,6 +75,7 @@ def check_import(python: str, paths: Sequence[Path], *, import_it: bool = True, 
             check=False,
             capture_output=True,
             text=True,
+            errors="replace",  # an interpreter may say things in its locale's bytes (a non-UTF-8 .pth), as check allows
             timeout=timeout,
             stdin=subprocess.DEVNULL,
             env=prepend(paths),

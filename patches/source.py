@@ -49,12 +49,7 @@ def locate(python: str) -> tuple[Path, str | None]:
     """The ``liquid_audio`` folder ``python`` imports (PYTHONPATH respected) and its metadata's version."""
     from lfmdoctor.matrix.overlay import check_import
 
-    try:
-        facts = check_import(python, [], import_it=False, timeout=120)
-    except UnicodeDecodeError:  # a wrapper that prints garbage
-        from lfmdoctor.diagnose.environment import TargetUnusable
-
-        raise TargetUnusable(f"{python} writes output that is not UTF-8 text") from None
+    facts = check_import(python, [], import_it=False, timeout=120)
     if facts.location is None:
         why = facts.error or "no liquid_audio package on its path"
         raise NoPackage(f"{python} cannot import liquid_audio ({why}); install liquid-audio there or pass --python")

@@ -121,3 +121,17 @@ def test_apply_on_a_liquid_audio_that_does_not_import_says_so(cli, liquid_audio_
     data = json.loads(done.stdout)
     assert data["outcome"] == "applied"
     assert "liquid_audio does not import here" in data["detail"] and "transformers<5" in data["detail"]
+
+
+def test_an_interpreter_that_writes_non_utf8_on_stderr_is_accepted_as_check_accepts_it(cli, on_path, tmp_path):
+    """Issue 21 item 12: Python 3.13 reads a non-UTF-8 .pth in the locale's encoding and complains on stderr in
+    those bytes; check accepted such an interpreter, the patch commands refused it."""
+    import sys
+
+    wrapper = tmp_path / "python"
+    complaint = b"printf 'Error processing line 1 of caf\\351.pth\\n' >&2\n"  # \351: a latin-1 byte
+    wrapper.write_bytes(b"#!/bin/sh\n" + complaint + b"exec " + sys.executable.encode() + b' "$@"\n')
+    wrapper.chmod(0o755)
+    done = cli("patch", "status", "--json", "--python", str(wrapper), env=on_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["outcome"] == "not applied"
