@@ -30,7 +30,7 @@ def ctrl_c(args: list[str], after: float) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(command.args, command.returncode, out, err)
 
 
-@pytest.mark.parametrize(("args", "after"), [(["--version"], 0.3), (["repro"], 6.0)], ids=["early", "mid-run"])
+@pytest.mark.parametrize(("args", "after"), [(["check", "--fresh"], 0.3), (["repro"], 6.0)], ids=["early", "mid-run"])
 def test_ctrl_c_is_one_line_and_exit_130(args, after, tiny_checkpoint):
     del tiny_checkpoint
     done = ctrl_c(args, after)
