@@ -103,7 +103,7 @@ def read_reference(value: str, what: str) -> str:
     candidate = Path(value)
     if len(value) < 4096 and "\n" not in value and candidate.is_file():
         try:
-            text = candidate.read_text(encoding="utf-8")
+            text = candidate.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputProblem(f"cannot read reference file {candidate} ({exc}); pass UTF-8 text") from None
     text = " ".join(text.split())
@@ -127,7 +127,7 @@ def read_manifest(path: Path) -> list[ManifestRow]:
     if not path.is_file():
         raise InputProblem(f"manifest {path} not found; pass a JSONL or CSV file of path and reference")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte order mark (Excel's CSV) is not part of the header
     except (OSError, UnicodeDecodeError) as exc:
         raise InputProblem(f"cannot read manifest {path} ({exc}); pass a UTF-8 JSONL or CSV file") from None
     try:
@@ -167,12 +167,19 @@ def gather(audio: list[str], refs: list[str], manifest: str | None) -> tuple[lis
 
 
 MAX_PEAK = 4.0  # float audio is meant to lie in [-1, 1]; a few times over is clipping, far over is wrong data
+MIN_SPEECH_RATE = 8000  # Hz: telephone speech; below it no words fit (the model hears 16 kHz)
 
 
 def level_notes(clips: list[Clip]) -> list[str]:
-    """A note for each clip whose samples lie far outside [-1, 1] (float files are read as they are)."""
+    """A note for each clip whose samples lie far outside [-1, 1] (float files are read as they are), or whose
+    sample rate is too low to hold speech."""
     notes = []
     for clip in clips:
+        if clip.sample_rate < MIN_SPEECH_RATE:
+            notes.append(
+                f"clip {clip.id}: sampled at {clip.sample_rate} Hz, below the {MIN_SPEECH_RATE} Hz that speech needs; "
+                "it is resampled to 16 kHz but holds no words, so its transcript and timings mean little"
+            )
         peak = float(np.abs(clip.samples).max()) if clip.samples.size else 0.0
         if peak > MAX_PEAK:
             notes.append(

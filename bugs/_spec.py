@@ -168,6 +168,15 @@ CONDITIONS = {
             ),
         ),
         Condition(
+            "deprecates_past_key_values",
+            holds='not version_below("transformers", "5.24")',
+            unmet="this transformers (before 5.24) does not deprecate `past_key_values`, so nothing here warns; the "
+            "liquid-audio code still passes it (lfmdoctor check shows where), and transformers 5.40 removes it",
+            skip=False,
+            shows_where="transformers is 5.24 or later (it deprecates `past_key_values`)",
+            probe='print("transformers", transformers.__version__)  # 5.24 and later deprecate past_key_values',
+        ),
+        Condition(
             "decode",
             holds="hasattr(LFM2AudioProcessor, 'decode')",
             unmet="this liquid-audio release has no LFM2AudioProcessor.decode (added in 1.1.0), so it cannot have the bug",

@@ -73,14 +73,16 @@ def _rejections(fn: _ast.Function, parents: dict[ast.AST, ast.AST]) -> list[tupl
 
 
 def drop_end_of_audio(codes: Any) -> Any:
-    """``codes`` (shape (..., 8, T)) without its end-of-audio frames, for ``processor.decode``.
+    """``codes`` (shape (..., 8, T)) without the frames that hold the end-of-audio code 2048, for ``processor.decode``.
 
-    A frame whose codes are all 2048 is the end-of-audio marker the generation loop yields; liquid-audio's
-    ``decode`` rejects it. Other out-of-range codes are left for ``decode`` to reject.
+    The generation loop yields an all-2048 frame at the end of audio; and as ``_sample_audio_frame`` draws every
+    codebook from 2049 codes while the loop ends audio only when codebook 0 draws 2048, a frame can hold 2048 in
+    a later codebook too. Neither is audio the detokenizer can decode; liquid-audio's ``decode`` rejects both.
+    Other out-of-range codes are left for ``decode`` to reject.
     """
     if codes.ndim < 2:
         raise ValueError(f"expected audio codes shaped (1, 8, T) or (8, T), got shape {tuple(codes.shape)}")
-    end_of_audio = (codes == END_OF_AUDIO).all(dim=-2).reshape(-1, codes.shape[-1]).all(dim=0)
+    end_of_audio = (codes == END_OF_AUDIO).any(dim=-2).reshape(-1, codes.shape[-1]).any(dim=0)
     return codes[..., ~end_of_audio]
 
 
@@ -96,13 +98,8 @@ _check = _ast.source_check(
 def _wrap(func: Any, module: Any) -> Any:
     @functools.wraps(func)
     def decode(self: Any, audio_codes: Any, *args: Any, **kwargs: Any) -> Any:
-        audio_codes = drop_end_of_audio(audio_codes)
-        try:
-            return func(self, audio_codes, *args, **kwargs)
-        except RuntimeError as exc:
-            if str(exc) == TRUNCATED_RANGE:
-                raise RuntimeError("expected audio codes in range [0, 2047]") from None
-            raise
+        # What this cannot mend (other out-of-range codes) is liquid-audio's own error, from its own line.
+        return func(self, drop_end_of_audio(audio_codes), *args, **kwargs)
 
     return decode
 
@@ -117,12 +114,12 @@ DECODE_OLD = """\
 """
 
 DECODE_NEW = """\
-            audio_codes: (1, 8, T) shaped integer tensor, with values in [0, 2047]; end-of-audio frames
-                (all codes 2048, as generation yields them) are dropped
+            audio_codes: (1, 8, T) shaped integer tensor, with values in [0, 2047]; frames holding the
+                end-of-audio code 2048 (in any codebook, as generation can yield them) are dropped
         Returns:
             waveform: (1, T') float tensor, 24kHz mono waveform
         \"\"\"
-        end_of_audio = (audio_codes == 2048).all(dim=-2).flatten()
+        end_of_audio = (audio_codes == 2048).any(dim=-2).flatten()
         audio_codes = audio_codes[..., ~end_of_audio]
         if torch.any(audio_codes >= 2048) or torch.any(audio_codes < 0):
             raise RuntimeError("expected audio codes in range [0, 2047]")
@@ -137,11 +134,12 @@ BUG = Bug(
     symptom="RuntimeError: expected audio codes in range ",
     root_cause="decode raises on codes >= 2048 with an unfinished message instead of dropping end-of-audio frames",
     expected="end-of-audio frames are dropped before decoding (or the message names the valid range)",
-    workaround="drop frames whose codes equal 2048 before decode",
+    workaround="drop frames that hold the code 2048 before decode",
     fix="drop trailing end-of-audio frames and finish the message: 'expected audio codes in range [0, 2047]'",
     changes=(
-        "`decode` drops frames whose codes are all 2048 (the end-of-audio frame the generation loop yields) before"
-        " decoding, and the range error names the valid range [0, 2047]. Other out-of-range codes raise as before."
+        "`decode` drops frames that hold the code 2048 (the end-of-audio frame the generation loop yields, and a frame"
+        " where a later codebook drew 2048) before decoding, and the range error names the valid range [0, 2047]."
+        " Other out-of-range codes raise as before."
     ),
     detect=detect,
     cases=(

@@ -44,9 +44,10 @@ def takes_cache(forward: Any) -> bool:
 
 
 def use_cache_keyword(model: Any) -> Any:
-    """Make ``model.lfm`` (an Lfm2Model) take liquid-audio's ``past_key_values=`` as ``cache=``; returns ``model``.
-
-    Only where the installed transformers has the ``cache`` keyword; with an older one it changes nothing.
+    """Make ``model.lfm`` (an Lfm2Model) take liquid-audio's ``past_key_values=`` as ``cache=``, and give back an
+    output whose ``.past_key_values`` (which liquid-audio reads) is its ``.cache``, read without the deprecation;
+    returns ``model``. Only where the installed transformers has the ``cache`` keyword; with an older one it
+    changes nothing.
     """
     lfm = getattr(model, "lfm", None)
     if lfm is None or getattr(lfm, "_lfmdoctor_cache_keyword", False) or not takes_cache(lfm.forward):
@@ -57,11 +58,27 @@ def use_cache_keyword(model: Any) -> Any:
     def renamed(*args: Any, **kwargs: Any) -> Any:
         if OLD in kwargs and NEW not in kwargs:
             kwargs[NEW] = kwargs.pop(OLD)
-        return forward(*args, **kwargs)
+        return _read_as_cache(forward(*args, **kwargs))
 
     lfm.forward = renamed
     lfm._lfmdoctor_cache_keyword = True
     return model
+
+
+_READ_AS_CACHE: dict[type, type] = {}
+
+
+def _read_as_cache(output: Any) -> Any:
+    """``output`` (a transformers ModelOutput with a ``cache`` field) as a subclass of its own class whose
+    ``past_key_values`` property returns ``cache`` without the deprecation transformers' own property logs."""
+    cls = type(output)
+    if NEW not in getattr(cls, "__dataclass_fields__", {}) or not isinstance(getattr(cls, OLD, None), property):
+        return output
+    if cls not in _READ_AS_CACHE:
+        namespace = {OLD: property(lambda self: getattr(self, NEW)), "__module__": cls.__module__}
+        _READ_AS_CACHE[cls] = type(cls)(cls.__name__, (cls,), namespace)
+    output.__class__ = _READ_AS_CACHE[cls]
+    return output
 
 
 def _check(generate: Any, module: Any) -> None:
@@ -108,6 +125,7 @@ BUG = Bug(
     cases=(
         Case(
             needs=("processor", "model"),
+            requires=("deprecates_past_key_values",),
             setup=(
                 "import warnings\n"
                 "chat = ChatState(processor, dtype=torch.float32)\n"

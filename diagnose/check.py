@@ -110,6 +110,13 @@ def libraries_item(env: EnvironmentFacts) -> CheckItem:
     return CheckItem("Libraries", Status.OK, ", ".join(versions[:3]), versions)
 
 
+def import_fix(error: str, transformers: Version | None) -> str:
+    """What to do about ``import liquid_audio`` failing with ``error``."""
+    if "Lfm2HybridConvCache" in error or (transformers and transformers.major >= 5 and "transformers" in error):
+        return "liquid-audio before 1.2.0 needs transformers 4: pip install 'transformers<5' (or upgrade liquid-audio)"
+    return "fix what the error names, then run lfmdoctor check again (lfmdoctor exec cannot run scripts until it imports)"
+
+
 def liquid_audio_item(env: EnvironmentFacts) -> CheckItem:
     la = env.liquid_audio
     if la.location is None:
@@ -119,9 +126,28 @@ def liquid_audio_item(env: EnvironmentFacts) -> CheckItem:
             "liquid-audio is not installed",
             hint="pip install liquid-audio (needs Python >= 3.12)",
         )
+    from lfmdoctor.owner import not_an_install
+
+    if la.import_error:
+        return CheckItem(
+            "liquid-audio",
+            Status.ERROR,
+            f"liquid-audio {la.version or '(unknown version)'} does not import: {la.import_error}",
+            [f"location: {la.location}"],
+            hint=import_fix(la.import_error, _version(env.packages.get("transformers"))),
+        )
     messages = [f"location: {la.location}"]
     if la.shadowed:
-        messages.append("imported from a different folder than the installed distribution (PYTHONPATH?)")
+        messages.append(f"{la.location} shadows the installed distribution (PYTHONPATH, or an editable install)")
+    theirs = not_an_install(Path(la.location))
+    if theirs:
+        return CheckItem(
+            "liquid-audio",
+            Status.WARNING,
+            f"liquid-audio {la.version or 'unknown version'} from someone's own files: {theirs}",
+            messages,
+            hint="lfmdoctor patch leaves it alone unless you pass --force; the runtime patch (lfmdoctor exec) changes nothing",
+        )
     return CheckItem("liquid-audio", Status.OK, f"liquid-audio {la.version or 'unknown version'}", messages)
 
 
@@ -145,14 +171,25 @@ def weights_item(env: EnvironmentFacts) -> CheckItem:
     )
 
 
+def without_torch(env: EnvironmentFacts) -> bool:
+    return env.torch.version is None or env.torch.import_error is not None
+
+
 def affects_here(finding: BugFinding, env: EnvironmentFacts) -> bool | None:
-    """Combine the code fact with this environment: does the bug bite on this machine?"""
+    """Combine the code fact with this environment: does the bug bite on this machine? None: cannot tell (a
+    device bug where torch does not import, so nothing says which devices work)."""
     if not finding.present:
         return False if finding.present is False else None
-    return get_bug(finding.id).bites_here(env)
+    bites_here = get_bug(finding.id).bites_here
+    if without_torch(env):
+        devices = (replace(env.torch, cuda_available=works, mps_available=works) for works in (True, False))
+        answers = {bites_here(replace(env, torch=torch)) for torch in devices}
+        if len(answers) > 1:
+            return None
+    return bites_here(env)
 
 
-def bug_item(finding: BugFinding) -> CheckItem:
+def bug_item(finding: BugFinding, env: EnvironmentFacts) -> CheckItem:
     bug = get_bug(finding.id)
     where = f" ({finding.evidence})" if finding.evidence else ""
     if finding.present is None:
@@ -161,12 +198,22 @@ def bug_item(finding: BugFinding) -> CheckItem:
         return CheckItem(bug.id, Status.OK, f"absent{where}")
     if finding.affects_here:
         return CheckItem(bug.id, Status.ERROR, f"{bug.title}{where}", [finding.detail], hint=bug.workaround)
+    if finding.affects_here is None:
+        reason = "cannot be checked without torch (it does not import)" if without_torch(env) else "cannot tell"
+        return CheckItem(
+            bug.id, Status.WARNING, f"present; {reason} whether it bites here: {bug.title}{where}", [finding.detail]
+        )
     return CheckItem(
         bug.id, Status.WARNING, f"present but does not bite here: {bug.title}{where}", [finding.detail], hint=bug.workaround
     )
 
 
+NOT_INSTALLED = "liquid-audio is not installed in this interpreter"
+
+
 def build_report(env: EnvironmentFacts, findings: list[BugFinding]) -> CheckReport:
+    if env.liquid_audio.location is None:  # nothing to read: one line, not one per bug
+        findings = [replace(f, present=None, evidence=None, detail=NOT_INSTALLED) for f in findings]
     findings = [replace(f, affects_here=affects_here(f, env)) for f in findings]
     items = [
         python_item(env),
@@ -176,5 +223,15 @@ def build_report(env: EnvironmentFacts, findings: list[BugFinding]) -> CheckRepo
         liquid_audio_item(env),
         weights_item(env),
     ]
-    items += [bug_item(f) for f in findings]
+    if env.liquid_audio.location is None:
+        items.append(
+            CheckItem(
+                "Known bugs",
+                Status.WARNING,
+                f"cannot be checked: {NOT_INSTALLED}",
+                hint="pip install liquid-audio there (needs Python >= 3.12), then run lfmdoctor check again",
+            )
+        )
+    else:
+        items += [bug_item(f, env) for f in findings]
     return CheckReport(environment=env, bugs=findings, items=items)

@@ -162,6 +162,7 @@ def build_facts(basics: RunResult, torch_run: RunResult, driver: str | None, wei
             version=packages.get("liquid-audio"),
             location=location,
             shadowed=bool(location and dist_location and Path(location) != Path(dist_location)),
+            import_error=(stages.get("liquid_audio") or {}).get("import_error"),
         ),
         flash_attn=bool(base.get("flash_attn_spec")),
         weights=weights,

@@ -51,6 +51,7 @@ class PerfAnswer(JsonMixin):
     wall_s: float | None = None
     answer: str = ""
     problem: str | None = None  # why there is no measurement
+    dtype_reason: str | None = None  # why this dtype (on the CPU: measured matrix-product throughput)
 
 
 def _device(env: EnvironmentFacts) -> str:
@@ -101,6 +102,41 @@ def _words(answer: PerfAnswer) -> str:
     )
 
 
+MATMUL_RATES = """
+import time, torch
+for name in ("float32", "bfloat16"):
+    x = torch.randn(256, 256).to(getattr(torch, name))
+    x @ x
+    start, n = time.perf_counter(), 0
+    while time.perf_counter() - start < 0.25:
+        x @ x
+        n += 1
+    print(name, n / (time.perf_counter() - start))
+"""
+
+
+def matmul_rates(python: str) -> dict[str, float]:
+    """{dtype: matrix products per second} on the target's CPU; empty where it cannot be measured."""
+    from lfmdoctor.diagnose.environment import run_command
+
+    code, out, _ = run_command([python, "-c", MATMUL_RATES], 60)
+    if code != 0:
+        return {}
+    rates = dict(line.split() for line in out.splitlines() if len(line.split()) == 2)
+    return {name: float(rate) for name, rate in rates.items()}
+
+
+def choose_cpu_dtype(rates: dict[str, float]) -> tuple[str, str]:
+    """(dtype, why): the faster of float32 and bfloat16 by measured throughput (bfloat16 is slow without
+    AVX-512 bf16 or AMX, as on AVX2-only CPUs); the full-size default where nothing was measured."""
+    fp32, bf16 = rates.get("float32"), rates.get("bfloat16")
+    if not fp32 or not bf16:
+        return fullsize.CPU_DTYPE, f"{fullsize.CPU_DTYPE}: the default (matrix-product speed not measured)"
+    if bf16 >= fp32:
+        return "bfloat16", f"bfloat16: this CPU runs it at {bf16 / fp32:.2f}x float32's speed, in half the memory (measured)"
+    return "float32", f"float32: this CPU runs bfloat16 matrix products at {bf16 / fp32:.2f}x float32's speed (measured)"
+
+
 def probe_audio(folder: Path) -> tuple[Path, str]:
     """(a flac of the built-in clips end to end, cut to PROBE_SECONDS, in ``folder``; their references)."""
     import numpy as np
@@ -123,7 +159,7 @@ def probe(python: str, env: EnvironmentFacts, timeout: float = PROBE_TIMEOUT) ->
 
     started = time.perf_counter()
     device = _device(env)
-    dtype = "bfloat16" if device in ("cuda", "mps") else fullsize.CPU_DTYPE
+    dtype, why = ("bfloat16", None) if device in ("cuda", "mps") else choose_cpu_dtype(matmul_rates(python))
     needed = fullsize.memory_needed(dtype)
     available = fullsize.available_memory() if device != "cuda" else None
     answer = PerfAnswer(
@@ -134,6 +170,7 @@ def probe(python: str, env: EnvironmentFacts, timeout: float = PROBE_TIMEOUT) ->
         available_gb=None if available is None else available / 2**30,
         fits=None if available is None else available >= needed,
         measured=False,
+        dtype_reason=why,
     )
     if answer.fits is False:
         answer.answer = _words(answer)
@@ -148,6 +185,7 @@ def probe(python: str, env: EnvironmentFacts, timeout: float = PROBE_TIMEOUT) ->
         warmup=0,
         baselines=False,
         project_seconds=0,
+        dtype=dtype,
         timeout=timeout,
         max_new_tokens=PROBE_STEPS,
     )
@@ -204,6 +242,8 @@ def perf_item(answer: PerfAnswer) -> CheckItem:
             )
     elif answer.problem:
         messages.append(answer.problem)
+    if answer.dtype_reason:
+        messages.append(f"dtype {answer.dtype_reason}")
     if answer.fits is False:
         return CheckItem(
             ITEM, Status.ERROR, answer.answer, messages, hint="close other programs, or use a machine with more memory"

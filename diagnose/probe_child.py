@@ -1,7 +1,7 @@
 """Probe run as a script inside the *target* interpreter: standard library only, any Python 3.8+.
 
 ``python probe_child.py basics`` reads interpreter and package facts without importing anything heavy.
-``python probe_child.py torch`` imports torch, then torchaudio, reporting one record per stage
+``python probe_child.py torch`` imports torch, then torchaudio, then liquid_audio, reporting one record per stage
 (``lfmdoctor.child_protocol``), so a crash in a later stage still leaves the earlier facts behind.
 """
 
@@ -67,8 +67,8 @@ def basics():
 
 
 def _fingerprint():
-    """What the torch stage's answer depends on: installed files, search path, GPU driver, environment,
-    and this probe's code and record format."""
+    """What the torch stage's answer depends on: installed files (liquid-audio and transformers too: the stage
+    imports liquid_audio), search path, GPU driver, environment, and this probe's code and record format."""
     import glob
     import hashlib
     import importlib.metadata as metadata
@@ -77,13 +77,21 @@ def _fingerprint():
     for own in (__file__, protocol.__file__):
         with open(own, "rb") as f:
             parts.append(hashlib.sha256(f.read()).hexdigest())
-    for name in ("torch", "torchaudio", "nvidia-cuda-runtime-cu12", "nvidia-cuda-runtime"):
+    for name in ("torch", "torchaudio", "nvidia-cuda-runtime-cu12", "nvidia-cuda-runtime", "liquid-audio", "transformers"):
         try:
             dist = metadata.distribution(name)
             record = dist.locate_file(str(dist._path)) if hasattr(dist, "_path") else None
             parts.append(f"{name}={dist.version}@{record}:{os.stat(record).st_mtime_ns if record else ''}")
         except (metadata.PackageNotFoundError, OSError):
             parts.append(f"{name}=-")
+    spec = importlib.util.find_spec("liquid_audio")  # a copy on PYTHONPATH, or one patch apply swapped in
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        try:
+            info = os.stat(folder)
+            parts.append(f"liquid_audio@{folder}:{info.st_ino}:{info.st_mtime_ns}")
+            parts.append(f"{os.stat(os.path.join(folder, '__init__.py')).st_mtime_ns}")
+        except OSError:
+            parts.append(f"liquid_audio@{folder}:-")
     for var in ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "PYTORCH_ENABLE_MPS_FALLBACK"):
         parts.append(f"{var}={os.environ.get(var)}")
     try:
@@ -141,6 +149,14 @@ def torch_stage():
         protocol.emit("torchaudio", version=torchaudio.__version__, imports=True)
     except BaseException as exc:
         protocol.emit("torchaudio", imports=False, import_error=protocol.error_line(exc))
+    if importlib.util.find_spec("liquid_audio") is None:
+        return
+    try:
+        import liquid_audio  # noqa: F401 (what breaks it: transformers 5 under liquid-audio 1.1.0, ...)
+
+        protocol.emit("liquid_audio", imports=True)
+    except BaseException as exc:
+        protocol.emit("liquid_audio", imports=False, import_error=protocol.error_line(exc))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 TEMP_SUFFIX = ".lfmdoctor-tmp"
@@ -109,6 +111,34 @@ def exchange(a: str | Path, b: str | Path) -> None:
         raise OSError(code, os.strerror(code), os.fspath(a), None, os.fspath(b))
 
 
+FS_IOC_GETFLAGS = 0x80086601  # Linux: read a file's attributes (what lsattr shows)
+PINNED_FLAGS = {0x10: "+i", 0x20: "+a"}  # FS_IMMUTABLE_FL, FS_APPEND_FL
+BSD_PINNED_FLAGS = {0x2: "+i", 0x20000: "+i", 0x4: "+a", 0x40000: "+a"}  # UF/SF_IMMUTABLE, UF/SF_APPEND
+
+
+def pinned(path: str | Path) -> str | None:
+    """``"+i"`` for an immutable file, ``"+a"`` for an append-only one (chattr, chflags), else None: a file
+    nobody, root included, may replace or delete. None too where the system cannot tell."""
+    flags = getattr(os.lstat(path), "st_flags", None)
+    if flags is not None:
+        return next((name for bit, name in BSD_PINNED_FLAGS.items() if flags & bit), None)
+    import array
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        found = array.array("l", [0])
+        fcntl.ioctl(fd, FS_IOC_GETFLAGS, found, True)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return next((name for bit, name in PINNED_FLAGS.items() if found[0] & bit), None)
+
+
 # Folders a command is assembling, removed by ``remove_temporaries`` when the process is told to stop (SIGTERM).
 TEMPORARIES: set[Path] = set()
 
@@ -119,6 +149,30 @@ def remove_temporaries() -> None:
     for path in list(TEMPORARIES):
         shutil.rmtree(path, ignore_errors=True)
         TEMPORARIES.discard(path)
+
+
+@contextmanager
+def private_temporaries() -> Iterator[Path]:
+    """A folder of this command's own in the system's temporary folder, where every ``tempfile`` call without a
+    ``dir`` lands while the block runs; removed when it ends and by ``remove_temporaries`` (SIGTERM), so no exit
+    path leaves a temporary file (a clip, a repository) behind."""
+    import shutil
+    import tempfile
+
+    earlier = tempfile.tempdir
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="lfmdoctor-"))
+    except OSError:  # nowhere to write: the commands that need a temporary file say so themselves
+        yield Path(tempfile.gettempdir())
+        return
+    TEMPORARIES.add(folder)
+    tempfile.tempdir = str(folder)
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = earlier
+        shutil.rmtree(folder, ignore_errors=True)
+        TEMPORARIES.discard(folder)
 
 
 def staging_sibling(path: str | Path) -> Path:

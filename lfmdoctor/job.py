@@ -23,6 +23,7 @@ from lfmdoctor.cache import cache_root
 from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.files import write_atomic
 from lfmdoctor.repro.deprecations import unique
+from lfmdoctor.repro.models import private_folders
 from lfmdoctor.results import CheckReport, Deprecation, JsonMixin, Outcome, ReproOutcome, VerifyResult, nothing_ran
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ class RunSummary(JsonMixin):
     deprecations: list[Deprecation] = field(default_factory=list)  # library deprecations liquid-audio set off
     notes: list[str] = field(default_factory=list)  # what the user should know (on the terminal only)
     files: list[str] = field(default_factory=list)
+    first: list[str] = field(default_factory=list)  # the files to open first, in the run folder
     handoff: str = ""
     total_s: float = 0.0
 
@@ -308,24 +310,30 @@ def run(
             python,
             model,
             bench=with_bench,
-            emit_dir=staging / "reproducers",
+            emit_dir=staging.path / "reproducers",
             fetch_releases=True,
             progress=progress,
         )
-        patches, series_notes = run_folder.write_series_folder(python, staging / "series")
-        run_folder.write_folder(findings, staging, redact=redact, patches=patches)
-        summary = RunSummary(out=str(out), steps=findings.steps)
+        patches, series_notes = run_folder.write_series_folder(python, staging.path / "series")
+        first = run_folder.write_folder(findings, staging.path, redact=redact, patches=patches, folders=private_folders(model))
+        summary = RunSummary(out=str(out), steps=findings.steps, first=first)
         summary.notes += series_notes
         summary.reproduced = [o.id for o in findings.repro if o.outcome is Outcome.REPRODUCED]
         summary.deprecations = unique(findings.repro)
         for row in findings.verify or []:
             if row.before is Outcome.REPRODUCED and row.after is Outcome.NOT_REPRODUCED:
                 summary.fixed.setdefault(row.strategy, []).append(row.id)
-        summary.handoff = f"what to file upstream, in order, with the commands: {out / 'README.md'}"
         summary.files = sorted(
-            str(p.relative_to(staging))
-            for p in staging.rglob("*")
+            str(p.relative_to(staging.path))
+            for p in staging.path.rglob("*")
             if p.is_file() and p.name != run_folder.MARKER and "tiny-checkpoint" not in p.parts
         )
+    if staging.out != out:
+        summary.out = str(staging.out)
+        summary.notes.append(
+            f"files lfmdoctor did not write arrived in {out} while the run went: {out} is left as it is, "
+            f"and this run's folder is {staging.out}"
+        )
+    summary.handoff = f"what to file upstream, in order, with the commands: {staging.out / 'README.md'}"
     summary.total_s = round(time.perf_counter() - started, 1)
     return summary

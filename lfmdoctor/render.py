@@ -104,7 +104,7 @@ def check_report(report: CheckReport, out: Console | None = None) -> None:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(width=1)
     table.add_column(style="bold")
-    table.add_column()
+    table.add_column(overflow="fold")  # evidence (path:line) is wrapped, never cut
     for item in report.items:
         lines = Text(item.summary)
         for message in item.messages if item.status is not Status.OK or item.name in ("PyTorch",) else []:
@@ -150,14 +150,14 @@ def repro_report(report, emitted=None, out: Console | None = None) -> None:
     table.add_column(width=1)
     table.add_column(style="bold", no_wrap=True)
     table.add_column(no_wrap=True)
-    table.add_column()
+    table.add_column(overflow="fold")  # evidence (path:line) is wrapped, never cut
     for result in report.results:
         mark, style = OUTCOME_STYLE[result.outcome]
         detail = Text(result.reason)
         if result.exception and result.outcome is Outcome.REPRODUCED:
             detail = Text(f"{result.exception.type}: {result.exception.message or '(empty message)'}")
             detail.append(f"\n  at {result.frames[-1]}" if result.frames else "", style="dim")
-        table.add_row(Text(mark, style=style), result.id, Text(result.outcome.value, style=style), detail)
+        table.add_row(Text(mark, style=style), result.id, Text(result.outcome.value.replace("_", " "), style=style), detail)
     out.print(table)
     counts: dict[str, int] = {}
     for result in report.results:
@@ -166,6 +166,16 @@ def repro_report(report, emitted=None, out: Console | None = None) -> None:
     deprecations(report.deprecations, out)
     if emitted is not None:
         out.print(f"reproducer scripts written to {emitted}")
+    if counts.get(Outcome.REPRODUCED.value):
+        out.print(
+            "next: lfmdoctor patch verify (each fix against these cases), then lfmdoctor exec -- python your_script.py "
+            "to run yours fixed, or lfmdoctor run for the whole report",
+            soft_wrap=True,
+        )
+    elif counts.get(Outcome.ERROR.value):
+        out.print("next: each case that ended in an error says why; lfmdoctor check shows what is missing", soft_wrap=True)
+    else:
+        out.print("next: nothing to fix here; lfmdoctor check says why each known bug does not bite", soft_wrap=True)
 
 
 def deprecations(found, out: Console | None = None) -> None:
@@ -178,16 +188,23 @@ def deprecations(found, out: Console | None = None) -> None:
         out.print(Text(f"    {d.message}", style="dim"))
 
 
+def by_bug(case_ids: list[str]) -> str:
+    """Case ids grouped by their bug: ``top-k (3 cases), eoa-code``."""
+    counts: dict[str, int] = {}
+    for case_id in case_ids:
+        bug = case_id.split(":", 1)[0]
+        counts[bug] = counts.get(bug, 0) + 1
+    return ", ".join(bug if n == 1 else f"{bug} ({n} cases)" for bug, n in counts.items())
+
+
 def run_summary(summary, out: Console | None = None) -> None:
     out = out or console()
     out.print(f"\n[bold]lfmdoctor run[/bold] finished in {summary.total_s:.1f} s → {summary.out}/")
-    out.print(f"• reproduced {len(summary.reproduced)} case(s): {', '.join(summary.reproduced) or 'none'}")
+    out.print(f"• reproduced {len(summary.reproduced)} case(s): {by_bug(summary.reproduced) or 'none'}")
     for strategy, ids in sorted(summary.fixed.items()):
-        out.print(f"• {strategy} fix makes {len(ids)} of them pass")
+        out.print(f"• {strategy} fix makes {len(set(ids) & set(summary.reproduced))} of them pass")
     deprecations(summary.deprecations, out)
-    scripts = [f for f in summary.files if f.startswith("reproducers/")]
-    others = [f for f in summary.files if not f.startswith("reproducers/")]
-    out.print("• files: " + ", ".join([*others, f"reproducers/ ({len(scripts)} files)"]))
-    out.print(f"• {summary.handoff}", soft_wrap=True)
+    out.print("• open first: " + ", ".join(f"{summary.out}/{name}" for name in summary.first), soft_wrap=True)
+    out.print(f"• {len(summary.files)} files in all, listed in {summary.out}/README.md", soft_wrap=True)
     for note in summary.notes:
         out.print(f"• {note}", soft_wrap=True)

@@ -78,6 +78,7 @@ class LiquidAudioFacts(JsonMixin):
     version: str | None = None  # from the distribution metadata; None when not installed
     location: str | None = None  # the package directory that ``import liquid_audio`` resolves to
     shadowed: bool = False  # found on PYTHONPATH / another path than its distribution
+    import_error: str | None = None  # the first line of what ``import liquid_audio`` raised, if it did
 
 
 @dataclass

@@ -2,16 +2,19 @@
 
 ``staged(out)`` checks ``out`` before any work (new, empty, or written by run before), hands out the
 staging folder and, when the run is done, puts it at ``out`` in one step, so an interrupted run leaves the
-previous result (or nothing), never half of one. ``write_folder`` and ``write_series_folder`` fill it.
+previous result (or nothing), never half of one. Files someone else puts in ``out`` meanwhile are never deleted:
+the run then goes beside it. ``write_folder`` and ``write_series_folder`` fill it.
 """
 
 from __future__ import annotations
 
 import errno
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,24 +33,33 @@ class RunFolderError(LfmdoctorError):
     """``--out`` cannot take the run: a file, files lfmdoctor did not write, a place nothing can be written."""
 
 
+@dataclass
+class Staging:
+    """The folder to fill (``path``) and, once the block has ended, where the run's folder is (``out``: the
+    ``--out`` asked for, or a free sibling of it when files lfmdoctor did not write arrived there meanwhile)."""
+
+    path: Path
+    out: Path
+
+
 @contextmanager
-def staged(out: Path) -> Iterator[Path]:
+def staged(out: Path) -> Iterator[Staging]:
     """The staging folder to fill; it replaces ``out`` when the block ends without an error, and is removed
     in any case. A full disk (or any failure to write into it) is one ``RunFolderError``: nothing written."""
-    staging = prepare(out)
-    TEMPORARIES.add(staging)
+    staging = Staging(prepare(out), out)
+    TEMPORARIES.add(staging.path)
     try:
         yield staging
-        swap_in(staging, out)
+        staging.out = swap_in(staging.path, out)
     except OSError as exc:
-        if str(staging) not in str(exc.filename or "") and exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+        if str(staging.path) not in str(exc.filename or "") and exc.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
         raise RunFolderError(
             f"cannot write --out {out}: {exc.strerror or exc}; nothing written; free some space or pass another folder"
         ) from None
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        TEMPORARIES.discard(staging)
+        shutil.rmtree(staging.path, ignore_errors=True)
+        TEMPORARIES.discard(staging.path)
 
 
 def _written_before(out: Path) -> list[str] | None:
@@ -70,25 +82,31 @@ def remove_stale(out: Path) -> list[Path]:
     return removed
 
 
+def files_not_ours(out: Path) -> list[str]:
+    """The files in ``out`` that no run wrote (every file, where run's marker is missing)."""
+    if not out.is_dir():
+        return []
+    listed = _written_before(out) or []
+    return sorted(
+        str(p.relative_to(out))
+        for p in out.rglob("*")
+        if not p.is_dir() and p.name != MARKER and str(p.relative_to(out)) not in listed
+    )
+
+
 def prepare(out: Path) -> Path:
     """Check ``out`` before any work (a file, someone else's files, a place nothing can be written) and make the
     staging folder beside it, after removing what killed runs left there."""
     if out.exists() and not out.is_dir():
         raise RunFolderError(f"--out {out} is a file; pass a folder")
-    if out.is_dir() and any(out.iterdir()):
-        listed = _written_before(out)
-        if listed is None:
-            raise RunFolderError(f"--out {out} holds files lfmdoctor did not write; pass a new or empty folder")
-        theirs = sorted(
-            str(p.relative_to(out))
-            for p in out.rglob("*")
-            if not p.is_dir() and p.name != MARKER and str(p.relative_to(out)) not in listed
+    theirs = files_not_ours(out)
+    if theirs and _written_before(out) is None:
+        raise RunFolderError(f"--out {out} holds files lfmdoctor did not write; pass a new or empty folder")
+    if theirs:
+        raise RunFolderError(
+            f"--out {out} holds files lfmdoctor did not write ({', '.join(theirs[:5])}); "
+            "move them, or pass a new folder (run never deletes them)"
         )
-        if theirs:
-            raise RunFolderError(
-                f"--out {out} holds files lfmdoctor did not write ({', '.join(theirs[:5])}); "
-                "move them, or pass a new folder (run never deletes them)"
-            )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         remove_stale(out)
@@ -99,21 +117,49 @@ def prepare(out: Path) -> Path:
     return staging
 
 
-def swap_in(staging: Path, out: Path) -> None:
-    """Put the finished folder at ``out`` in one step (exchanging it with an earlier run's), then drop the old one."""
+def swap_in(staging: Path, out: Path) -> Path:
+    """Put the finished folder at ``out`` in one step (exchanging it with an earlier run's), then drop the old one.
+
+    Files lfmdoctor did not write that reached ``out`` while the run went are never deleted: ``out`` is left as
+    it is and the run's folder goes to a free sibling instead. Returns where the run's folder is."""
     files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if not p.is_dir())
     (staging / MARKER).write_text("written by lfmdoctor run\n" + "".join(f"{name}\n" for name in files), encoding="utf-8")
+    if files_not_ours(out):
+        return _aside(staging, out)
     if not out.exists():
-        staging.rename(out)
-        return
-    try:
-        exchange(staging, out)  # staging now holds the earlier run
-    except OSError:
-        old = staging_sibling(out)
-        out.rename(old)
-        staging.rename(out)
-        old.rename(staging)
+        try:
+            staging.rename(out)
+        except OSError as exc:  # a folder with files appeared at out in the meantime
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+            return _aside(staging, out)
+        return out
+    _exchange(staging, out)  # staging now holds the earlier run
+    if files_not_ours(staging):  # they arrived between the last look and the exchange: give the folder back
+        _exchange(staging, out)
+        return _aside(staging, out)
     shutil.rmtree(staging, ignore_errors=True)
+    return out
+
+
+def _exchange(a: Path, b: Path) -> None:
+    try:
+        exchange(a, b)
+    except OSError:
+        old = staging_sibling(b)
+        b.rename(old)
+        a.rename(b)
+        old.rename(a)
+
+
+def _aside(staging: Path, out: Path) -> Path:
+    """Move the finished folder to the first free ``out-2``, ``out-3``...; returns it."""
+    for number in range(2, 10_000):
+        aside = out.with_name(f"{out.name}-{number}")
+        if not os.path.lexists(aside):
+            staging.rename(aside)
+            return aside
+    raise RunFolderError(f"--out {out} got files lfmdoctor did not write while the run went; pass a new folder")
 
 
 def redact_folder(folder: Path, context) -> int:
@@ -160,20 +206,30 @@ def write_series_folder(python: str, folder: Path) -> tuple[dict[str, str], list
     return files, notes
 
 
-def write_folder(findings: Findings, folder: Path, *, redact: bool = True, patches: dict[str, str] | None = None) -> None:
-    """Write the run folder's files: README.md (the overview and what to do upstream, in order), one issue and
-    one PR body per bug (``issues/<id>.md``, ``prs/<id>.md``: the title line, a blank line, the body),
-    results.json; with ``redact``, every file in ``folder`` is redacted by the one rule (patches never)."""
+def write_folder(
+    findings: Findings,
+    folder: Path,
+    *,
+    redact: bool = True,
+    patches: dict[str, str] | None = None,
+    folders: tuple[str, ...] = (),
+) -> list[str]:
+    """Write the run folder's files: README.md (the overview and what to do upstream, in order, then every file of
+    the folder), one issue and one PR body per bug (``issues/<id>.md``, ``prs/<id>.md``: the title line, a blank
+    line, the body), results.json; with ``redact``, every file in ``folder`` is redacted by the one rule (patches
+    never). Returns the three files to open first: README.md, the first item to file, results.json."""
     from lfmdoctor.report.document import finish, render_document, run_files
     from lfmdoctor.report.plan import PLAN_FILE
     from lfmdoctor.report.redact import Context
     from lfmdoctor.report.upstream import Post, overview
 
-    context = Context.from_machine() if redact else None
+    context = Context.from_machine(folders) if redact else None
     texts, items = run_files(findings.report, context, patches or {})
     texts["README.md"] = finish(Post("README", overview(findings.report, items)), context).body
     texts[PLAN_FILE] = json.dumps([item.to_json() for item in items], indent=2) + "\n"
     report_json = render_document(findings.report, "json", context)
+    present = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and "tiny-checkpoint" not in p.parts}
+    texts["README.md"] += files_section(sorted(present | set(texts) | {"results.json"}))
     for name, text in texts.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text, encoding="utf-8")
@@ -191,3 +247,10 @@ def write_folder(findings: Findings, folder: Path, *, redact: bool = True, patch
     (folder / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if context is not None:
         redact_folder(folder, context)  # results.json and the reproducers carry paths, messages and tracebacks
+    first_item = next((name for item in items for name in (item.issue, item.pr, item.comment) if name), None)
+    return ["README.md", *([first_item] if first_item else []), "results.json"]
+
+
+def files_section(names: list[str]) -> str:
+    """The README's list of every file in the run folder."""
+    return "\n## Files in this folder\n\n" + "".join(f"- [{name}]({name})\n" for name in names)

@@ -26,7 +26,7 @@ from packaging.version import InvalidVersion, Version
 
 from lfmdoctor import child_protocol
 from lfmdoctor.diagnose.check import imports_removed_cache_class
-from lfmdoctor.files import write_atomic
+from lfmdoctor.files import TEMPORARIES, write_atomic
 from lfmdoctor.matrix.releases import NETWORK_OPTIONS, MatrixError, Runner, last_error, run
 from lfmdoctor.pythonpath import prepend
 
@@ -75,6 +75,7 @@ def check_import(python: str, paths: Sequence[Path], *, import_it: bool = True, 
             check=False,
             capture_output=True,
             text=True,
+            errors="replace",  # an interpreter may say things in its locale's bytes (a non-UTF-8 .pth), as check allows
             timeout=timeout,
             stdin=subprocess.DEVNULL,
             env=prepend(paths),
@@ -245,6 +246,7 @@ def ensure_packages(
         return Provision(root / saved["dir"], list(saved["pins"]))
     pip = pip_for()
     scratch = Path(tempfile.mkdtemp(prefix=".provision-", dir=root))
+    TEMPORARIES.add(scratch)  # removed on SIGTERM too: pip's download can be 100 MB and more
     try:
         pins = pins_from_report(_resolve_pins(pip, runner, scratch, requirements, what, find_links), drop)
         if check is not None:
@@ -261,6 +263,7 @@ def ensure_packages(
         return Provision(dest, pins)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        TEMPORARIES.discard(scratch)
 
 
 def _install(pip: list[str], runner: Runner, pins: list[str], site: Path, dest: Path, spec: Sequence[str], what: str) -> None:

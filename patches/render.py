@@ -63,7 +63,13 @@ def verify_report(report: VerifyReport, out: Console | None = None) -> None:
     out.print(table)
     reproduced = [r for r in report.results if r.before is Outcome.REPRODUCED]
     fixed = [r for r in reproduced if r.after is Outcome.NOT_REPRODUCED]
-    out.print(f"[bold]• {len(fixed)} of {len(reproduced)} reproduced (case, strategy) pairs fixed[/bold]")
+    if reproduced:
+        out.print(f"[bold]• {len(fixed)} of {len(reproduced)} reproduced (case, strategy) pairs fixed[/bold]")
+    else:
+        out.print(
+            "[bold]• no case reproduced without a fix here, so no fix had anything to change[/bold]\n"
+            "  (after lfmdoctor patch apply the installed files are fixed already: lfmdoctor patch status says so)"
+        )
     out.print(Text("  fixed: reproduced before, not after; works: not reproduced before or after", style="dim"))
     for result in report.results:
         if result.after in (Outcome.REPRODUCED, Outcome.ERROR):

@@ -7,9 +7,12 @@ known bug) or in conflict (files that are neither the release's nor the patched 
 written; a file changed after lfmdoctor patched it is a conflict too). ``apply_plan`` and ``revert_plan``
 then write: a backup of every file apply replaces (in the lfmdoctor cache, keyed by path and sha256), and
 the changed files as one: the whole package folder is built beside the original, each result
-sha256-checked, and the two folders are exchanged in one atomic step (``lfmdoctor.files.exchange``). A
-kill at any moment leaves the old package or the new one, never a mix; ``recover`` removes what an
-interrupted write left. ``preview`` says what either would do without writing.
+sha256-checked, and the two folders are exchanged in one atomic step (``lfmdoctor.files.exchange``). A kill at
+any moment leaves the old package or the new one, never a mix; ``recover`` removes what an interrupted write left.
+Where the file system has no such exchange (NFS, some overlayfs), each changed file is renamed into place instead:
+the package is never missing for a process importing it meanwhile. A file that is a link (uv links files into its
+shared cache) is replaced by a file, never written through; a file edited after ``plan`` read it (while a prompt
+waited) is never overwritten. ``preview`` says what either would do without writing.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import shutil
 import stat
 from collections.abc import Callable
@@ -25,7 +29,7 @@ from pathlib import Path
 
 from lfmdoctor.cache import cache_root
 from lfmdoctor.errors import LfmdoctorError
-from lfmdoctor.files import TEMP_SUFFIX, exchange, staging_sibling, stale_siblings, write_atomic
+from lfmdoctor.files import TEMP_SUFFIX, exchange, pinned, staging_sibling, stale_siblings, write_atomic
 from lfmdoctor.patches.stored import StoredPatch, sha256, stored_patches
 from lfmdoctor.patches.unidiff import PatchMismatch, apply
 from lfmdoctor.results import PatchFile, PatchResult
@@ -45,12 +49,7 @@ def locate(python: str) -> tuple[Path, str | None]:
     """The ``liquid_audio`` folder ``python`` imports (PYTHONPATH respected) and its metadata's version."""
     from lfmdoctor.matrix.overlay import check_import
 
-    try:
-        facts = check_import(python, [], import_it=False, timeout=120)
-    except UnicodeDecodeError:  # a wrapper that prints garbage
-        from lfmdoctor.diagnose.environment import TargetUnusable
-
-        raise TargetUnusable(f"{python} writes output that is not UTF-8 text") from None
+    facts = check_import(python, [], import_it=False, timeout=120)
     if facts.location is None:
         why = facts.error or "no liquid_audio package on its path"
         raise NoPackage(f"{python} cannot import liquid_audio ({why}); install liquid-audio there or pass --python")
@@ -194,7 +193,7 @@ def _without_patch(
     )
     st = states[closest.release]
     files = _files(closest, st, current)
-    edited = _edited_after_patch(package_dir, patches, states)
+    edited = _edited_after_patch(package_dir, patches, states, version)
     if edited:
         path, patch = edited
         kept = backup_path(package_dir / path, patch.originals[path]).parent
@@ -218,24 +217,30 @@ def _without_patch(
             "no stored patch fits these files and the source checks find none of the known bugs in them",
         )
     odd = [f"{path} ({state})" for path, state in st.items() if state in ("differs", "missing")]
+    unknown = ""
+    if version not in (None, closest.release):
+        unknown = f"liquid-audio {version} is a release lfmdoctor has no stored patch for; "
     return Plan(
         package_dir,
         version,
         CONFLICT,
         closest,
         files,
-        f"the installed files differ from liquid-audio {closest.release}'s and from the patched ones: "
+        f"{unknown}the installed files differ from liquid-audio {closest.release}'s and from the patched ones: "
         f"{', '.join(odd)}; they still have {', '.join(present)}; nothing written (use the runtime patch: "
         "lfmdoctor exec -- python your_script.py)",
     )
 
 
 def _edited_after_patch(
-    package_dir: Path, patches: tuple[StoredPatch, ...], states: dict[str, dict[str, str]]
+    package_dir: Path, patches: tuple[StoredPatch, ...], states: dict[str, dict[str, str]], version: str | None
 ) -> tuple[str, StoredPatch] | None:
     """(path, patch) of a file that differs from both the release's and the patched one, where lfmdoctor's
-    backup of the release's file shows that lfmdoctor patched it here: a hand edit after a patch."""
+    backup of the release's file shows that lfmdoctor patched it here: a hand edit after a patch. Not where the
+    metadata names another release: that is an upgrade (or a downgrade) since the patch, not an edit."""
     for patch in reversed(patches):
+        if version is not None and version != patch.release:
+            continue
         for path, state in states[patch.release].items():
             if state == "differs" and backup_path(package_dir / path, patch.originals[path]).is_file():
                 return path, patch
@@ -252,10 +257,20 @@ def _read_only(path: Path) -> bool:
 
 
 def check_writable(package_dir: Path, paths: list[str]) -> None:
-    """Refuse read-only files or folders of the change, and a read-only folder the package is in (the
-    changed package is built there and swapped in)."""
+    """Refuse read-only files or folders of the change, a read-only folder the package is in (the changed
+    package is built there and swapped in), and any immutable or append-only file of the package (the old
+    folder could not be removed, and the flag would be lost)."""
+    for target in [package_dir, *sorted(package_dir.rglob("*"))]:
+        flag = pinned(target)
+        if flag is not None:
+            kind = "immutable" if flag == "+i" else "append-only"
+            raise NotWritable(
+                f"{target} is {kind} (chattr {flag}); nothing written; clear it with chattr -{flag[1]} {target}, "
+                "or use the runtime patch (lfmdoctor exec -- python your_script.py)"
+            )
     folders = {package_dir.parent, *((package_dir / p).parent for p in paths)}
-    for target in [*(package_dir / p for p in paths), *sorted(folders)]:
+    files = [package_dir / p for p in paths if not (package_dir / p).is_symlink()]  # a link is replaced, not written
+    for target in [*files, *sorted(folders)]:
         if _read_only(target):
             kind = "folder" if target.is_dir() else "file"
             raise NotWritable(
@@ -268,9 +283,14 @@ def backup_root() -> Path:
     return cache_root() / "backups"
 
 
+def _where(file: Path) -> Path:
+    """The file's absolute path, its folder's links resolved but not its own (a link is replaced by a file)."""
+    return file.parent.resolve() / file.name
+
+
 def backup_path(file: Path, digest: str) -> Path:
     """Where the file's bytes with sha256 ``digest`` are kept: keyed by absolute path and content."""
-    key = hashlib.sha256(str(file.resolve()).encode()).hexdigest()[:16]
+    key = hashlib.sha256(str(_where(file)).encode()).hexdigest()[:16]
     return backup_root() / key / f"{digest[:16]}-{file.name}"
 
 
@@ -279,7 +299,7 @@ def _keep_backup(file: Path, data: bytes) -> Path:
     if target.is_file() and sha256(target.read_bytes()) == sha256(data):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    (target.parent / "path.txt").write_text(str(file.resolve()) + "\n")
+    (target.parent / "path.txt").write_text(str(_where(file)) + "\n")
     write_atomic(target, data)
     return target
 
@@ -314,17 +334,33 @@ def recover(package_dir: Path) -> list[str]:
     return removed
 
 
-def _swap_in(package_dir: Path, new: dict[str, bytes]) -> None:
+def _unchanged(folder: Path, read: dict[str, bytes]) -> None:
+    """Refuse when a file differs from the bytes the plan was made from (edited while a prompt waited)."""
+    for path, data in read.items():
+        try:
+            now = (folder / path).read_bytes()
+        except FileNotFoundError:
+            now = None
+        if now != data:
+            raise SourcePatchError(
+                f"{path} changed since lfmdoctor read it; nothing written; run the command again to see the new plan"
+            )
+
+
+def _swap_in(package_dir: Path, new: dict[str, bytes], read: dict[str, bytes]) -> None:
     """Change the files of ``new`` as one: build the changed package folder beside the original, then
     exchange the two folders in one atomic step. A kill at any moment leaves the old package or the new one,
-    importable either way, and at most a hidden staging folder that ``recover`` removes."""
+    importable either way, and at most a hidden staging folder that ``recover`` removes. ``read``: the bytes
+    the change was planned from; a file that no longer holds them is never overwritten."""
     staging = staging_sibling(package_dir)
     swapped = False
     try:
         shutil.copytree(package_dir, staging, symlinks=True)
         _copy_owner(package_dir, staging)
+        _unchanged(staging, read)
         _step("copied")
         for path, data in new.items():
+            _unlink_copy(staging / path)
             with open(staging / path, "r+b") as handle:  # the copy's file: mode and owner kept
                 handle.truncate(0)
                 handle.write(data)
@@ -334,12 +370,13 @@ def _swap_in(package_dir: Path, new: dict[str, bytes]) -> None:
                 raise SourcePatchError(f"{staging / path} does not read back as written; nothing was changed")
             _step(f"wrote {path}")
         _step("staged")
+        _unchanged(package_dir, read)  # once more, just before the exchange
         try:
             exchange(staging, package_dir)
         except OSError as exc:
             if exc.errno != errno.ENOTSUP:
                 raise
-            _swap_by_renames(staging, package_dir)
+            _replace_each(staging, package_dir, new, read)
         swapped = True
         _step("exchanged")
     except OSError as exc:
@@ -351,16 +388,49 @@ def _swap_in(package_dir: Path, new: dict[str, bytes]) -> None:
     _step("cleaned")
 
 
-def _swap_by_renames(staging: Path, package_dir: Path) -> None:
-    """Where no atomic exchange exists: two renames (the package is missing for the moment between them)."""
-    old = staging_sibling(package_dir)
-    package_dir.rename(old)
-    try:
-        staging.rename(package_dir)
-    except OSError:
-        old.rename(package_dir)
-        raise
-    old.rename(staging)
+def _unlink_copy(file: Path) -> None:
+    """A link in the copy (uv links files into its shared cache) becomes a file of its own with the target's
+    mode and bytes, so that writing it changes the link, never the file other environments share."""
+    if not file.is_symlink():
+        return
+    data, mode = file.read_bytes(), stat.S_IMODE(file.stat().st_mode)
+    file.unlink()
+    file.write_bytes(data)
+    file.chmod(mode)
+
+
+def linked(package_dir: Path, paths: list[str]) -> str:
+    """What to say where the files to change are links: they are replaced, their targets never touched."""
+    links = [path for path in paths if (package_dir / path).is_symlink()]
+    if not links:
+        return ""
+    shared = os.path.commonpath([str((package_dir / path).resolve().parent) for path in links])
+    return (
+        f"; replaced the link(s) {', '.join(links)} into {shared} by files of their own "
+        "(the files they pointed to, which other environments may share, are untouched)"
+    )
+
+
+def _replace_each(staging: Path, package_dir: Path, new: dict[str, bytes], read: dict[str, bytes]) -> None:
+    """Where no atomic exchange exists (NFS, some overlayfs): put each changed file in place with one atomic
+    rename, so that the package is never missing for a process importing it meanwhile. Files that gain names go
+    first and files that lose names last, so a file never imports a helper that is not there yet or any more.
+    A kill between two renames leaves a partly applied package, which ``plan`` names and the next run completes."""
+    for path in _order(new, read):
+        os.replace(staging / path, package_dir / path)
+
+
+def _order(new: dict[str, bytes], read: dict[str, bytes]) -> list[str]:
+    def rank(path: str) -> int:
+        before, after = _defined(read[path]), _defined(new[path])
+        return 0 if after - before else 2 if before - after else 1
+
+    return sorted(new, key=rank)
+
+
+def _defined(data: bytes) -> set[str]:
+    """The top-level functions and classes a file defines (by its text: no import, no parse)."""
+    return set(re.findall(rb"^(?:async def|def|class) (\w+)", data, re.MULTILINE))
 
 
 def _copy_owner(source: Path, copy: Path) -> None:
@@ -392,14 +462,15 @@ def apply_plan(p: Plan, *, backup: bool = True) -> PatchResult:
         backups = [_keep_backup(p.package_dir / path, p.current[path]) for path in todo] if backup else []
     except OSError as exc:
         raise SourcePatchError(f"cannot keep a backup in {backup_root()} ({exc}); nothing written") from None
-    _swap_in(p.package_dir, new)
+    links = linked(p.package_dir, todo)
+    _swap_in(p.package_dir, new, {path: p.current[path] for path in todo})
     after = plan(p.package_dir, p.version)
     if after.state != APPLIED:
         raise SourcePatchError(f"after writing, {p.package_dir} reads as {after.state}: {after.detail}")
     return after.result(
         "apply",
         "applied",
-        f"patched {', '.join(todo)}; fixes {', '.join(p.patch.fixes)}",
+        f"patched {', '.join(todo)}; fixes {', '.join(p.patch.fixes)}{links}",
         backups[0].parent if backups else None,
     )
 
@@ -427,11 +498,12 @@ def revert_plan(p: Plan) -> PatchResult:
     check_writable(p.package_dir, todo)
     recover(p.package_dir)
     old = {path: _original_bytes(p.package_dir / path, p.current[path], p.patch, path) for path in todo}
-    _swap_in(p.package_dir, old)
+    links = linked(p.package_dir, todo)
+    _swap_in(p.package_dir, old, {path: p.current[path] for path in todo})
     after = plan(p.package_dir, p.version)
     if after.state != APPLICABLE:
         raise SourcePatchError(f"after restoring, {p.package_dir} reads as {after.state}: {after.detail}")
-    return after.result("revert", "reverted", f"restored {', '.join(todo)} byte for byte")
+    return after.result("revert", "reverted", f"restored {', '.join(todo)} byte for byte{links}")
 
 
 def patched_copy(package_dir: Path, dest_root: Path, version: str | None = None) -> tuple[Path, Plan]:
@@ -465,10 +537,10 @@ def preview(p: Plan, action: str) -> tuple[PatchResult, bool]:
         writes = p.state in (APPLICABLE, PARTIAL)
         todo = [f.path for f in p.files if f.state == "original"]
         outcome = {APPLIED: APPLIED, NOT_NEEDED: NOT_NEEDED, CONFLICT: CONFLICT}.get(p.state, "dry run")
-        detail = f"would patch {', '.join(todo)} ({p.detail})" if writes else p.detail
+        detail = f"would patch {', '.join(todo)} ({p.detail}){linked(p.package_dir, todo)}" if writes else p.detail
     else:
         writes = p.state in (APPLIED, PARTIAL)
         todo = [f.path for f in p.files if f.state == "patched"]
         outcome = CONFLICT if p.state == CONFLICT else "dry run" if writes else "not applied"
-        detail = f"would restore {', '.join(todo)} ({p.detail})" if writes else p.detail
+        detail = f"would restore {', '.join(todo)} ({p.detail}){linked(p.package_dir, todo)}" if writes else p.detail
     return p.result(action, outcome, detail), writes

@@ -43,14 +43,15 @@ class Context:
     user: str = ""
     host: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    folders: tuple[str, ...] = ()  # private folders the user named (a custom --model): each becomes <model folder>
 
     @classmethod
-    def from_machine(cls) -> Context:
+    def from_machine(cls, folders: tuple[str, ...] = ()) -> Context:
         try:
             user = getpass.getuser()
         except (KeyError, OSError):
             user = ""
-        return cls(home=str(Path.home()), user=user, host=socket.gethostname(), env=dict(os.environ))
+        return cls(home=str(Path.home()), user=user, host=socket.gethostname(), env=dict(os.environ), folders=folders)
 
 
 @dataclass
@@ -94,6 +95,9 @@ def redact(text: str, context: Context) -> Redacted:
     for name, value in secrets:
         sub(re.escape(value), f"<${name}>", "environment variable value")
     sub(EMAIL, "<email>", "e-mail address")
+    for folder in sorted(context.folders, key=len, reverse=True):
+        if len(folder) > 1:
+            sub(re.escape(folder.rstrip("/\\")) + r"(?=[/\\\s'\":]|$)", "<model folder>", "model folder")
     if context.home and context.home not in ("/", ""):
         sub(re.escape(context.home) + r"(?=[/\\\s'\":]|$)", "~", "home directory")
     for pattern in HOME_PATTERNS:

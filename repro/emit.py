@@ -16,6 +16,7 @@ from lfmdoctor.bugs import get_bug
 from lfmdoctor.bugs._spec import CONDITIONS, RESOURCES, Case
 from lfmdoctor.errors import LfmdoctorError
 from lfmdoctor.files import write_all
+from lfmdoctor.report.redact import Context, redact_file
 from lfmdoctor.repro.fixture import BUILDER
 from lfmdoctor.repro.models import ModelRef
 
@@ -73,6 +74,7 @@ KNOWN_IMPORTS = (
     ("np", "import numpy as np"),
     ("safetensors", "import safetensors"),
     ("torch", "import torch"),
+    ("transformers", "import transformers"),
 )
 
 
@@ -111,7 +113,9 @@ def guards(case: Case) -> list[str]:
             condition.holds,
         )
         reason = f"cannot tell on this machine: the bug shows only where {condition.shows_where}"
-        lines += [f"if not ({holds}):", f"    sys.exit({reason!r})"]
+        single = holds.startswith("not ") and not re.search(r"\b(and|or)\b", holds)
+        test = holds.removeprefix("not ") if single else f"not ({holds})"  # no ``not (not ...)``
+        lines += [f"if {test}:", f"    sys.exit({reason!r})"]
     return lines
 
 
@@ -171,8 +175,9 @@ def _ours(path: Path, new_text: str) -> bool:
     return text == new_text or text.startswith(new_text.split("\n", 1)[0] if path.name == HELPER_NAME else SIGNATURE)
 
 
-def emit_scripts(cases: list[Case], model: ModelRef, out_dir: Path) -> list[Path]:
-    """Write one script per case (and the checkpoint builder when needed): all of them or none.
+def emit_scripts(cases: list[Case], model: ModelRef, out_dir: Path, context: Context | None = None) -> list[Path]:
+    """Write one script per case (and the checkpoint builder when needed): all of them or none. With ``context``,
+    each goes through the one redaction rule (its string literals: paths, names, secrets).
 
     A file of the same name that lfmdoctor did not write is never replaced (``EmitRefused``, nothing written).
     Every file is written to a temporary sibling first; only when all are on disk are they renamed into place,
@@ -181,6 +186,8 @@ def emit_scripts(cases: list[Case], model: ModelRef, out_dir: Path) -> list[Path
     files = {script_name(case): render_script(case, model) for case in cases}
     if model.is_fixture:
         files[HELPER_NAME] = BUILDER.read_text(encoding="utf-8")
+    if context is not None:
+        files = {name: redact_file(name, text, context).text for name, text in files.items()}
     theirs = [name for name, text in files.items() if (out_dir / name).exists() and not _ours(out_dir / name, text)]
     if theirs:
         raise EmitRefused(

@@ -99,3 +99,12 @@ def resolve_model(spec: str | None, python: str | None = None) -> ModelRef:
     if spec.startswith((".", "/", "~")) or spec.count("/") > 1:
         raise ModelUnavailable(f"folder {spec} does not exist; pass an existing model folder, a hub id or 'fixture'")
     raise ModelUnavailable(f"{spec} is neither an existing folder nor a hub id like LiquidAI/LFM2.5-Audio-1.5B")
+
+
+def private_folders(spec: str) -> tuple[str, ...]:
+    """A ``--model`` that names a folder of the user's own (not the fixture, not a hub id): its path, as given and
+    resolved, for the redaction rule to hide in text written for others."""
+    path = Path(spec).expanduser()
+    if spec == "fixture" or not path.is_dir():
+        return ()
+    return tuple(dict.fromkeys((spec, str(path), str(path.resolve()))))

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import warnings
@@ -253,24 +254,55 @@ def run_forked(job, cases, stub_dirs, parallel):
         emit("case", id=case["id"], **result)
 
 
+IMPORT_ALLOWANCE_S = 600.0  # a fresh interpreter's imports (torch, transformers, liquid-audio) on a slow machine
+
+
 def spawn_one(job, case, stub_dirs):
     """Run one case in a fresh interpreter; return its JSON lines (a case line always among them)."""
     single = dict(job, mode="inline", cases=[case], stub_dirs=stub_dirs)
+    child = subprocess.Popen(
+        [sys.executable, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    out, err, ready = [], [], threading.Event()
+
+    def read_out():
+        for line in child.stdout:
+            out.append(line)
+            if f'"{protocol.KEY}": "ready"' in line:
+                ready.set()
+
+    readers = [threading.Thread(target=read_out), threading.Thread(target=lambda: err.append(child.stderr.read()))]
+    for reader in readers:
+        reader.start()
+    child.stdin.write(json.dumps(single))
+    child.stdin.close()
+    # The interpreter's imports and the shared resources are not the case: they get their own allowance, and the
+    # case's limit starts once the child says it is ready to run it.
+    deadline = time.monotonic() + IMPORT_ALLOWANCE_S + job["timeout"]
+    while not ready.wait(0.1) and child.poll() is None and time.monotonic() < deadline:
+        continue
     try:
-        done = subprocess.run(
-            [sys.executable, __file__], input=json.dumps(single), capture_output=True, text=True, timeout=job["timeout"] + 30
-        )
+        child.wait(timeout=job["timeout"] + 30 if ready.is_set() else 0)
     except subprocess.TimeoutExpired:
-        return [{protocol.KEY: "case", "id": case["id"], "status": "timeout", "duration_s": job["timeout"]}]
-    lines = protocol.records(done.stdout)
+        child.kill()
+        child.wait()
+        for reader in readers:
+            reader.join()
+        if ready.is_set():
+            return [{protocol.KEY: "case", "id": case["id"], "status": "timeout", "duration_s": job["timeout"]}]
+        slow = f"starting the interpreter, importing liquid-audio and loading took over {IMPORT_ALLOWANCE_S:g} s"
+        return [{protocol.KEY: "case", "id": case["id"], "status": "setup_error", "detail": slow}]
+    for reader in readers:
+        reader.join()
+    lines = [line for line in protocol.records("".join(out)) if line[protocol.KEY] != "ready"]
     if not any(line[protocol.KEY] == "case" for line in lines):
-        tail = [x for x in done.stderr.splitlines() if x.strip()]
+        tail = [x for x in "".join(err).splitlines() if x.strip()]
         lines.append(
             {
                 protocol.KEY: "case",
                 "id": case["id"],
                 "status": "crashed",
-                "detail": f"case process died: {tail[-1] if tail else done.returncode}",
+                "detail": f"case process died: {tail[-1] if tail else child.returncode}",
             }
         )
     return lines
@@ -303,6 +335,7 @@ def run_inline(job, cases, stub_dirs):
         except Exception as exc:
             emit("case", id=case["id"], status="setup_error", exception=exception_record(exc))
             continue
+        emit("ready", id=case["id"])  # from here on the case's own time limit counts
         emit("case", id=case["id"], **run_case(case, namespace, stub_dirs))
 
 

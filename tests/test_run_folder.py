@@ -24,12 +24,44 @@ def test_swap_in_replaces_a_folder_run_wrote(tmp_path):
 def test_a_block_that_fails_leaves_the_earlier_run_and_no_staging(tmp_path):
     out = tmp_path / "out"
     with run_folder.staged(out) as staging:
-        (staging / "a").write_text("1")
+        (staging.path / "a").write_text("1")
     with pytest.raises(ZeroDivisionError), run_folder.staged(out) as staging:
-        (staging / "b").write_text("2")
+        (staging.path / "b").write_text("2")
         raise ZeroDivisionError
     assert sorted(p.name for p in out.iterdir()) == [run_folder.MARKER, "a"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_files_added_to_out_while_the_run_goes_are_kept(tmp_path):
+    """Issue 21 item 1: a file the user drops into ``--out`` during the run survives, and so does the run."""
+    out = tmp_path / "out"
+    with run_folder.staged(out) as first:
+        (first.path / "a").write_text("1")
+    with run_folder.staged(out) as second:
+        (second.path / "b").write_text("2")
+        (out / "notes.txt").write_text("mine")  # added while the run goes
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "a").read_text() == "1"  # the folder is left as the user has it
+    assert second.out != out and (second.out / "b").read_text() == "2"  # the run went beside it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", second.out.name]
+
+
+def test_a_file_added_between_the_check_and_the_exchange_is_kept(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    with run_folder.staged(out) as first:
+        (first.path / "a").write_text("1")
+    real = run_folder.exchange
+
+    def late(a, b):  # the user's file lands after the last look, just before the swap
+        (out / "late.txt").write_text("mine")
+        monkeypatch.setattr(run_folder, "exchange", real)
+        real(a, b)
+
+    monkeypatch.setattr(run_folder, "exchange", late)
+    with run_folder.staged(out) as second:
+        (second.path / "b").write_text("2")
+    assert (out / "late.txt").read_text() == "mine" and (out / "a").exists()
+    assert (second.out / "b").read_text() == "2"
 
 
 def test_without_a_git_identity_the_series_has_a_placeholder_author_and_the_run_says_how_to_set_one(tmp_path, monkeypatch):

@@ -5,13 +5,19 @@ reports as one line (``lfmdoctor.errors``: its own, the library's, OSError, Unic
 on stderr and exit code 2, never a traceback.
 """
 
+# ruff: noqa: E402 (the warning filters are set before click and typer are imported)
 from __future__ import annotations
 
 import os
 import signal
 import sys
 import traceback
+import warnings
 from typing import Annotated
+
+# PYTHONWARNINGS=error (or -W error) is for the user's code, which exec and the workers run in processes of their
+# own; in lfmdoctor's process a library's warning (click deprecating a name typer imports) stays a warning.
+warnings.filters[:] = [entry for entry in warnings.filters if entry[0] != "error"]
 
 import click
 import typer
@@ -20,6 +26,7 @@ from lfmdoctor import render
 from lfmdoctor.cli import bench, check, fixture, matrix, patch, report, repro, run, threads, triage, version
 from lfmdoctor.cli import exec as exec_command
 from lfmdoctor.errors import ExitCode, one_line
+from lfmdoctor.files import private_temporaries
 
 app = typer.Typer(
     help="Diagnose, reproduce, patch and report liquid-audio (LFM2.5-Audio) device and input bugs.",
@@ -49,7 +56,9 @@ app.command()(repro.repro)
 app.add_typer(fixture.app, name="fixture")
 app.command()(matrix.matrix)
 app.add_typer(patch.app, name="patch")
-app.command("exec", context_settings=exec_command.CONTEXT)(exec_command.exec_)
+app.command("exec", context_settings=exec_command.CONTEXT, options_metavar="[OPTIONS] -- COMMAND [ARGS]...")(
+    exec_command.exec_
+)
 app.command()(bench.bench)
 app.add_typer(report.app, name="report")
 app.command()(run.run)
@@ -69,6 +78,20 @@ def _quiet_broken_pipe() -> None:
     sys.exit(BROKEN_PIPE_EXIT)
 
 
+INTERRUPTED_LINE = (
+    "interrupted; nothing half-written was left (lfmdoctor writes each file and folder whole or not at all); "
+    "run the same command again"
+)
+
+
+INTERRUPTS: list[int] = []  # the SIGINTs this command got (exec's child gets its own, not these)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    INTERRUPTS.append(signum)
+    raise KeyboardInterrupt
+
+
 def _run(argv: list[str] | None) -> int:
     """Run the app; click's own outcomes (help, a usage error, Ctrl-C, typer.Exit) become an exit code."""
     try:
@@ -83,10 +106,12 @@ def _run(argv: list[str] | None) -> int:
         render.fail(f"{exc.format_message().rstrip('.')}{hint}")
         return ExitCode.USAGE
     except click.exceptions.Abort:
-        render.fail("interrupted")
+        render.fail(INTERRUPTED_LINE)
         return ExitCode.INTERRUPTED
     except typer.Exit as exc:
         return exc.exit_code
+    if code == ExitCode.INTERRUPTED and INTERRUPTS:  # typer turns Ctrl-C into a silent exit 130
+        render.fail(INTERRUPTED_LINE)
     return code if isinstance(code, int) else ExitCode.OK
 
 
@@ -95,11 +120,14 @@ DEBUG_ENV = "LFMDOCTOR_DEBUG"  # set to 1: an error reported as one line shows i
 
 
 def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM: remove what is being assembled (a run's staging folder), say so, and leave. Raising an exception
-    here instead could land inside the import machinery and deadlock the process; nothing else needs undoing
-    (the next command removes what a kill leaves)."""
+    """SIGTERM: end every process the command started, remove what is being assembled (a run's staging folder,
+    the command's temporary folder), say so, and leave. Raising an exception here instead could land inside the
+    import machinery and deadlock the process; nothing else needs undoing (the next command removes what a kill
+    leaves)."""
     from lfmdoctor.files import remove_temporaries
+    from lfmdoctor.processes import end_descendants
 
+    end_descendants()
     remove_temporaries()
     os.write(2, b"lfmdoctor: error: terminated; nothing half-written was left\n")
     os._exit(TERMINATED_EXIT)
@@ -110,11 +138,16 @@ def main(argv: list[str] | None = None) -> None:
     render.prepare_streams()
     try:
         signal.signal(signal.SIGTERM, _terminate)
+        signal.signal(signal.SIGINT, _interrupt)
     except (ValueError, OSError):  # not the main thread
         pass
     try:
-        code = _run(argv)
+        with private_temporaries():
+            code = _run(argv)
         sys.stdout.flush()  # here, where a closed pipe or a full disk is still caught
+    except KeyboardInterrupt:  # between typer's own handling and the exit
+        render.fail(INTERRUPTED_LINE)
+        code = ExitCode.INTERRUPTED
     except BrokenPipeError:
         _quiet_broken_pipe()
     except Exception as exc:

@@ -24,6 +24,7 @@ SimulateOpt = Annotated[
     list[str] | None, typer.Option(help="Create a condition this machine lacks (listed by 'lfmdoctor repro --list'); repeat.")
 ]
 CaseTimeoutOpt = Annotated[float, typer.Option(help="Seconds each case may take.", min=1)]
+ReplaceOpt = Annotated[bool, typer.Option("--force", help="Replace the --out file(s) where they exist.")]
 
 
 def resolve_python(python: str | None) -> str:
@@ -67,12 +68,16 @@ def print_case_list() -> None:
     render.case_list(CASES, {name: condition.simulate.help for name, condition in SIMULATIONS.items()})
 
 
-def check_output(path: Path, flag: str = "--out") -> None:
-    """Refuse, before any work, an output file that cannot be written: a folder, or a place nothing can be made."""
+def check_output(path: Path, flag: str = "--out", *, force: bool = False, also: tuple[Path, ...] = ()) -> None:
+    """Refuse, before any work, an output file that cannot be written: a folder, a place nothing can be made, or,
+    without ``force``, a file that exists (``also``: files written with it, such as a report's body file)."""
     import tempfile
 
     if path.is_dir():
         raise UsageError(f"{flag} {path} is a folder; pass a file name such as {path / 'result'}")
+    existing = next((file for file in (path, *also) if os.path.lexists(file)), None)
+    if existing is not None and not force:
+        raise UsageError(f"{flag} {existing} exists; nothing written; pass --force to replace it, or another file name")
     folder = next((part for part in path.parents if os.path.lexists(part)), Path("."))
     if not folder.is_dir():
         raise UsageError(f"cannot write {flag} {path}: {folder} is a file, not a folder; pass a writable path")
@@ -82,6 +87,13 @@ def check_output(path: Path, flag: str = "--out") -> None:
         os.unlink(probe)
     except OSError as exc:
         raise UsageError(f"cannot write {flag} {path}: {exc.strerror or exc}; pass a writable path") from None
+
+
+def for_others(name: str, text: str, context) -> str:
+    """``text`` of the file ``name`` through the one redaction rule (``report.redact.redact_file``)."""
+    from lfmdoctor.report.redact import redact_file
+
+    return redact_file(name, text, context).text
 
 
 def write_output(path: Path, text: str, flag: str = "--out") -> None:

@@ -10,7 +10,7 @@ import typer
 
 from lfmdoctor import render
 from lfmdoctor.bench.strategy import STRATEGIES as BENCH_STRATEGIES
-from lfmdoctor.cli._common import JsonOpt, PythonOpt, check_output, resolve_python, write_output
+from lfmdoctor.cli._common import JsonOpt, PythonOpt, ReplaceOpt, check_output, for_others, resolve_python, write_output
 
 
 def bench(
@@ -29,7 +29,11 @@ def bench(
     device: Annotated[str, typer.Option(click_type=click.Choice(["auto", "cpu", "cuda", "mps"]))] = "auto",
     dtype: Annotated[
         str | None,
-        typer.Option(click_type=click.Choice(["float32", "bfloat16"]), help="Default: bfloat16 on CUDA, float32 elsewhere."),
+        typer.Option(
+            click_type=click.Choice(["float32", "bfloat16"]),
+            help="Default: bfloat16 on CUDA, float32 on the CPU and MPS (bfloat16 there too with --model full-size); "
+            "--strategy none passes no dtype (liquid-audio's own default).",
+        ),
     ] = None,
     strategy: Annotated[
         str,
@@ -47,6 +51,7 @@ def bench(
         typer.Option(help="--model full-size: time one chunk of a recording this long and project it (default 163; 0: none)."),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON result to this file (atomically).")] = None,
+    force: ReplaceOpt = False,
     python: PythonOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -55,7 +60,7 @@ def bench(
     from lfmdoctor.bench.render import bench_result, progress_bar
 
     if out is not None:
-        check_output(out)  # before the run, not after it
+        check_output(out, force=force)  # before the run, not after it
     config = BenchConfig(
         audio=list(audio or []),
         refs=list(ref or []),
@@ -78,5 +83,9 @@ def bench(
     else:
         bench_result(result, render.console())
     if out is not None:
-        write_output(out, render.json_text(result.to_json()))  # a failure here still has the result printed
+        from lfmdoctor.report.redact import Context
+        from lfmdoctor.repro.models import private_folders
+
+        text = for_others(out.name, render.json_text(result.to_json()), Context.from_machine(private_folders(model)))
+        write_output(out, text)  # a failure here still has the result printed
     raise typer.Exit(result.exit_code)

@@ -20,7 +20,7 @@ def check(
         bool,
         typer.Option(
             "--perf",
-            help="Also time LFM2.5-Audio-1.5B's architecture (random weights) on a 3 s clip: memory, RTF, real time or not.",
+            help="Also time LFM2.5-Audio-1.5B's architecture (random weights) on a 10 s clip: memory, RTF, real time or not.",
         ),
     ] = False,
 ) -> None:

@@ -8,10 +8,14 @@ from typing import Annotated
 import typer
 
 from lfmdoctor import render
-from lfmdoctor.cli._common import PythonOpt, resolve_python
+from lfmdoctor.cli._common import resolve_python
 from lfmdoctor.errors import UsageError
 
 app = typer.Typer(help="The built-in tiny checkpoint.", no_args_is_help=True)
+BuilderOpt = Annotated[
+    str | None,
+    typer.Option("--python", help="Interpreter that builds the checkpoint, with its torch (default: this one)."),
+]
 
 
 @app.command("build")
@@ -21,7 +25,7 @@ def build(
     mimi: Annotated[bool, typer.Option(help="Add Mimi codec weights (about 190 MB).")] = False,
     seed: Annotated[int, typer.Option(help="Random seed for the weights.")] = 0,
     steer: Annotated[bool, typer.Option(help="Weights that make generation follow a fixed script, audio included.")] = False,
-    python: PythonOpt = None,
+    python: BuilderOpt = None,
 ) -> None:
     """Write a seeded tiny checkpoint with the LFM2.5-Audio-1.5B file layout."""
     from lfmdoctor.repro.fixture import build_into
@@ -39,7 +43,7 @@ def path(
     detokenizer: Annotated[bool, typer.Option(help="With audio_detokenizer/.")] = False,
     mimi: Annotated[bool, typer.Option(help="With Mimi codec weights.")] = False,
     steer: Annotated[bool, typer.Option(help="The steered checkpoint (generation follows a fixed script).")] = False,
-    python: PythonOpt = None,
+    python: BuilderOpt = None,
 ) -> None:
     """Print the cached built-in checkpoint's folder, building it on first use."""
     from lfmdoctor.repro.fixture import ensure_fixture

@@ -28,6 +28,14 @@ app = typer.Typer(help="Fix the installed liquid-audio source, and verify every 
 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (never asked when stdin is not a terminal).")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Also change a liquid_audio that is someone's own files: a linked folder (its target is changed, "
+        "the link kept), a git checkout, an editable install.",
+    ),
+]
 
 
 def _source_plan(python: str | None):
@@ -56,20 +64,39 @@ def _finish(result, json_out: bool) -> None:
     raise typer.Exit(result.exit_code)
 
 
-def _write_source(action: str, python: str | None, yes: bool, dry_run: bool, json_out: bool) -> None:
+def _write_source(action: str, python: str | None, yes: bool, dry_run: bool, json_out: bool, force: bool) -> None:
+    from lfmdoctor.owner import not_an_install
     from lfmdoctor.patches import source
     from lfmdoctor.patches.render import patch_result
 
     plan = _source_plan(python)
     result, writes = source.preview(plan, action)
     if writes and not dry_run:
+        theirs = not_an_install(plan.package_dir)
+        if theirs and not force:
+            raise UsageError(
+                f"{theirs}: someone's own files, not an installed copy; nothing written; pass --force to {action} "
+                "there anyway, or use the runtime patch (lfmdoctor exec -- python your_script.py)"
+            )
+        if plan.package_dir.is_symlink():  # --force: change the folder the link points to, and keep the link
+            plan = source.plan(plan.package_dir.resolve(), plan.version)
         if not yes and sys.stdin.isatty():
             patch_result(result)
             if not typer.confirm(f"{action.capitalize()}?", default=False):
                 render.console(stderr=True).print("nothing written")
                 raise typer.Exit(ExitCode.PROBLEMS)
         result = source.apply_plan(plan) if action == "apply" else source.revert_plan(plan)
+        result.detail += _unusable(resolve_python(python))
     _finish(result, json_out)
+
+
+def _unusable(python: str) -> str:
+    """What to add where the patched (or restored) liquid_audio does not import: a patch cannot make it work."""
+    from lfmdoctor.diagnose.check import import_fix
+    from lfmdoctor.matrix.overlay import check_import
+
+    error = check_import(python, [], timeout=120).error
+    return f"; but liquid_audio does not import here ({error}): {import_fix(error, None)}" if error else ""
 
 
 @app.command("status")
@@ -81,15 +108,27 @@ def status(python: PythonOpt = None, json_out: JsonOpt = False) -> None:
 
 
 @app.command("apply")
-def apply(python: PythonOpt = None, yes: YesOpt = False, dry_run: DryRunOpt = False, json_out: JsonOpt = False) -> None:
+def apply(
+    python: PythonOpt = None,
+    yes: YesOpt = False,
+    dry_run: DryRunOpt = False,
+    force: ForceOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
     """Patch the liquid_audio that `import liquid_audio` resolves to (backup, atomic, sha256-checked)."""
-    _write_source("apply", python, yes, dry_run, json_out)
+    _write_source("apply", python, yes, dry_run, json_out, force)
 
 
 @app.command("revert")
-def revert(python: PythonOpt = None, yes: YesOpt = False, dry_run: DryRunOpt = False, json_out: JsonOpt = False) -> None:
+def revert(
+    python: PythonOpt = None,
+    yes: YesOpt = False,
+    dry_run: DryRunOpt = False,
+    force: ForceOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
     """Restore the files lfmdoctor patch apply changed, byte for byte."""
-    _write_source("revert", python, yes, dry_run, json_out)
+    _write_source("revert", python, yes, dry_run, json_out, force)
 
 
 @app.command("diff")

@@ -11,7 +11,15 @@ import click
 import typer
 
 from lfmdoctor import render
-from lfmdoctor.cli._common import ModelOpt, PythonOpt, check_bug_ids, check_output, resolve_python, write_outputs
+from lfmdoctor.cli._common import (
+    ModelOpt,
+    PythonOpt,
+    ReplaceOpt,
+    check_bug_ids,
+    check_output,
+    resolve_python,
+    write_outputs,
+)
 from lfmdoctor.errors import UsageError
 
 app = typer.Typer(invoke_without_command=True)
@@ -29,7 +37,10 @@ def report(
     issue: Annotated[
         int | None, typer.Option("--issue", min=1, help="The upstream issue the PR fixes (writes 'Fixes #N').")
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write here instead of standard output (an issue or PR also to OUT.body.md).")
+    ] = None,
+    force: ReplaceOpt = False,
     no_redact: Annotated[bool, typer.Option("--no-redact", help="Keep paths, names and secrets as they are.")] = False,
     model: ModelOpt = "fixture",
     verify: Annotated[bool, typer.Option(help="Re-run the reproductions with each fix for the evidence.")] = True,
@@ -44,24 +55,26 @@ def report(
     from lfmdoctor.report.document import render_document
     from lfmdoctor.report.handoff import handoff
     from lfmdoctor.report.redact import Context
+    from lfmdoctor.repro.models import private_folders
 
     check_bug_ids(bug)
     if out is not None and out.is_dir():
         raise UsageError(f"--out {out} is a folder; pass a file name such as {out / 'issue.md'}")
     if out is not None:
-        check_output(out)
+        check_output(out, force=force, also=() if format_ == "json" else (body_path(out),))
     target = resolve_python(python)
     err = render.console(stderr=True)
     data = investigate(target, model, bug_ids=bug, verify=verify, progress=render.StepNames(err)).report
     if not data.bugs:
         err.print("nothing to report: no known liquid-audio bug is present or reproduces here")
         return
-    document = render_document(data, format_, None if no_redact else Context.from_machine(), issue_number=issue)
+    context = None if no_redact else Context.from_machine(private_folders(model))
+    document = render_document(data, format_, context, issue_number=issue)
     body_file = None
     if out is not None:
         files = {out: document.text}
         if format_ != "json":
-            body_file = out.with_suffix(".body.md")
+            body_file = body_path(out)
             files[body_file] = document.body
         write_outputs(files)
         err.print(f"wrote {out}")
@@ -73,6 +86,11 @@ def report(
         err.print(handoff(document.title, document.body, str(body_file) if body_file else None), soft_wrap=True)
     if format_ != "json":
         err.print("check the text before posting it")
+
+
+def body_path(out: Path) -> Path:
+    """Where an issue or PR written to ``out`` keeps its body alone (for gh's --body-file)."""
+    return out.with_suffix(".body.md")
 
 
 @app.command("file")

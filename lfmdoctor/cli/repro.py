@@ -47,12 +47,14 @@ def repro(
     target = resolve_python(python)
     model_ref = resolve_model(model, target)
     if emit is not None:
+        from lfmdoctor.report.redact import Context
         from lfmdoctor.repro.emit import emit_scripts
+        from lfmdoctor.repro.models import private_folders
 
         if emit.exists() and not emit.is_dir():
             raise UsageError(f"--emit {emit} is a file; pass a folder")
         try:
-            emit_scripts(cases, model_ref, emit)
+            emit_scripts(cases, model_ref, emit, Context.from_machine(private_folders(model)))
         except OSError as exc:
             raise UsageError(f"cannot write to --emit {emit}: {exc.strerror or exc}; pass a writable folder") from None
     from lfmdoctor.repro.deprecations import unique
@@ -72,5 +74,10 @@ def repro(
         render.repro_report(report, emitted=emit)
     why = nothing_ran(results)
     if why:
-        render.fail(f"no case could run on {target} ({why}); 'lfmdoctor check --python {target}' says what is missing")
+        from lfmdoctor.diagnose.check import import_fix
+
+        fix = f"'lfmdoctor check --python {target}' says what is missing"
+        if "does not import" in why:
+            fix = import_fix(why, None)
+        render.fail(f"no case could run on {target} ({why}); {fix}")
     raise typer.Exit(report.exit_code)

@@ -12,9 +12,13 @@ from lfmdoctor.cli._common import ModelOpt, PythonOpt, resolve_python
 
 
 def run(
-    out: Annotated[Path, typer.Option(help="Folder for report.md, results.json, reproducers and the diff.")] = Path(
-        "lfmdoctor-run"
-    ),
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Folder to write (new, empty, or an earlier run's): README.md (what to file upstream, in order), "
+            "issues/, prs/, results.json, reproducers/ and series/ (the patch series)."
+        ),
+    ] = Path("lfmdoctor-run"),
     model: ModelOpt = "fixture",
     bench: Annotated[bool, typer.Option(help="Run the short before/after ASR benchmark.")] = True,
     no_redact: Annotated[

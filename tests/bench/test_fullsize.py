@@ -295,7 +295,8 @@ def test_check_perf_measures_the_probe_and_answers_in_one_line(scaled_full_size)
     assert answer.measured and answer.fits and answer.problem is None, answer.problem
     assert answer.probe_audio_s == pytest.approx(10.0) and answer.rtf > 0 and answer.long_audio_rtf > 0
     assert answer.per_token_s == pytest.approx(1 / answer.tokens_per_s)
-    assert answer.answer.startswith(f"LFM2.5-Audio-1.5B needs ~{answer.needed_gb:.1f} GB in {fullsize.CPU_DTYPE}; ASR on")
+    assert answer.answer.startswith(f"LFM2.5-Audio-1.5B needs ~{answer.needed_gb:.1f} GB in {answer.dtype}; ASR on")
+    assert answer.dtype_reason.startswith(f"{answer.dtype}: ")  # chosen by measured throughput
     assert "faster than real time: " in answer.answer and "\n" not in answer.answer
     item = perf_item(answer)
     assert item.summary == answer.answer and item.status in (Status.OK, Status.WARNING)

@@ -144,3 +144,19 @@ def test_audio_far_outside_unit_range_is_flagged():
     clipped = inputs.Clip("clipped", Path("c.wav"), "", np.full((16_000, 1), 1.5, dtype=np.float32), 16_000)
     [note] = inputs.level_notes([quiet, loud, clipped])
     assert note.startswith("clip loud: samples reach 1e+30, far outside [-1, 1]")
+
+
+def test_a_csv_manifest_with_a_byte_order_mark_reads_as_without(tmp_path):
+    """Issue 21 item 13: a CSV saved by Excel starts with a UTF-8 BOM."""
+    manifest = tmp_path / "m.csv"
+    manifest.write_bytes("path,reference\nclip.wav,hello there\n".encode("utf-8-sig"))
+    specs, _ = gather([], [], str(manifest))
+    assert [(s.path, s.reference) for s in specs] == [(tmp_path / "clip.wav", "hello there")]
+
+
+def test_a_sample_rate_too_low_for_speech_is_flagged():
+    """Issue 21 item 13: a 1 Hz WAV reads, but no speech fits in it."""
+    slow = inputs.Clip("slow", Path("s.wav"), "", np.full((5, 1), 0.1, dtype=np.float32), 1)
+    fine = inputs.Clip("fine", Path("f.wav"), "", np.full((8000, 1), 0.1, dtype=np.float32), 8000)
+    [note] = inputs.level_notes([slow, fine])
+    assert note.startswith("clip slow: sampled at 1 Hz")

@@ -160,7 +160,10 @@ def test_runtime_check_knows_the_buggy_the_fixed_the_missing_and_the_unfamiliar(
         wrap.check(unfamiliar_decode, la.processor)
 
 
-def test_runtime_wrap_drops_end_of_audio_and_finishes_the_message():
+def test_runtime_wrap_drops_end_of_audio_and_steps_aside_for_other_codes():
+    """Issue 21 item 21: what the fix cannot mend is liquid-audio's own error, from liquid-audio's own line."""
+    import traceback
+
     torch = pytest.importorskip("torch")
     received = []
 
@@ -175,8 +178,11 @@ def test_runtime_wrap_drops_end_of_audio_and_finishes_the_message():
     frames[..., -1] = 2048
     assert wrapped(None, frames) == "waveform"
     assert torch.equal(received[0], frames[..., :-1])
-    with pytest.raises(RuntimeError, match=r"^expected audio codes in range \[0, 2047\]$"):
+    with pytest.raises(RuntimeError) as raised:
         wrapped(None, torch.full((1, 8, 4), 4096))
+    assert str(raised.value) == eoa_code.TRUNCATED_RANGE  # liquid-audio's own words
+    last = traceback.extract_tb(raised.value.__traceback__)[-1]
+    assert last.name == "decode" and last.line == "raise RuntimeError(eoa_code.TRUNCATED_RANGE)"
 
 
 def test_runtime_wrap_makes_real_decode_take_generated_frames(cpu_processor):
@@ -197,14 +203,28 @@ def test_helper_is_exported():
     assert BUG.callsite.helpers == (eoa_code.drop_end_of_audio,)
 
 
-def test_drop_end_of_audio_drops_only_all_2048_frames():
+def test_drop_end_of_audio_drops_every_frame_holding_2048():
+    """Issue 21 item 21: _sample_audio_frame draws each codebook from 2049 codes, and the generation loop turns a
+    frame into end-of-audio only when codebook 0 drew 2048: a later codebook's 2048 reaches decode."""
     torch = pytest.importorskip("torch")
-    frames = torch.arange(8 * 4).reshape(1, 8, 4)
+    frames = torch.arange(8 * 5).reshape(1, 8, 5)
     frames[..., -1] = 2048  # end of audio
-    frames[0, 0, 1] = 2048  # one codebook at 2048: not an end-of-audio frame, left for decode to reject
+    frames[0, 3, 1] = 2048  # a partial frame: codebook 3 drew 2048, codebook 0 did not
+    frames[0, 0, 2] = 4096  # not a code at all: left for decode to reject
     kept = eoa_code.drop_end_of_audio(frames)
-    assert torch.equal(kept, frames[..., :3])
-    assert torch.equal(eoa_code.drop_end_of_audio(frames[0]), frames[0, :, :3])  # (8, T) works too
+    assert torch.equal(kept, frames[..., [0, 2, 3]])
+    assert torch.equal(eoa_code.drop_end_of_audio(frames[0]), frames[0, :, [0, 2, 3]])  # (8, T) works too
+
+
+def test_a_partial_frame_decodes_with_the_fix(cpu_processor):
+    torch = pytest.importorskip("torch")
+    la = pytest.importorskip("liquid_audio")
+    decode = BUG.runtime[0].wrap(vars(la.LFM2AudioProcessor)["decode"], la.processor)
+    detokenizer_device.load_detokenizer(cpu_processor)
+    frames = torch.zeros((1, 8, 4), dtype=torch.long)
+    frames[0, 5, 1] = 2048
+    frames[..., -1] = 2048
+    assert torch.allclose(decode(cpu_processor, frames), cpu_processor.decode(frames[..., [0, 2]]))
 
 
 def test_drop_end_of_audio_rejects_flat_codes():

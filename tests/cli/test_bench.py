@@ -246,6 +246,18 @@ def test_bad_input_is_one_line_and_exit_2(args, message, capsys, tmp_path):
     assert not out.exists()
 
 
+def test_an_existing_out_file_is_refused_unless_forced(capsys, tmp_path):
+    """Issue 21 item 4: ``bench --out FILE`` over a file that exists."""
+    out = tmp_path / "r.json"
+    out.write_text("an earlier result")
+    with pytest.raises(SystemExit) as done:
+        main(["bench", "--no-baselines", "--runs", "100000", "--out", str(out)])
+    assert done.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"--out {out} exists" in err and "--force" in err
+    assert out.read_text() == "an earlier result"
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA works here")
 def test_unavailable_device_is_a_usage_problem():
     done = bench("--device", "cuda", "--no-baselines")

@@ -111,3 +111,41 @@ def test_check_perf_adds_the_answer_to_the_items_and_the_json(capsys, monkeypatc
     assert data["perf"]["fits"] is False and data["perf"]["answer"] == answer.answer
     [item] = [item for item in data["items"] if item["name"] == perf.ITEM]
     assert item["status"] == "error" and item["summary"] == answer.answer
+
+
+def test_without_liquid_audio_one_line_says_so_and_how_to_install(cli, tmp_path):
+    """Issue 21 item 17: not eleven 'None is not a usable package directory' lines."""
+    venv = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    done = cli("check", "--python", str(venv / "bin" / "python"), env={"COLUMNS": "200"})
+    text = done.stdout
+    assert "usable package directory" not in text and "NoneType" not in text
+    assert text.count("liquid-audio is not installed") == 2  # its own item, and the one line for every known bug
+    assert "pip install liquid-audio" in text
+
+
+def test_without_torch_device_bugs_cannot_be_checked(cli, tmp_path):
+    """Issue 21 item 18: a machine where torch does not import; no device bug 'does not bite'."""
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text("raise ImportError('No module named torch')\n")
+    _, data = _check_json(cli, env={"PYTHONPATH": str(tmp_path)})
+    items = {item["name"]: item for item in data["items"]}
+    for bug_id in ("processor-device", "model-device", "detokenizer-device"):  # they bite only where CUDA is unusable
+        summary = items[bug_id]["summary"]
+        assert "does not bite" not in summary, summary
+        assert summary.startswith("present; cannot be checked without torch"), summary
+
+
+def test_a_liquid_audio_that_does_not_import_is_an_error_with_the_fix(cli, liquid_audio_copy, tmp_path):
+    """Issue 21 item 14: liquid-audio 1.1.0 with transformers 5 (its import fails on a class transformers 5 removed)."""
+    liquid_audio_copy.edit(
+        "__init__.py",
+        "from liquid_audio.detokenizer",
+        "from transformers.models.lfm2.modeling_lfm2 import Lfm2HybridConvCache  # 1.1.0\nfrom liquid_audio.detokenizer",
+    )
+    _, data = _check_json(cli, env={"PYTHONPATH": str(liquid_audio_copy), "LFMDOCTOR_CACHE": str(tmp_path / "c")})
+    item = next(i for i in data["items"] if i["name"] == "liquid-audio")
+    assert item["status"] == "error", item
+    assert "does not import" in item["summary"] and "Lfm2HybridConvCache" in item["summary"]
+    assert "transformers<5" in item["hint"]
+    assert data["environment"]["liquid_audio"]["import_error"].startswith("ImportError")

@@ -38,3 +38,38 @@ def test_an_unwritable_cache_is_one_line_naming_the_fix(cli, one_error, tmp_path
     (tmp_path / "file").write_text("")
     done = cli("exec", "--", sys.executable, "-c", "pass", env={"LFMDOCTOR_CACHE": str(tmp_path / "file" / "cache")})
     assert "set LFMDOCTOR_CACHE to a writable folder" in one_error(done)
+
+
+def _targets(tmp_path):
+    import os
+
+    plain = tmp_path / "script.sh"
+    plain.write_text("#!/bin/sh\necho hi\n")  # no execute bit
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    busy = tmp_path / "busy.sh"
+    busy.write_text("#!/bin/sh\n")
+    busy.chmod(0o755)
+    return {"plain": plain, "folder": tmp_path, "fifo": fifo, "busy": busy}
+
+
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        ("plain", "is not executable; chmod +x"),
+        ("folder", "is a folder, not a program"),
+        ("fifo", "is not a regular file (a FIFO)"),
+        ("busy", "is open for writing by another process (text file busy)"),
+    ],
+)
+def test_a_target_that_cannot_run_is_named_for_what_it_is(cli, one_error, tmp_path, target, words):
+    """Issue 21 item 25: exec of a non-executable file, a folder, a FIFO, a file another process is writing."""
+    path = _targets(tmp_path)[target]
+    writer = open(path, "a") if target == "busy" else None  # held open while exec runs
+    try:
+        line = one_error(cli("exec", "--", str(path)))
+    finally:
+        if writer is not None:
+            writer.close()
+    assert f"{path} {words}" in line
+    assert "not found" not in line

@@ -104,3 +104,11 @@ def test_a_closed_stdout_is_a_quiet_exit(args):
         reader.stdin.close()
     assert done.stderr == ""
     assert done.returncode == 1
+
+
+@pytest.mark.parametrize("args", [["--version"], ["patch", "diff", "--release", "1.3.0"], ["repro", "--list"]])
+def test_warnings_as_errors_break_no_command(cli, args):
+    """Issue 21 item 23: PYTHONWARNINGS=error (a library's deprecation warning must stay a warning here)."""
+    done = cli(*args, env={"PYTHONWARNINGS": "error"})
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "Warning" not in done.stderr

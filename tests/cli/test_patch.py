@@ -77,3 +77,61 @@ def test_series_into_a_folder_with_files_writes_nothing(cli, one_error, on_path,
     (out / "notes.txt").write_text("mine")
     assert "is not a new or empty folder" in one_error(cli("patch", "series", "--out", str(out), env=on_path))
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_an_edit_made_while_the_prompt_waits_is_never_overwritten(liquid_audio_copy, on_path):
+    """Issue 21 item 2: ``patch apply`` at a terminal; the target file is edited before the user answers y."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import time
+
+    leader, follower = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "lfmdoctor", "patch", "apply"],
+        stdin=follower,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **on_path},
+    )
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + 120
+    while b"Apply?" not in seen and time.monotonic() < deadline:
+        seen += os.read(child.stdout.fileno(), 4096)
+    processor = liquid_audio_copy.package / "processor.py"
+    edited = processor.read_text() + "# the user's edit, made while the prompt waits\n"
+    processor.write_text(edited)
+    os.write(leader, b"y\n")
+    output = child.communicate(timeout=120)[0].decode()
+    os.close(leader)
+    assert processor.read_text() == edited, output
+    assert child.returncode == 2 and "changed since" in output and "Traceback" not in output
+
+
+def test_apply_on_a_liquid_audio_that_does_not_import_says_so(cli, liquid_audio_copy, on_path):
+    """Issue 21 item 14: liquid-audio 1.1.0 under transformers 5: the patch goes in, but the package is unusable."""
+    liquid_audio_copy.edit(
+        "__init__.py",
+        "from liquid_audio.detokenizer",
+        "from transformers.models.lfm2.modeling_lfm2 import Lfm2HybridConvCache  # 1.1.0\nfrom liquid_audio.detokenizer",
+    )
+    done = cli("patch", "apply", "--json", env=on_path)
+    data = json.loads(done.stdout)
+    assert data["outcome"] == "applied"
+    assert "liquid_audio does not import here" in data["detail"] and "transformers<5" in data["detail"]
+
+
+def test_an_interpreter_that_writes_non_utf8_on_stderr_is_accepted_as_check_accepts_it(cli, on_path, tmp_path):
+    """Issue 21 item 12: Python 3.13 reads a non-UTF-8 .pth in the locale's encoding and complains on stderr in
+    those bytes; check accepted such an interpreter, the patch commands refused it."""
+    import sys
+
+    wrapper = tmp_path / "python"
+    complaint = b"printf 'Error processing line 1 of caf\\351.pth\\n' >&2\n"  # \351: a latin-1 byte
+    wrapper.write_bytes(b"#!/bin/sh\n" + complaint + b"exec " + sys.executable.encode() + b' "$@"\n')
+    wrapper.chmod(0o755)
+    done = cli("patch", "status", "--json", "--python", str(wrapper), env=on_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["outcome"] == "not applied"

@@ -56,3 +56,13 @@ def test_json_format_to_stdout(cli, written):
     assert done.returncode == 0, done.stderr[-3000:]
     data = json.loads(done.stdout)
     assert data["bugs"] and data["environment"]["liquid_audio"]["version"]
+
+
+@pytest.mark.parametrize("existing", ["issue.md", "issue.body.md"])
+def test_an_existing_out_or_body_file_is_refused_unless_forced(cli, one_error, tmp_path, existing):
+    """Issue 21 item 4: ``report --out FILE`` also writes FILE.body.md; neither is replaced without --force."""
+    out = tmp_path / "issue.md"
+    (tmp_path / existing).write_text("the user's own text")
+    line = one_error(cli("report", "--no-verify", "--out", str(out), timeout=120))
+    assert f"{tmp_path / existing} exists" in line and "--force" in line
+    assert (tmp_path / existing).read_text() == "the user's own text"

@@ -52,3 +52,16 @@ def test_one_case_as_json_with_emitted_script(cli, tmp_path, tiny_checkpoint):
     assert result["outcome"] in ("reproduced", "not_reproduced", "skipped", "error")
     assert done.returncode == (1 if result["outcome"] == "reproduced" else 0)
     assert list((tmp_path / "scripts").glob("*.py"))
+
+
+def test_a_liquid_audio_that_does_not_import_gets_the_fix_not_a_detour(cli, liquid_audio_copy):
+    """Issue 21 item 14: repro on liquid-audio 1.1.0 under transformers 5."""
+    liquid_audio_copy.edit(
+        "__init__.py",
+        "from liquid_audio.detokenizer",
+        "from transformers.models.lfm2.modeling_lfm2 import Lfm2HybridConvCache  # 1.1.0\nfrom liquid_audio.detokenizer",
+    )
+    done = cli("repro", "--bug", "local-path", env={"PYTHONPATH": str(liquid_audio_copy)})
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "does not import" in last and "pip install 'transformers<5'" in last

@@ -69,3 +69,12 @@ def test_patch_result():
         "  backup: /cache/backups/x; undo with: lfmdoctor patch revert"
     )
     assert result.exit_code == 0
+
+
+def test_verify_with_nothing_reproduced_says_why_not_0_of_0():
+    """Issue 21 item 26: patch verify after patch apply."""
+    results = [VerifyResult("local-path", "local-path", "runtime", Outcome.NOT_REPRODUCED, Outcome.NOT_REPRODUCED, "ok")]
+    shown = text(verify_report, VerifyReport("fixture", "/py", [], ["runtime"], results))
+    assert "0 of 0" not in shown
+    assert "no case reproduced without a fix here, so no fix had anything to change" in shown
+    assert "lfmdoctor patch status" in shown

@@ -204,3 +204,15 @@ def test_cli_without_liquid_audio_is_one_line_exit_2(cli, tmp_path):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot import liquid_audio" in lines[0], done.stderr
+
+
+def test_after_an_upgrade_the_advice_never_names_the_old_release(latest, own_cache):
+    """Issue 21 item 11: 1.3.0 patched here, then pip installed a newer release lfmdoctor has no patch for."""
+    source.apply_plan(source.plan(latest))
+    for name in ("processor.py", "utils.py"):  # the new release's files: neither 1.3.0's nor patched ones
+        path = latest / name
+        path.write_text(path.read_text() + "\n# liquid-audio 1.4.0\n")
+    found = source.plan(latest, version="1.4.0")
+    assert "1.3.0" not in found.detail.split("installed files differ")[0]
+    assert "--force-reinstall liquid-audio==1.3.0" not in found.detail
+    assert "changed after lfmdoctor patched" not in found.detail

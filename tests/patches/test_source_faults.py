@@ -142,3 +142,80 @@ def test_a_hand_edit_after_a_patch_is_a_conflict(cli, release_package, tmp_path)
         assert data["outcome"] == "conflict", action
         assert "utils.py was changed after lfmdoctor patched" in data["detail"]
         assert tree(package) == edited
+
+
+@pytest.mark.parametrize("action", ["apply", "revert"])
+def test_without_an_atomic_exchange_an_importer_never_misses_the_package(
+    action, release_package, tmp_path, own_cache, monkeypatch
+):
+    """Issue 21 item 10: a file system without renameat2's exchange (NFS, some overlayfs); another process imports
+    liquid_audio at every moment of the write: what it finds after each rename must import."""
+    import errno
+    import shutil
+
+    package = copy_package(release_package("1.3.0"), tmp_path / "live")
+    if action == "revert":
+        source.apply_plan(source.plan(package))
+
+    def no_exchange(a, b):
+        raise OSError(errno.ENOTSUP, "not supported here")
+
+    seen: list[str] = []
+
+    def observed(real):
+        def step(a, b, *args, **kwargs):
+            real(a, b, *args, **kwargs)
+            snapshot = tmp_path / f"seen-{len(seen)}"
+            snapshot.mkdir()
+            if package.is_dir():
+                shutil.copytree(package, snapshot / "liquid_audio", ignore=shutil.ignore_patterns("__pycache__"))
+            seen.append(str(snapshot))
+
+        return step
+
+    monkeypatch.setattr(source, "exchange", no_exchange)
+    monkeypatch.setattr(os, "rename", observed(os.rename))
+    monkeypatch.setattr(os, "replace", observed(os.replace))
+    plan = source.plan(package)
+    result = source.apply_plan(plan) if action == "apply" else source.revert_plan(plan)
+    monkeypatch.undo()
+    assert result.outcome in ("applied", "reverted")
+    imported = subprocess.run([sys.executable, "-c", IMPORT_EACH, *seen], capture_output=True, text=True, timeout=300)
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout) == {}
+
+
+@pytest.fixture
+def chattr():
+    """``chattr(path, "+i")``; every flag set is cleared after the test. Skips where chattr cannot set it."""
+    import shutil
+
+    done: list[tuple[Path, str]] = []
+
+    def set_flag(path: Path, flag: str) -> None:
+        if shutil.which("chattr") is None:
+            pytest.skip("chattr is not installed here")
+        result = subprocess.run(["chattr", flag, str(path)], capture_output=True, text=True)
+        if result.returncode != 0:
+            pytest.skip(f"chattr {flag} is not supported here: {result.stderr.strip()}")
+        done.append((path, flag.replace("+", "-")))
+
+    yield set_flag
+    for path, flag in done:
+        subprocess.run(["chattr", flag, str(path)], capture_output=True)
+
+
+@pytest.mark.parametrize("flag", ["+i", "+a"])
+@pytest.mark.parametrize("action", ["apply", "revert"])
+def test_an_immutable_or_append_only_file_stops_the_write(action, flag, chattr, release_package, tmp_path, own_cache):
+    """Issue 21 item 7: ``chattr +i``/``+a`` on a file the patch does not change (``__init__.py``)."""
+    package = copy_package(release_package("1.3.0"), tmp_path / "overlay")
+    if action == "revert":
+        source.apply_plan(source.plan(package))
+    chattr(package / "__init__.py", flag)
+    before = tree(package)
+    plan = source.plan(package)
+    with pytest.raises(source.NotWritable, match=rf"__init__\.py is .*\(chattr \{flag}\)"):
+        source.apply_plan(plan) if action == "apply" else source.revert_plan(plan)
+    assert tree(package) == before
+    assert sorted(p.name for p in package.parent.iterdir()) == ["liquid_audio"]  # no hidden folder left

@@ -55,3 +55,39 @@ def test_code_loses_data_only_inside_string_literals():
     assert redact_python(code, CONTEXT).text == 'alice = load("~/models/x")  # alice\nprocessor = alice\n'
     assert redact_file("repro.py", code, CONTEXT).text == redact_python(code, CONTEXT).text
     assert redact_file("0001-fix.patch", code, CONTEXT).text == code
+
+
+# -- issue 21 item 8: the rule everywhere text is written for others ----------------------------------------
+
+MODEL_FOLDER = "/data/acme-confidential/checkpoints/lfm-audio-ft"
+
+
+def test_a_custom_model_folder_is_redacted_in_prose_and_in_string_literals():
+    context = Context(home="/home/alice", user="alice", host="alice-mbp", env={}, folders=(MODEL_FOLDER,))
+    prose = redact_file("issue.md", f"loaded from {MODEL_FOLDER}/config.json\n", context).text
+    assert MODEL_FOLDER not in prose and "<model folder>/config.json" in prose
+    code = redact_file("repro.py", f'MODEL = Path("{MODEL_FOLDER}")\nx = 1\n', context).text
+    assert MODEL_FOLDER not in code and "x = 1" in code
+
+
+def test_repro_emit_writes_scripts_through_the_rule(tmp_path, monkeypatch):
+    """``repro --emit`` with a model folder whose path holds a token-like part and the home folder."""
+    from lfmdoctor.repro.emit import emit_scripts
+    from lfmdoctor.repro.models import ModelRef
+
+    pytest.importorskip("liquid_audio")
+    from lfmdoctor.bugs import CASES
+
+    folder = tmp_path / "hf_AbCdEfGhIjKlMnOpQrStUvWx" / "model"
+    context = Context(home=str(tmp_path), user="alice", host="alice-mbp", env={}, folders=())
+    [script] = emit_scripts([CASES[0]], ModelRef(str(folder), folder), tmp_path / "out", context)
+    text = script.read_text()
+    assert "hf_AbCdEfGhIjKlMnOpQrStUvWx" not in text and str(tmp_path) not in text
+
+
+def test_bench_out_is_written_through_the_rule():
+    from lfmdoctor.cli._common import for_others
+
+    context = Context(home="/home/alice", user="alice", host="alice-mbp", env={}, folders=(MODEL_FOLDER,))
+    text = for_others("r.json", f'{{"model": "{MODEL_FOLDER}", "clip": "/home/alice/x.wav"}}', context)
+    assert MODEL_FOLDER not in text and "/home/alice" not in text
