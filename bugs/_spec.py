@@ -99,6 +99,14 @@ class Simulation:
     help: str
     env: tuple[tuple[str, str], ...] = ()  # variables set for the worker
     stub: str | None = None  # a module made importable (an empty package) for the cases that require the condition
+    # Python source run in the process of each case that requires the condition, just before the case (it fakes
+    # what the condition measures, where no variable or stub can)
+    code: str | None = None
+
+    @property
+    def per_case(self) -> bool:
+        """It touches only the cases that require its condition (a stub or code), not the whole worker (env)."""
+        return bool(self.stub or self.code)
 
 
 @dataclass(frozen=True)
@@ -165,6 +173,21 @@ CONDITIONS = {
             probe='print("flash_attn installed:", importlib.util.find_spec("flash_attn") is not None)  # the bug needs it',
             simulate=Simulation(
                 _FLASH_ATTN.replace("_", "-"), "put an importable but unusable flash_attn stub on the path", stub=_FLASH_ATTN
+            ),
+        ),
+        Condition(
+            "cuda_available",
+            holds="torch.cuda.is_available()",
+            unmet="CUDA is not available here, so the check that raises is skipped and the call works; "
+            "run with --simulate cuda to see what CUDA users get",
+            skip=False,
+            shows_where="CUDA is available (torch.cuda.is_available() is True), whatever device the call runs on",
+            probe='print("CUDA available:", torch.cuda.is_available())  # the call fails only where this is True',
+            simulate=Simulation(
+                "cuda",
+                "make torch.cuda.is_available() answer True (and is_current_stream_capturing() False) in the cases "
+                "that need CUDA available; nothing runs on a GPU",
+                code="torch.cuda.is_available = lambda: True\ntorch.cuda.is_current_stream_capturing = lambda: False\n",
             ),
         ),
         Condition(
