@@ -68,7 +68,9 @@ class Case:
     setup: str = ""
     needs: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
-    checkpoint: tuple[str, ...] = ()  # optional parts of the tiny checkpoint it needs: "detokenizer", "mimi"
+    # optional parts of the tiny checkpoint it needs: "detokenizer", "mimi", "steer" (weights that generate the
+    # builder's script: text, <|text_end|>, <|audio_start|>, audio frames, end of audio, <|im_end|>)
+    checkpoint: tuple[str, ...] = ()
     expected_text: str = ""  # what a user should see instead, where it differs from ``Bug.expected`` (filled from it)
     # The same steps through the call-site helpers (None: as above).
     callsite_setup: str | None = None

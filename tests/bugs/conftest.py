@@ -42,6 +42,13 @@ def tiny_checkpoint():
     from pathlib import Path
 
     return Path({folder!r})
+
+
+@pytest.fixture(scope="session")
+def steered_checkpoint():
+    from pathlib import Path
+
+    return Path({steered!r})
 """
 
 
@@ -132,10 +139,14 @@ def regression(request: pytest.FixtureRequest, tmp_path_factory, tiny_checkpoint
     from lfmdoctor.cache import cache_root
     from lfmdoctor.patches.bootstrap import strategy_environment
     from lfmdoctor.patches.series.lock import upstream_lock_overlay
+    from lfmdoctor.repro.fixture import ensure_fixture
 
     folder = tmp_path_factory.mktemp("upstream-tests")
-    (folder / "conftest.py").write_text(REGRESSION_CONFTEST.format(folder=str(tiny_checkpoint)))
-    for bug in selected_bugs(request.session):
+    selected = selected_bugs(request.session)
+    # built only where a selected bug's test asks for it
+    steered = ensure_fixture(steered=True) if any("steered_checkpoint" in b.regression_test for b in selected) else ""
+    (folder / "conftest.py").write_text(REGRESSION_CONFTEST.format(folder=str(tiny_checkpoint), steered=str(steered)))
+    for bug in selected:
         (folder / test_file_name(bug)).write_text(bug.regression_test)
     patched = strategy_environment("source", sys.executable)["PYTHONPATH"]
     locked = str(upstream_lock_overlay(sys.executable, cache_root()))

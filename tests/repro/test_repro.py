@@ -176,14 +176,14 @@ def test_liquid_audio_that_does_not_import(model, tmp_path):
 
 
 @pytest.mark.slow
-def test_emitted_scripts_reproduce_with_plain_python(model, tmp_path, all_results, tiny_checkpoint):
+def test_emitted_scripts_reproduce_with_plain_python(model, tmp_path, all_results):
     cases = [c for c in CASES if c.id in REPRODUCIBLE]
     emit_scripts(cases, model, tmp_path)
 
     def run(case):
         script = tmp_path / f"repro_{case.id.replace(':', '_').replace('-', '_')}.py"
         done = subprocess.run(
-            [sys.executable, str(script), str(tiny_checkpoint)],
+            [sys.executable, str(script), str(model.folder)],  # the fixture with every part the cases need
             capture_output=True,
             text=True,
             timeout=300,
