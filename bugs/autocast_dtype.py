@@ -96,7 +96,7 @@ chat.end_turn()
 chat.new_turn("assistant")"""
 TRIGGER = """\
 with torch.autocast("cpu", dtype=torch.bfloat16):
-    next(model.generate_sequential(**chat, max_new_tokens=1))"""
+    list(model.generate_sequential(**chat, max_new_tokens=1))"""
 
 BUG = Bug(
     id="autocast-dtype",

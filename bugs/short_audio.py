@@ -124,6 +124,7 @@ BUG = Bug(
         "machines are unchanged."
     ),
     explicit=True,
+    bites_here=lambda env: env.torch.cuda_available,  # None where the probe could not tell
     affects="Short utterances, streaming chunks and silence trimming that leave 10-20 ms, on CUDA machines only; "
     "the same code passes on CPU-only machines and Macs, so tests written there do not catch it. Every release.",
     detect=detect,

@@ -58,3 +58,10 @@ def test_workaround_pads_to_two_feature_frames(samples, rate, padded):
     out = short_audio.padded_audio(wave, rate)
     assert out.shape == (1, padded)
     assert torch.equal(out[:, :samples], wave) and not out[:, samples:].any()
+
+
+@pytest.mark.parametrize("available", [True, False, None])
+def test_check_says_it_bites_only_where_cuda_is_available(available):
+    from types import SimpleNamespace
+
+    assert BUG.bites_here(SimpleNamespace(torch=SimpleNamespace(cuda_available=available))) is available
