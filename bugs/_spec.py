@@ -68,7 +68,9 @@ class Case:
     setup: str = ""
     needs: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
-    checkpoint: tuple[str, ...] = ()  # optional parts of the tiny checkpoint it needs: "detokenizer", "mimi"
+    # optional parts of the tiny checkpoint it needs: "detokenizer", "mimi", "steer" (weights that generate the
+    # builder's script: text, <|text_end|>, <|audio_start|>, audio frames, end of audio, <|im_end|>)
+    checkpoint: tuple[str, ...] = ()
     expected_text: str = ""  # what a user should see instead, where it differs from ``Bug.expected`` (filled from it)
     # The same steps through the call-site helpers (None: as above).
     callsite_setup: str | None = None
@@ -99,6 +101,14 @@ class Simulation:
     help: str
     env: tuple[tuple[str, str], ...] = ()  # variables set for the worker
     stub: str | None = None  # a module made importable (an empty package) for the cases that require the condition
+    # Python source run in the process of each case that requires the condition, just before the case (it fakes
+    # what the condition measures, where no variable or stub can)
+    code: str | None = None
+
+    @property
+    def per_case(self) -> bool:
+        """It touches only the cases that require its condition (a stub or code), not the whole worker (env)."""
+        return bool(self.stub or self.code)
 
 
 @dataclass(frozen=True)
@@ -171,10 +181,25 @@ CONDITIONS = {
             "deprecates_past_key_values",
             holds='not version_below("transformers", "5.24")',
             unmet="this transformers (before 5.24) does not deprecate `past_key_values`, so nothing here warns; the "
-            "liquid-audio code still passes it (lfmdoctor check shows where), and transformers 5.40 removes it",
+            "liquid-audio code still passes it (lfmdoctor check shows where), and transformers announces its removal for 5.40",
             skip=False,
             shows_where="transformers is 5.24 or later (it deprecates `past_key_values`)",
             probe='print("transformers", transformers.__version__)  # 5.24 and later deprecate past_key_values',
+        ),
+        Condition(
+            "cuda_available",
+            holds="torch.cuda.is_available()",
+            unmet="CUDA is not available here, so the check that raises is skipped and the call works; "
+            "run with --simulate cuda to see what CUDA users get",
+            skip=False,
+            shows_where="CUDA is available (torch.cuda.is_available() is True), whatever device the call runs on",
+            probe='print("CUDA available:", torch.cuda.is_available())  # the call fails only where this is True',
+            simulate=Simulation(
+                "cuda",
+                "make torch.cuda.is_available() answer True (and is_current_stream_capturing() False) in the cases "
+                "that need CUDA available; nothing runs on a GPU",
+                code="torch.cuda.is_available = lambda: True\ntorch.cuda.is_current_stream_capturing = lambda: False\n",
+            ),
         ),
         Condition(
             "decode",

@@ -35,6 +35,7 @@ class WorkerCase:
     needs: list[str] = field(default_factory=list)
     requires: list[str] = field(default_factory=list)
     stubs: list[str] = field(default_factory=list)  # modules made importable for this case (a simulation)
+    simulations: list[str] = field(default_factory=list)  # code run in its process before it (a simulation)
 
 
 class ReproUsageError(LfmdoctorError):
@@ -64,7 +65,9 @@ def build_job(
         if name not in SIMULATIONS:
             raise ReproUsageError(f"unknown --simulate {name!r}; choose from {', '.join(SIMULATIONS)}")
     callsite = callsite_file is not None
-    stubs = {c.name: c.simulate.stub for c in (SIMULATIONS[name] for name in simulate) if c.simulate.stub}
+    chosen = [SIMULATIONS[name] for name in simulate]
+    stubs = {c.name: c.simulate.stub for c in chosen if c.simulate.stub}
+    code = {c.name: c.simulate.code for c in chosen if c.simulate.code}
     worker_cases = [
         dataclasses.asdict(
             WorkerCase(
@@ -72,8 +75,9 @@ def build_job(
                 setup=_code(c, callsite)[0],
                 trigger=_code(c, callsite)[1],
                 needs=list(c.needs),
-                requires=[r for r in c.requires if r not in stubs],
+                requires=[r for r in c.requires if r not in stubs and r not in code],
                 stubs=[stubs[r] for r in c.requires if r in stubs],
+                simulations=[code[r] for r in c.requires if r in code],
             )
         )
         for c in cases

@@ -88,7 +88,11 @@ def resolve_model(spec: str | None, python: str | None = None) -> ModelRef:
         from lfmdoctor.bugs import CASES
 
         parts = {part for case in CASES for part in case.checkpoint}
-        return ModelRef("fixture", ensure_fixture(python=python, detokenizer="detokenizer" in parts, mimi="mimi" in parts))
+        steered = "steer" in parts  # the steered weights follow a script; no case depends on random weights
+        return ModelRef(
+            "fixture",
+            ensure_fixture(python=python, detokenizer="detokenizer" in parts, mimi="mimi" in parts, steered=steered),
+        )
     path = Path(spec).expanduser()
     if path.exists():
         if not path.is_dir():

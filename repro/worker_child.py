@@ -118,6 +118,8 @@ def run_case(case, namespace, stub_dirs):
         sys.path[:0] = [stub_dirs[name] for name in case["stubs"]]
         importlib.invalidate_caches()
     ns = dict(namespace)
+    for code in case.get("simulations", ()):  # each case runs in its own process: nothing leaks to the next
+        exec(compile(code, f"<simulation for {case['id']}>", "exec"), dict(ns))
     start = time.perf_counter()
     with warnings.catch_warnings():
         package = os.path.dirname(importlib.util.find_spec("liquid_audio").origin)

@@ -34,6 +34,13 @@ def tiny_checkpoint(tmp_path_factory):
     """A checkpoint folder that LFM2AudioProcessor and LFM2AudioModel.from_pretrained load, with random weights."""
     has_detokenizer = importlib.util.find_spec("liquid_audio.detokenizer") is not None
     return _builder().build(tmp_path_factory.mktemp("tiny-checkpoint"), detokenizer=has_detokenizer)
+
+
+@pytest.fixture(scope="session")
+def steered_checkpoint(tmp_path_factory):
+    """Like tiny_checkpoint, with weights that make generation follow a fixed script whatever the prompt: text,
+    <|text_end|>, <|audio_start|>, a few audio frames, the end-of-audio frame, then <|im_end|>."""
+    return _builder().build(tmp_path_factory.mktemp("steered-checkpoint"), steered=True)
 '''
 
 _IMPORT = re.compile(r"^([ \t]*)(?:import|from)[ \t]+[\w.]+")

@@ -42,6 +42,13 @@ def tiny_checkpoint():
     from pathlib import Path
 
     return Path({folder!r})
+
+
+@pytest.fixture(scope="session")
+def steered_checkpoint():
+    from pathlib import Path
+
+    return Path({steered!r})
 """
 
 
@@ -103,9 +110,10 @@ def verified(request: pytest.FixtureRequest) -> dict:
     from lfmdoctor.repro.models import resolve_model
 
     cases = [case for bug in selected_bugs(request.session) for case in bug.cases]
-    # the simulations that add a stub (flash_attn) make their conditions hold on this machine
-    stubs = tuple(name for name, condition in SIMULATIONS.items() if condition.simulate.stub)
-    runs = run_with_strategies(sys.executable, cases, resolve_model("fixture"), (None, *STRATEGIES), simulate=stubs)
+    # the simulations that touch only their own cases (the flash_attn stub, CUDA said available) make their
+    # conditions hold on this machine
+    per_case = tuple(name for name, condition in SIMULATIONS.items() if condition.simulate.per_case)
+    runs = run_with_strategies(sys.executable, cases, resolve_model("fixture"), (None, *STRATEGIES), simulate=per_case)
     return {(strategy, outcome.id): outcome for strategy, outcomes in runs.items() for outcome in outcomes}
 
 
@@ -131,10 +139,14 @@ def regression(request: pytest.FixtureRequest, tmp_path_factory, tiny_checkpoint
     from lfmdoctor.cache import cache_root
     from lfmdoctor.patches.bootstrap import strategy_environment
     from lfmdoctor.patches.series.lock import upstream_lock_overlay
+    from lfmdoctor.repro.fixture import ensure_fixture
 
     folder = tmp_path_factory.mktemp("upstream-tests")
-    (folder / "conftest.py").write_text(REGRESSION_CONFTEST.format(folder=str(tiny_checkpoint)))
-    for bug in selected_bugs(request.session):
+    selected = selected_bugs(request.session)
+    # built only where a selected bug's test asks for it
+    steered = ensure_fixture(steered=True) if any("steered_checkpoint" in b.regression_test for b in selected) else ""
+    (folder / "conftest.py").write_text(REGRESSION_CONFTEST.format(folder=str(tiny_checkpoint), steered=str(steered)))
+    for bug in selected:
         (folder / test_file_name(bug)).write_text(bug.regression_test)
     patched = strategy_environment("source", sys.executable)["PYTHONPATH"]
     locked = str(upstream_lock_overlay(sys.executable, cache_root()))

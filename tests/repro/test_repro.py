@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -25,6 +26,7 @@ NOT_HERE = {
     bugs.mimi_device.BUG.id: Outcome.SKIPPED,  # needs MPS
     bugs.flash_attn.BUG.id: Outcome.SKIPPED,  # needs flash_attn installed (see the --simulate test)
     bugs.dtype_mismatch.BUG.id: Outcome.NOT_REPRODUCED,  # fixed in 1.2.0
+    bugs.short_audio.BUG.id: Outcome.NOT_REPRODUCED,  # needs CUDA available (see the --simulate test)
 }
 REPRODUCIBLE = [c.id for c in CASES if c.id not in NOT_HERE]
 
@@ -66,6 +68,20 @@ def test_flash_attn_reproduces_with_an_unusable_stub(model):
     [result] = run_cases(sys.executable, [case], model, simulate=[simulation.name])
     assert result.outcome is Outcome.REPRODUCED, result.reason
     assert "FlashAttention2" in result.exception.message
+
+
+@pytest.mark.slow
+def test_short_audio_reproduces_with_cuda_said_available_in_its_own_process(model):
+    """The simulation fakes torch.cuda.is_available() in the case's process only: a case that does not require
+    it, run in the same worker, still has torch's own function."""
+    [short] = bugs.short_audio.BUG.cases
+    [simulation] = [CONDITIONS[name].simulate for name in short.requires]
+    [other] = bugs.audio_padding.BUG.cases
+    probe = dataclasses.replace(other, trigger="assert torch.cuda.is_available.__name__ == 'is_available', 'leaked'")
+    results = {r.id: r for r in run_cases(sys.executable, [short, probe], model, simulate=[simulation.name])}
+    assert results[short.id].outcome is Outcome.REPRODUCED, results[short.id].reason
+    assert "received a tensor of length 1" in results[short.id].exception.message
+    assert results[probe.id].outcome is Outcome.NOT_REPRODUCED, results[probe.id].reason
 
 
 DETOK_FIX = ("processor.py", ".eval().cuda()", ".eval().to(self.device)")
@@ -160,14 +176,14 @@ def test_liquid_audio_that_does_not_import(model, tmp_path):
 
 
 @pytest.mark.slow
-def test_emitted_scripts_reproduce_with_plain_python(model, tmp_path, all_results, tiny_checkpoint):
+def test_emitted_scripts_reproduce_with_plain_python(model, tmp_path, all_results):
     cases = [c for c in CASES if c.id in REPRODUCIBLE]
     emit_scripts(cases, model, tmp_path)
 
     def run(case):
         script = tmp_path / f"repro_{case.id.replace(':', '_').replace('-', '_')}.py"
         done = subprocess.run(
-            [sys.executable, str(script), str(tiny_checkpoint)],
+            [sys.executable, str(script), str(model.folder)],  # the fixture with every part the cases need
             capture_output=True,
             text=True,
             timeout=300,
