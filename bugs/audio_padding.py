@@ -122,8 +122,7 @@ BUG = Bug(
     "the featurizer's centred STFT makes one frame more than its lengths count, and the training mapper "
     "(data/mapper.py, 1.2.0+) keeps only mel[0, :, :mel_len]",
     expected="add_audio keeps the mel frames the featurizer counts as audio, as the training mapper does",
-    workaround="crop after add_audio: chat.audio_in and chat.audio_in_lens to the featurizer's length, or use "
-    "lfmdoctor.patches.add_audio_cropped(chat, wave, sampling_rate)",
+    workaround="crop after add_audio: chat.audio_in and chat.audio_in_lens to the featurizer's length",
     fix="keep the featurizer's lengths and crop the features to them: mel[0, :, : int(mel_len[0])]",
     subject="Crop add_audio's features to the featurizer's length",
     changes=(

@@ -86,7 +86,7 @@ def _cast_adapter(prefill: Any, module: Any) -> Any:
     return wrapper
 
 
-_CHECK = _ast.source_check("LFM2AudioModel._prefill", PUT.strip(), ("audio_in_emb.to(",), "it casts the audio embeddings")
+_CHECK = _ast.source_check("LFM2AudioModel._prefill", PUT.lstrip(), ("audio_in_emb.to(",), "it casts the audio embeddings")
 
 SETUP = """\
 chat = ChatState(processor, dtype=torch.float32)
@@ -111,8 +111,7 @@ BUG = Bug(
     "then puts the audio adapter's output into it; under autocast the adapter's Linear layers return bfloat16 or "
     "float16, and index_put does not cast",
     expected="a float32 model generates under torch.autocast, as any float32 torch model does",
-    workaround="load the model in the dtype you want (dtype=torch.bfloat16) instead of wrapping a float32 model in "
-    "autocast, or call lfmdoctor.patches.autocast_ready(model) once after loading",
+    workaround="load the model in the dtype you want (dtype=torch.bfloat16) instead of wrapping a float32 model in autocast",
     fix="cast the audio embeddings to the buffer's dtype before putting them in: audio_in_emb.to(in_emb.dtype)",
     subject="Cast the audio embeddings to the input dtype in _prefill",
     changes=(

@@ -94,16 +94,13 @@ def _without_im_end(generate: Any, module: Any) -> Any:
 
 _CHECK = _ast.source_check(
     "LFM2AudioModel.generate_sequential",
-    "                yield next_token\n\n                if next_token == 128:",
+    "current_modality = LFMModality.AUDIO_OUT\n                if next_token == 7:  # <|im_end|>",
     ("if next_token == 7:  # <|im_end|>\n                    break\n\n                yield next_token",),
     "it stops on <|im_end|> before yielding it",
 )
 
 SETUP = """\
 chat = ChatState(processor, dtype=torch.float32)
-chat.new_turn("system")
-chat.add_text("Perform ASR.")
-chat.end_turn()
 chat.new_turn("user")
 chat.add_text("Hello")
 chat.end_turn()
@@ -125,7 +122,7 @@ BUG = Bug(
     root_cause="generate_sequential yields each sampled text token before it checks for 7 and breaks; "
     "generate_interleaved checks first and never yields it, and ChatState.end_turn() adds <|im_end|> itself",
     expected="generate_sequential stops on <|im_end|> without yielding it, as generate_interleaved does",
-    workaround="drop a final text token 7, or iterate lfmdoctor.patches.stop_at_im_end(model.generate_sequential(...))",
+    workaround="stop at token 7 yourself: break out of the loop when a text token equals 7, before using it",
     fix="check for <|im_end|> (7) before yielding the token, as generate_interleaved does",
     subject="Stop generate_sequential on <|im_end|> without yielding it",
     changes=(

@@ -114,8 +114,7 @@ BUG = Bug(
     "elsewhere so as not to synchronise during CUDA graph capture); the code after it already handles one frame "
     "(its std is NaN and is set to 0)",
     expected="10-20 ms of audio gives the same features on every machine, as it does on a CPU-only one",
-    workaround="pad audio shorter than 20 ms with silence before add_audio: "
-    "lfmdoctor.patches.padded_audio(wave, sampling_rate)",
+    workaround="pad audio shorter than 20 ms with silence before add_audio",
     fix="drop the CUDA-only ValueError: one frame is normalized by the code below it on every machine",
     subject="Normalize one-frame audio on every machine, not only without CUDA",
     changes=(

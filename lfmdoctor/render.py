@@ -182,7 +182,7 @@ def deprecations(found, out: Console | None = None) -> None:
     """Library deprecations liquid-audio code set off: what breaks when those libraries move on."""
     out = out or console()
     for d in found:
-        removal = f", removed in {d.removal_version}" if d.removal_version else ""
+        removal = f", removal announced for {d.removal_version}" if d.removal_version else ""
         owner = f" [{d.bug}]" if d.bug else " [no known bug yet]"
         out.print(f"[yellow]! deprecation[/yellow] {d.library} {d.version or '?'}{removal}: {d.frame}{owner}")
         out.print(Text(f"    {d.message}", style="dim"))

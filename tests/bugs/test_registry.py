@@ -133,3 +133,11 @@ def test_every_issue_title_and_commit_subject_fits_72_characters_and_is_distinct
     subjects = [subject(bug) for bug in bugs.BUGS]
     assert max(map(len, titles + subjects)) <= 72, [t for t in titles + subjects if len(t) > 72]
     assert len(set(titles)) == len(titles) and len(set(subjects)) == len(subjects)
+
+
+@pytest.mark.parametrize("bug", bugs.BUGS, ids=lambda bug: bug.id)
+def test_texts_for_upstream_name_no_tool(bug):
+    for text in (bug.title, bug.issue_title, bug.trigger, bug.symptom, bug.root_cause, bug.expected, bug.workaround):
+        assert "lfmdoctor" not in text.lower(), (bug.id, text)
+    for text in (bug.fix, bug.changes, bug.affects, bug.differs, bug.position):
+        assert "lfmdoctor" not in text.lower(), (bug.id, text)

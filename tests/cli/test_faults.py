@@ -128,7 +128,8 @@ def test_an_interpreter_that_prints_bytes_that_are_not_utf8(cli, one_error, tmp_
     checked = cli("check", "--python", python)
     assert checked.returncode in (0, 1), checked.stderr
     assert "Traceback" not in checked.stderr
-    assert "not UTF-8" in one_error(cli("patch", "status", "--python", python))
+    status = cli("patch", "status", "--python", python)  # accepted as check accepts it: the junk is read around
+    assert status.returncode == 0 and "Traceback" not in status.stderr, status.stderr
     reproduced = cli("repro", "--bug", LOCAL_PATH, "--python", python)  # the junk is read around, not fatal
     assert reproduced.returncode == 1 and "Traceback" not in reproduced.stderr, reproduced.stderr
 

@@ -295,7 +295,7 @@ def test_run_end_to_end_on_the_tiny_checkpoint(cli, tmp_path):
     reproduced = {r["id"] for r in results["repro"]["results"] if r["outcome"] == "reproduced"}
     assert {"processor-device", "audio-format:numpy-1d", "local-path"} <= reproduced
     readme = (out / "README.md").read_text()
-    assert readme.startswith("# liquid-audio 1.3.0:") and len(readme) <= 6000
+    assert readme.startswith("# liquid-audio 1.3.0:") and len(readme) <= 16000  # 17 bugs, and every file listed
     assert "`README.md:76` (`processor = LFM2AudioProcessor.from_pretrained(HF_REPO).eval()`)" in readme
     assert "lfmdoctor report file RUN_FOLDER" in readme
     plan = json.loads((out / "plan.json").read_text())
@@ -309,7 +309,7 @@ def test_run_end_to_end_on_the_tiny_checkpoint(cli, tmp_path):
             assert len(new_issue_url(title, body)) <= MAX_URL, path.name
             scripts = re.findall(r"```python\n(.*?)```", body, re.S)
             assert len(scripts) == 1 and ruff_findings(scripts[0]) == [], (path.name, scripts)
-            assert 6 <= len(scripts[0].splitlines()) <= 12, (path.name, scripts[0])
+            assert 6 <= len(scripts[0].splitlines()) <= 14, (path.name, scripts[0])
             for diff in re.findall(r"```diff\n(.*?)```", body, re.S):
                 assert diff.startswith("--- a/src/liquid_audio/"), (path.name, diff)
     several = (out / "prs" / "audio-format.md").read_text()  # one case per input: plural, and only what ran
