@@ -217,7 +217,7 @@ class PatchFile(JsonMixin):
     """One liquid-audio file a stored source patch changes, as found on disk."""
 
     path: str  # inside the liquid_audio package, e.g. "processor.py"
-    state: str  # "original" (the release's bytes), "patched", "differs" or "missing"
+    state: str  # "original" (the release's bytes), "patched", "patched earlier" (an older lfmdoctor), "differs" or "missing"
     sha256: str | None
 
 

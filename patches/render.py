@@ -19,7 +19,7 @@ RESULT_STYLE = {
     "dry run": "cyan",
     "conflict": "red",
 }
-FILE_STYLE = {"original": "yellow", "patched": "green", "differs": "red", "missing": "red"}
+FILE_STYLE = {"original": "yellow", "patched": "green", "patched earlier": "yellow", "differs": "red", "missing": "red"}
 
 
 def patch_result(result: PatchResult, out: Console | None = None) -> None:
@@ -28,9 +28,10 @@ def patch_result(result: PatchResult, out: Console | None = None) -> None:
     out.print(f"[bold]lfmdoctor patch {result.action}[/bold]  {version} at {result.package_dir}")
     if result.patch:
         out.print(Text(f"stored patch: {result.patch}", style="dim"))
+    width = max([9, *(len(file.state) for file in result.files)])
     for file in result.files:
         line = Text("  ")
-        line.append(f"{file.state:<9}", style=FILE_STYLE.get(file.state, ""))
+        line.append(f"{file.state:<{width}}", style=FILE_STYLE.get(file.state, ""))
         line.append(f" {file.path}")
         out.print(line)
     line = Text("• ", style="bold")

@@ -2,7 +2,8 @@
 
 ``plan`` reads the files and decides, without writing: which release they are (sha256 of the
 originals the stored patch records, never the version string), and whether the patch is applicable,
-already applied, partly applied, not needed (no stored patch fits and the static detectors find no
+already applied, partly applied (an older lfmdoctor's patch counts as partly applied: apply brings it up to
+date, revert restores the release's files from the backup), not needed (no stored patch fits and the static detectors find no
 known bug) or in conflict (files that are neither the release's nor the patched ones: nothing is
 written; a file changed after lfmdoctor patched it is a conflict too). ``apply_plan`` and ``revert_plan``
 then write: a backup of every file apply replaces (in the lfmdoctor cache, keyed by path and sha256), and
@@ -92,12 +93,17 @@ class Plan:
         )
 
 
+EARLIER = "patched earlier"  # a file as an older lfmdoctor's patch wrote it
+
+
 def file_state(data: bytes | None, patch: StoredPatch, path: str) -> str:
-    """ "original", "patched", "differs" or "missing", for one file against one stored patch."""
+    """ "original", "patched", "patched earlier", "differs" or "missing", for one file against one stored patch."""
     if data is None:
         return "missing"
     if sha256(data) == patch.originals[path]:
         return "original"
+    if sha256(data) in patch.earlier.get(path, ()):
+        return EARLIER
     try:
         unpatched = apply(data.decode("utf-8"), patch.diffs[path], reverse=True)
     except (PatchMismatch, UnicodeDecodeError):
@@ -137,42 +143,37 @@ def plan(package_dir: Path, version: str | None = None) -> Plan:
     patches = stored_patches()
     current = _read(package_dir, {path for p in patches for path in p.paths})
     states = {p.release: _states(p, current) for p in patches}
-    candidates = [p for p in patches if all(s in ("original", "patched") for s in states[p.release].values())]
+    candidates = [p for p in patches if all(s in ("original", "patched", EARLIER) for s in states[p.release].values())]
     if candidates:
         patch = _choose(candidates, version)
         st = states[patch.release]
         named = " / ".join(p.release for p in candidates if _body(p) == _body(patch))
-        kinds = set(st.values())
-        if kinds == {"original"}:
-            return Plan(
-                package_dir,
-                version,
-                APPLICABLE,
-                patch,
-                _files(patch, st, current),
-                f"files are liquid-audio {named}'s; the patch fixes {', '.join(patch.fixes)}",
-                current,
-            )
-        if kinds == {"patched"}:
-            return Plan(
-                package_dir,
-                version,
-                APPLIED,
-                patch,
-                _files(patch, st, current),
-                f"liquid-audio {named} with lfmdoctor's source patch already applied",
-                current,
-            )
-        return Plan(
-            package_dir,
-            version,
-            PARTIAL,
-            patch,
-            _files(patch, st, current),
-            f"liquid-audio {named} with the patch applied to some files only",
-            current,
-        )
+        state, detail = _fitting(package_dir, patch, st, named)
+        return Plan(package_dir, version, state, patch, _files(patch, st, current), detail, current)
     return _without_patch(package_dir, version, patches, states, current)
+
+
+def _fitting(package_dir: Path, patch: StoredPatch, st: dict[str, str], named: str) -> tuple[str, str]:
+    """(state, detail) of files that are the release's, patched, or patched by an older lfmdoctor. An older
+    patch is updatable only while the backup of the release's file is kept."""
+    kinds = set(st.values())
+    older = [path for path, state in st.items() if state == EARLIER]
+    lost = [path for path in older if not backup_path(package_dir / path, patch.originals[path]).is_file()]
+    if lost:
+        return CONFLICT, (
+            f"an earlier lfmdoctor patched {', '.join(lost)} here and the backup of the release's files is gone; "
+            f"nothing written: pip install --force-reinstall liquid-audio=={patch.release}, then lfmdoctor patch apply"
+        )
+    if older:
+        return PARTIAL, (
+            f"liquid-audio {named} with an earlier lfmdoctor's patch in {', '.join(older)}: 'lfmdoctor patch apply' "
+            "brings it up to date, 'lfmdoctor patch revert' restores the release's files"
+        )
+    if kinds == {"original"}:
+        return APPLICABLE, f"files are liquid-audio {named}'s; the patch fixes {', '.join(patch.fixes)}"
+    if kinds == {"patched"}:
+        return APPLIED, f"liquid-audio {named} with lfmdoctor's source patch already applied"
+    return PARTIAL, f"liquid-audio {named} with the patch applied to some files only"
 
 
 def _without_patch(
@@ -454,12 +455,13 @@ def apply_plan(p: Plan, *, backup: bool = True) -> PatchResult:
     if p.state in (NOT_NEEDED, CONFLICT):
         return p.result("apply", p.state)
     assert p.patch is not None
-    todo = [f.path for f in p.files if f.state == "original"]
+    todo = [f.path for f in p.files if f.state in ("original", EARLIER)]
     check_writable(p.package_dir, todo)
     recover(p.package_dir)
-    new = {path: apply(p.current[path].decode("utf-8"), p.patch.diffs[path]).encode("utf-8") for path in todo}
+    release = {path: _original_bytes(p.package_dir / path, p.current[path], p.patch, path) for path in todo}
+    new = {path: apply(release[path].decode("utf-8"), p.patch.diffs[path]).encode("utf-8") for path in todo}
     try:
-        backups = [_keep_backup(p.package_dir / path, p.current[path]) for path in todo] if backup else []
+        backups = [_keep_backup(p.package_dir / path, release[path]) for path in todo] if backup else []
     except OSError as exc:
         raise SourcePatchError(f"cannot keep a backup in {backup_root()} ({exc}); nothing written") from None
     links = linked(p.package_dir, todo)
@@ -476,8 +478,11 @@ def apply_plan(p: Plan, *, backup: bool = True) -> PatchResult:
 
 
 def _original_bytes(file: Path, data: bytes, patch: StoredPatch, path: str) -> bytes:
-    """The release's file: from the backup when there is one, else by undoing the diff; sha256-checked."""
+    """The release's file: ``data`` itself, or from the backup when there is one, else by undoing the diff;
+    sha256-checked."""
     wanted = patch.originals[path]
+    if sha256(data) == wanted:
+        return data
     kept = backup_path(file, wanted)
     if kept.is_file() and sha256(kept.read_bytes()) == wanted:
         return kept.read_bytes()
@@ -494,7 +499,7 @@ def revert_plan(p: Plan) -> PatchResult:
         outcome = "not applied" if p.state == NOT_NEEDED else CONFLICT
         return p.result("revert", outcome)
     assert p.patch is not None
-    todo = [f.path for f in p.files if f.state == "patched"]
+    todo = [f.path for f in p.files if f.state in ("patched", EARLIER)]
     check_writable(p.package_dir, todo)
     recover(p.package_dir)
     old = {path: _original_bytes(p.package_dir / path, p.current[path], p.patch, path) for path in todo}
@@ -535,12 +540,12 @@ def preview(p: Plan, action: str) -> tuple[PatchResult, bool]:
     """(what ``action`` would do, whether it would write anything), without writing."""
     if action == "apply":
         writes = p.state in (APPLICABLE, PARTIAL)
-        todo = [f.path for f in p.files if f.state == "original"]
+        todo = [f.path for f in p.files if f.state in ("original", EARLIER)]
         outcome = {APPLIED: APPLIED, NOT_NEEDED: NOT_NEEDED, CONFLICT: CONFLICT}.get(p.state, "dry run")
         detail = f"would patch {', '.join(todo)} ({p.detail}){linked(p.package_dir, todo)}" if writes else p.detail
     else:
         writes = p.state in (APPLIED, PARTIAL)
-        todo = [f.path for f in p.files if f.state == "patched"]
+        todo = [f.path for f in p.files if f.state in ("patched", EARLIER)]
         outcome = CONFLICT if p.state == CONFLICT else "dry run" if writes else "not applied"
         detail = f"would restore {', '.join(todo)} ({p.detail}){linked(p.package_dir, todo)}" if writes else p.detail
     return p.result(action, outcome, detail), writes

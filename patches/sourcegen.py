@@ -8,11 +8,15 @@ of every original file (how ``lfmdoctor patch`` recognises a release without tru
 string). Needs git and ruff; the wheels come from ``lfmdoctor.matrix.releases``' cache.
 
 ``./dev generate`` (``lfmdoctor.generate``) writes them with the other generated files; ``--check`` compares.
+When a release's patch changes, the sha256 of each file as the stored patch on disk wrote it joins
+``patches/earlier.json``: an install an older lfmdoctor patched is then recognised (and updated or restored from
+its backup) rather than read as a hand edit.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -22,7 +26,8 @@ from pathlib import Path
 from lfmdoctor.bugs import BUGS
 from lfmdoctor.bugs._spec import RELEASES, Edit
 from lfmdoctor.patches.series.ruff import UPSTREAM_EXCLUDED
-from lfmdoctor.patches.stored import PATCH_DIR, header, patch_name
+from lfmdoctor.patches.stored import EARLIER, PATCH_DIR, header, patch_name, read_earlier, read_patch
+from lfmdoctor.patches.unidiff import PatchMismatch, apply
 
 LINE_LENGTH = "127"
 RUFF_RULES = "E,F,I,W,B,UP"
@@ -123,8 +128,23 @@ def check_style(ruff: str, originals: list[Path], edited: list[Path]) -> None:
         raise GenerationError(f"the edits add ruff findings: {new}")
 
 
-def generate(release: str, wheel: Path, ruff: str) -> str:
-    """The patch text (header + git diff) for one release's wheel."""
+def _written(pristine: Path, patch_file: Path) -> dict[str, str]:
+    """{package path: sha256 of the file as the stored patch now on disk writes it} (empty without one)."""
+    if not patch_file.is_file():
+        return {}
+    written = {}
+    for path, diff in read_patch(patch_file).diffs.items():
+        try:
+            text = apply((pristine / path).read_text(encoding="utf-8"), diff)
+        except (PatchMismatch, OSError):
+            continue
+        written[path] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return written
+
+
+def generate(release: str, wheel: Path, ruff: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """(the patch text (header + git diff) for one release's wheel, {path: sha256 of the file it writes},
+    {path: sha256 of the file the stored patch on disk writes})."""
     import zipfile
 
     with tempfile.TemporaryDirectory(prefix="lfmdoctor-sourcegen-") as tmp:
@@ -156,7 +176,19 @@ def generate(release: str, wheel: Path, ruff: str) -> str:
         originals = {p: hashlib.sha256((pristine / p).read_bytes()).hexdigest() for p in paths}
         bugs = {bug for p in paths for bug in touched[p]}
         fixes = [bug.id for bug in BUGS if bug.id in bugs]
-    return header(release, fixes, originals) + diff
+        patched = {p: hashlib.sha256((package / p).read_bytes()).hexdigest() for p in paths}
+        on_disk = _written(pristine, PATCH_DIR / patch_name(release))
+    return header(release, fixes, originals) + diff, patched, on_disk
+
+
+def _still_earlier(kept: dict[str, list[str]], on_disk: dict[str, str], patched: dict[str, str]) -> dict[str, list[str]]:
+    """What earlier patches wrote to each file the new patch writes: ``kept`` and ``on_disk``, less ``patched``."""
+    earlier = {}
+    for path, sha in sorted(patched.items()):
+        shas = {*kept.get(path, ()), *([on_disk[path]] if path in on_disk else [])} - {sha}
+        if shas:
+            earlier[path] = sorted(shas)
+    return earlier
 
 
 def stored_diffs() -> dict[Path, str]:
@@ -165,7 +197,10 @@ def stored_diffs() -> dict[Path, str]:
 
     ruff = ruff_binary()
     texts = {}
+    earlier = read_earlier()
     for release in RELEASES:
         wheel = fetch_wheel(release, lambda: pip_command(sys.executable), wheel_cache())
-        texts[PATCH_DIR / patch_name(release)] = generate(release, wheel, ruff)
+        texts[PATCH_DIR / patch_name(release)], patched, on_disk = generate(release, wheel, ruff)
+        earlier[release] = _still_earlier(earlier.get(release, {}), on_disk, patched)
+    texts[EARLIER] = json.dumps({r: earlier[r] for r in RELEASES if earlier.get(r)}, indent=1, sort_keys=True) + "\n"
     return texts

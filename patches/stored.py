@@ -15,7 +15,8 @@ shown, never trusted). Pure: reads package data, no other I/O.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from lfmdoctor.patches.unidiff import FileDiff, parse
 
 PATCH_DIR = Path(__file__).resolve().parent
 UPSTREAM_PREFIX = "src/liquid_audio/"
+# {release: {package path: [sha256 of the file as an earlier version of lfmdoctor's patch wrote it]}}, kept by
+# ``./dev generate``: how an install patched by an older lfmdoctor is told from a hand edit.
+EARLIER = PATCH_DIR / "earlier.json"
 
 
 def patch_name(release: str) -> str:
@@ -61,6 +65,7 @@ class StoredPatch:
     fixes: tuple[str, ...]
     originals: dict[str, str]  # package path -> sha256 of the release's file
     diffs: dict[str, FileDiff]  # package path -> its diff
+    earlier: dict[str, frozenset[str]] = field(default_factory=dict)  # package path -> sha256s earlier patches wrote
 
     @property
     def paths(self) -> list[str]:
@@ -98,8 +103,17 @@ def stored_patches() -> tuple[StoredPatch, ...]:
     """Every stored patch, oldest release first."""
     from packaging.version import Version
 
+    written = read_earlier()
     found = [read_patch(p) for p in PATCH_DIR.glob("liquid-audio+*.patch")]
+    found = [replace(p, earlier={k: frozenset(v) for k, v in written.get(p.release, {}).items()}) for p in found]
     return tuple(sorted(found, key=lambda p: Version(p.release)))
+
+
+def read_earlier() -> dict[str, dict[str, list[str]]]:
+    try:
+        return json.loads(EARLIER.read_text())
+    except FileNotFoundError:
+        return {}
 
 
 def patch_for(release: str) -> StoredPatch | None:
