@@ -200,6 +200,8 @@ def probe(python: str, env: EnvironmentFacts, timeout: float = PROBE_TIMEOUT) ->
         if result.failure is not None:
             f = result.failure
             answer.problem = f"{f.error_type}: {f.message}" if f.error_type != "ChildDied" else f.message
+            if "ran past its time limit" in f.message:  # say what was too slow, not that the machine is
+                answer.problem = f"it ran past its {timeout:g} s limit generating {PROBE_STEPS} tokens in {dtype} on {device}"
             if s.load_s is not None:
                 answer.problem += f" (the model was built in {s.load_s:.0f} s)"
             if s.load_avg is not None and s.cpus and s.load_avg >= s.cpus / 2:

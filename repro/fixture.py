@@ -66,6 +66,10 @@ def build_into(
         if done.returncode != 0:
             lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
             last = lines[-1] if lines else f"exit code {done.returncode}"
+            if last.startswith(("ImportError", "ModuleNotFoundError")) and "'liquid_audio'" not in last:
+                from lfmdoctor.diagnose.check import import_fix  # liquid-audio is there, but something it needs is not
+
+                raise FixtureError(f"liquid-audio does not import in {argv[0]} ({last}); {import_fix(last, None)}")
             raise FixtureError(f"building the tiny checkpoint failed: {last} (is liquid-audio installed in {argv[0]}?)")
         umask = os.umask(0)
         os.umask(umask)

@@ -135,3 +135,18 @@ def test_an_interpreter_that_writes_non_utf8_on_stderr_is_accepted_as_check_acce
     done = cli("patch", "status", "--json", "--python", str(wrapper), env=on_path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["outcome"] == "not applied"
+
+
+def test_verify_on_a_liquid_audio_that_does_not_import_names_the_cause_and_the_fix(cli, liquid_audio_copy, on_path):
+    """Issue 21 item 14: liquid-audio 1.1.0 under transformers 5: verify exited 2 with a hint unrelated to the
+    cause."""
+    liquid_audio_copy.edit(
+        "__init__.py",
+        "from liquid_audio.detokenizer",
+        "from transformers.models.lfm2.modeling_lfm2 import Lfm2HybridConvCache  # 1.1.0\nfrom liquid_audio.detokenizer",
+    )
+    done = cli("patch", "verify", "--bug", "local-path", env=on_path)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    last = done.stderr.strip().splitlines()[-1]
+    assert "does not import" in last and "pip install 'transformers<5'" in last, done.stderr
+    assert "Traceback" not in done.stderr

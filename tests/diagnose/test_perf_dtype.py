@@ -27,3 +27,24 @@ def test_without_a_measurement_the_default_stays_and_says_so():
 def test_this_cpu_is_measured():
     rates = perf.matmul_rates(sys.executable)
     assert set(rates) == {"float32", "bfloat16"} and all(rate > 0 for rate in rates.values())
+
+
+def test_a_probe_that_runs_out_of_time_says_what_was_slow(monkeypatch):
+    """Issue 21 item 20: the probe's time-out read "stopped: it ran past its time limit", as if the machine were
+    at fault; it names the limit, the work and the dtype, and blames load only where it measured load."""
+    from types import SimpleNamespace
+
+    from lfmdoctor.bench import core
+
+    a_cpu_only_machine = SimpleNamespace(torch=SimpleNamespace(cuda_available=False, mps_available=False))
+    failure = SimpleNamespace(error_type="ChildDied", message="stopped: it ran past its time limit")
+    summary = SimpleNamespace(load_s=31.0, load_avg=0.3, cpus=16)
+    monkeypatch.setattr(core, "run_bench", lambda config: SimpleNamespace(failure=failure, summary=summary))
+    monkeypatch.setattr(perf, "matmul_rates", lambda python: {"float32": 32.0, "bfloat16": 10.0})
+    monkeypatch.setattr(perf.fullsize, "available_memory", lambda: 64 * 2**30)
+    answer = perf.probe(sys.executable, a_cpu_only_machine, timeout=50)
+    assert not answer.measured
+    assert answer.problem == (
+        f"it ran past its 50 s limit generating {perf.PROBE_STEPS} tokens in float32 on cpu (the model was built in 31 s)"
+    )
+    assert "busy" not in answer.answer and "float32: this CPU runs bfloat16" in perf.perf_item(answer).messages[-1]
