@@ -49,7 +49,9 @@ class MatrixError(LfmdoctorError):
 
 
 def run(argv: list[str], timeout: float) -> RunResult:
-    env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
+    # TMPDIR: pip's own temporaries go where the command's go (its private folder under the CLI), so that a
+    # SIGTERM, which ends pip with SIGKILL, leaves none of them behind.
+    env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1", TMPDIR=tempfile.gettempdir())
     try:
         done = subprocess.run(
             argv, check=False, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=env

@@ -39,15 +39,36 @@ def a_temporary_repository(tag: str, pid: int, tmp: Path) -> bool:
     return any(tmp.rglob("lfmdoctor-series-*"))
 
 
+def a_pip_download(tag: str, pid: int, tmp: Path) -> bool:
+    """pip is resolving transformers 4.57 into the provision folder's scratch space."""
+    return any((tmp.parent / "wheels" / "provision").glob(".provision-*/*")) and a_child(tag, pid, tmp)
+
+
+PROVISION = ["matrix", "--versions", "1.1.0", "--provision", "--no-repro"]
 CASES: dict[str, tuple[list[str], Callable[[str, int, Path], bool]]] = {
     "bench": (["bench", "--runs", "100000", "--no-baselines"], a_child),
     "repro": (["repro"], a_child),
     "patch series": (["patch", "series", "--out", "{tmp}/series"], a_temporary_repository),
+    "matrix --provision": (PROVISION, a_pip_download),
 }
 
 
+@pytest.fixture
+def own_cache(name, tmp_path) -> dict[str, str]:
+    """matrix --provision gets a wheel cache of its own (so that pip must run), with the release wheels linked in."""
+    if name != "matrix --provision":
+        return {}
+    from lfmdoctor.matrix.releases import wheel_cache
+
+    own = tmp_path / "wheels"
+    own.mkdir()
+    for wheel in wheel_cache().glob("*.whl"):
+        (own / wheel.name).symlink_to(wheel)
+    return {"LFMDOCTOR_CACHE": str(tmp_path)}
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_sigterm_ends_every_child_and_removes_every_temporary(name, tmp_path, tiny_checkpoint):
+def test_sigterm_ends_every_child_and_removes_every_temporary(name, tmp_path, tiny_checkpoint, own_cache):
     del tiny_checkpoint
     args, started = CASES[name]
     tmp = tmp_path / "tmp"
@@ -55,7 +76,7 @@ def test_sigterm_ends_every_child_and_removes_every_temporary(name, tmp_path, ti
     tag = uuid.uuid4().hex
     command = subprocess.Popen(
         [sys.executable, "-m", "lfmdoctor", *(arg.replace("{tmp}", str(tmp_path)) for arg in args)],
-        env=dict(os.environ, TMPDIR=str(tmp), OMP_NUM_THREADS="1", LFMDOCTOR_TEST_TAG=tag),
+        env=dict(os.environ, TMPDIR=str(tmp), OMP_NUM_THREADS="1", LFMDOCTOR_TEST_TAG=tag, **own_cache),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -75,3 +96,4 @@ def test_sigterm_ends_every_child_and_removes_every_temporary(name, tmp_path, ti
     time.sleep(0.5)
     assert tagged(tag, command.pid) == []
     assert list(tmp.iterdir()) == []
+    assert not [path for path in (tmp_path / "wheels" / "provision").glob("*") if not path.name.endswith(".json")]
