@@ -67,6 +67,7 @@ def test_readme_chat_example_under_exec(folder, steered_checkpoint, run):
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count(fixture_builder.SCRIPT_TEXT) == 2, done.stdout  # both turns wrote the script's text
     assert samples(folder / "answer1.wav") == samples(folder / "answer2.wav") == SCRIPT_SAMPLES
+    assert "are deprecated. Use `cache` instead" not in done.stderr, done.stderr  # issue 21 item 22
 
 
 @pytest.mark.slow
