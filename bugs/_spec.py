@@ -330,6 +330,10 @@ class Bug:
     severity: str = "crash"  # one of SEVERITIES: what a user gets
     # It fails even when the caller passes every argument explicitly and right (no default is to blame).
     explicit: bool = False
+    # Files or folders (inside the package) that came with the code this bug lives in: where none of them exists, the
+    # release predates that code, and the bug reads as absent instead of "cannot tell" (a copy missing only some of
+    # them is damaged, and still cannot be told).
+    absent_without: tuple[str, ...] = ()
     # Given the environment facts ``check`` collected, does the bug bite here? (None: cannot tell)
     bites_here: Callable[[Any], bool | None] = lambda env: True
     warns: tuple[str, ...] = ()  # regular expressions of the deprecation warnings that are this bug

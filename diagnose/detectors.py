@@ -22,6 +22,15 @@ def _evidence(path: Path, node: ast.AST | None) -> str | None:
 
 
 def detect(bug: Bug, package: Package) -> BugFinding:
+    if bug.absent_without and not any(package.has(path) for path in bug.absent_without):
+        names = " or ".join(bug.absent_without)
+        return BugFinding(
+            id=bug.id,
+            title=bug.title,
+            present=False,
+            evidence=None,
+            detail=f"This release has no {names}, so it cannot have this bug.",
+        )
     try:
         source = package.source(bug.module)
         verdict = bug.detect(source)
