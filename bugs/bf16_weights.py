@@ -17,7 +17,7 @@ from .autocast_dtype import autocast_ready
 
 BF16 = "            dtype=torch.bfloat16,\n"
 FP32 = "            dtype=torch.float32,\n"
-STILL = r"only \d+ of \d+ weights that got a gradient changed"
+STILL = r"only \d+ of \d+ weights with a gradient changed"
 
 
 def _loads(call: ast.Call) -> bool:
@@ -90,11 +90,14 @@ def _wrap(init: Any, module: Any) -> Any:
 MEASURE = """\
 before = {name: weight.detach().clone() for name, weight in trainer.model.named_parameters()}
 trainer.train()
-trained = [(name, weight) for name, weight in trainer.model.named_parameters() if weight.grad is not None]
-total = sum(weight.numel() for _, weight in trained)
-moved = sum(int((weight.detach() != before[name]).sum()) for name, weight in trained)
-assert moved > total // 2, (
-    f"only {moved} of {total} weights that got a gradient changed in 3 AdamW steps at lr 3e-05 "
+moved = total = 0
+for name, weight in trainer.model.named_parameters():
+    if weight.grad is not None:
+        stepped = weight.grad != 0  # the weights the last step had a gradient for
+        total += int(stepped.sum())
+        moved += int((weight.detach() != before[name])[stepped].sum())
+assert moved >= 0.99 * total, (
+    f"only {moved} of {total} weights with a gradient changed over 3 AdamW steps at lr 3e-05 "
     f"({trainer.model.lfm.embed_tokens.weight.dtype} weights)"
 )"""
 
@@ -104,13 +107,13 @@ BUG = Bug(
     title="Fine-tuning keeps bfloat16 weights: small AdamW updates vanish",
     module=TRAINER_FILE,
     trigger="Trainer(...).train() with the default learning rate (3e-05) or any small one, and during warm-up",
-    symptom="no error: the loss moves little, and most weights stay bit-identical after each step (measured on the "
-    "tiny checkpoint: 10,981 of 1,715,684 weights that got a gradient changed in 3 steps at lr 3e-05; 1,715,396 "
-    "with float32 weights)",
+    symptom="no error: most weights stay bit-identical after each step (measured on the tiny random checkpoint, "
+    "3 steps at lr 3e-05: 10,611 of the 36,128 weights with a gradient in the last step changed, and 10,981 of all "
+    "1,715,684; with float32 weights 36,128 and 1,715,396)",
     root_cause="Trainer.__init__ loads the model with dtype=torch.bfloat16 (trainer.py:61-65) and builds AdamW on "
     "those weights (:68-75); accelerate's mixed_precision='bf16' only adds autocast, so there is no float32 master "
     "copy, and an Adam step of about lr (3e-05) is below half a bfloat16 step for any weight above about 0.008",
-    expected="the weights that get a gradient change at every step, as with float32 master weights",
+    expected="the weights that get a gradient change, as with float32 master weights",
     workaround="construct the Trainer inside lfmdoctor's float32_weights() block (float32 weights, bf16 autocast), "
     "or load the model in float32 yourself and build the optimizer on it",
     fix="load the model in float32 and let accelerate's bf16 autocast do the low-precision compute",
@@ -134,37 +137,51 @@ BUG = Bug(
             trigger=MEASURE,
             expect=Expect(("AssertionError",), STILL, None),
             summary="fine-tune for three steps at the default learning rate and count the weights that changed",
-            expected_text="most weights that get a gradient change",
+            expected_text="(nearly) every weight with a gradient changes",
         ),
     ),
     callsite=Callsite(helpers=(float32_weights,)),
     runtime=(Wrap(TRAINER_MODULE, TRAINER_CLASS, "__init__", _check, _wrap, lazy=True),),
     edits=(Edit(TRAINER_FILE, BF16, FP32, release_range(FINE_TUNING_SINCE)),),
     regression_test="""\
+import importlib.metadata
 from pathlib import Path
 
+import pytest
+from packaging.version import Version
+
 from liquid_audio import LFM2AudioProcessor
-from liquid_audio.data.dataloader import LFM2DataLoader
-from liquid_audio.data.mapper import LFM2AudioChatMapper
-from liquid_audio.data.preprocess import preprocess_dataset
-from liquid_audio.data.types import ChatMessage, TextSegment
-from liquid_audio.trainer import Trainer
+
+# datasets 5 needs huggingface_hub 1.31 or later: an environment that pins an older hub cannot import it
+DATASETS, HUB = (Version(importlib.metadata.version(name)) for name in ("datasets", "huggingface_hub"))
+pytestmark = pytest.mark.skipif(
+    DATASETS >= Version("5") and HUB < Version("1.31"), reason="datasets 5 cannot be imported with huggingface_hub < 1.31"
+)
 
 
-def test_a_training_step_at_the_default_learning_rate_moves_the_weights(tiny_checkpoint, tmp_path):
+def test_training_at_the_default_learning_rate_moves_every_weight_with_a_gradient(tiny_checkpoint, tmp_path):
+    from liquid_audio.data.dataloader import LFM2DataLoader
+    from liquid_audio.data.mapper import LFM2AudioChatMapper
+    from liquid_audio.data.preprocess import preprocess_dataset
+    from liquid_audio.data.types import ChatMessage, TextSegment
+    from liquid_audio.trainer import Trainer
+
     processor = LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
     chats = [[ChatMessage(role="user", content=[TextSegment(text="say hi")]),
               ChatMessage(role="assistant", content=[TextSegment(text="hi there")])]]
     preprocess_dataset(chats, tmp_path / "data", LFM2AudioChatMapper(processor))
     data = LFM2DataLoader(str(tmp_path / "data"), context_length=64)
-    trainer = Trainer(model_id=Path(tiny_checkpoint), train_data=data, max_steps=2, warmup_steps=1, batch_size=1,
+    # step 1 warms up at lr * 1e-8; steps 2 and 3 run at the default lr, 3e-05
+    trainer = Trainer(model_id=Path(tiny_checkpoint), train_data=data, max_steps=3, warmup_steps=1, batch_size=1,
                       output_dir=str(tmp_path / "out"))
-    trainer.train()  # step 1 warms up at lr * 1e-8, step 2 runs at lr 3e-05
     before = {name: weight.detach().clone() for name, weight in trainer.model.named_parameters()}
-    trainer.max_steps = 3
     trainer.train()
-    trained = [(name, weight) for name, weight in trainer.model.named_parameters() if weight.grad is not None]
-    moved = sum(int((weight.detach() != before[name]).sum()) for name, weight in trained)
-    assert moved > sum(weight.numel() for _, weight in trained) // 2
+    moved = total = 0
+    for name, weight in trainer.model.named_parameters():
+        if weight.grad is not None:
+            stepped = weight.grad != 0
+            total += int(stepped.sum())
+            moved += int((weight.detach() != before[name])[stepped].sum())
+    assert total and moved >= 0.99 * total
 """,
 )

@@ -58,17 +58,17 @@ def _wrap(preprocess: Any, module: Any) -> Any:
         import uuid
 
         dataset_class = module.datasets.Dataset
-        original = dataset_class.__dict__["from_generator"]
+        raw, build = dataset_class.__dict__["from_generator"], dataset_class.from_generator
 
         def from_generator(*inner: Any, **options: Any) -> Any:
             options.setdefault("fingerprint", uuid.uuid4().hex)
-            return original.__func__(dataset_class, *inner, **options)
+            return build(*inner, **options)
 
         dataset_class.from_generator = staticmethod(from_generator)
         try:
             return preprocess(*args, **kwargs)
         finally:
-            dataset_class.from_generator = original
+            dataset_class.from_generator = raw
 
     return preprocess_dataset
 
@@ -171,11 +171,19 @@ BUG = Bug(
         Edit(PREPROCESS_FILE, FROM_GENERATOR, FRESH, release_range(FINE_TUNING_SINCE)),
     ),
     regression_test="""\
-import datasets
+import importlib.metadata
+
+import pytest
+from packaging.version import Version
+
 from liquid_audio import LFM2AudioProcessor
-from liquid_audio.data.mapper import LFM2AudioChatMapper
-from liquid_audio.data.preprocess import preprocess_dataset
 from liquid_audio.data.types import ChatMessage, TextSegment
+
+# datasets 5 needs huggingface_hub 1.31 or later: an environment that pins an older hub cannot import it
+DATASETS, HUB = (Version(importlib.metadata.version(name)) for name in ("datasets", "huggingface_hub"))
+pytestmark = pytest.mark.skipif(
+    DATASETS >= Version("5") and HUB < Version("1.31"), reason="datasets 5 cannot be imported with huggingface_hub < 1.31"
+)
 
 
 class Chats:
@@ -189,6 +197,10 @@ class Chats:
 
 
 def test_preprocess_dataset_takes_a_generator_and_saves_what_the_data_yields_now(tiny_checkpoint, tmp_path, monkeypatch):
+    import datasets
+    from liquid_audio.data.mapper import LFM2AudioChatMapper
+    from liquid_audio.data.preprocess import preprocess_dataset
+
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "cache")
     mapper = LFM2AudioChatMapper(LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu"))
     replies = tmp_path / "replies.txt"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from lfmdoctor.bugs import preprocess_cache
 from lfmdoctor.bugs._anatomy import FINE_TUNING_SINCE
 from lfmdoctor.bugs._spec import RELEASES
