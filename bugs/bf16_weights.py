@@ -114,8 +114,9 @@ BUG = Bug(
     "those weights (:68-75); accelerate's mixed_precision='bf16' only adds autocast, so there is no float32 master "
     "copy, and an Adam step of about lr (3e-05) is below half a bfloat16 step for any weight above about 0.008",
     expected="the weights that get a gradient change, as with float32 master weights",
-    workaround="construct the Trainer inside lfmdoctor's float32_weights() block (float32 weights, bf16 autocast), "
-    "or load the model in float32 yourself and build the optimizer on it",
+    workaround="build the Trainer with float32 weights: have liquid_audio.trainer.LFM2AudioModel.from_pretrained "
+    "load dtype=torch.float32 while the Trainer is constructed (the model then also needs the audio embeddings "
+    "cast in _prefill under autocast), or load the model in float32 yourself and build AdamW on it",
     fix="load the model in float32 and let accelerate's bf16 autocast do the low-precision compute",
     subject="Keep float32 master weights in the fine-tuning Trainer",
     changes=(

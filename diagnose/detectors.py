@@ -22,7 +22,8 @@ def _evidence(path: Path, node: ast.AST | None) -> str | None:
 
 
 def detect(bug: Bug, package: Package) -> BugFinding:
-    if bug.absent_without and not any(package.has(path) for path in bug.absent_without):
+    predates = package.has("__init__.py") and not any(package.has(path) for path in bug.absent_without)
+    if bug.absent_without and predates:
         names = " or ".join(bug.absent_without)
         return BugFinding(
             id=bug.id,

@@ -209,8 +209,10 @@ def _apply_loaded(installed: list) -> dict[str, str]:
             for bug_id, what in _patch_target(key, wraps, installed).items():
                 if all(w.lazy for w in next(bug for bug, _ in wraps if bug.id == bug_id).runtime):
                     _merge(report, bug_id, what)
-        else:
-            _hook().watch(key[0], lambda module, key=key, wraps=wraps: _patch_target(key, wraps, []))
+        elif not _hook().watch(key[0], lambda module, key=key, wraps=wraps: _patch_target(key, wraps, []), key):
+            for bug, _ in wraps:  # an earlier apply armed this target already
+                if all(w.lazy for w in bug.runtime) and report.get(bug.id) == PATCHED:
+                    report[bug.id] = "already patched"
     return {bug.id: report.get(bug.id, "not needed: no runtime fix") for bug in bugs}
 
 
@@ -298,11 +300,18 @@ class _PostImportHook(importlib.abc.MetaPathFinder):
 
     def __init__(self) -> None:
         self.callbacks: dict[str, Any] = {}
+        self.armed: set = set()  # the targets whose callbacks wait for their module
         self._busy: set[str] = set()
 
-    def watch(self, name: str, callback: Any) -> None:
-        """Run ``callback(module)`` once ``name`` is imported; several callbacks of one module run in order."""
+    def watch(self, name: str, callback: Any, key: Any = None) -> bool:
+        """Run ``callback(module)`` once ``name`` is imported; several callbacks of one module run in order. A
+        ``key`` already waiting is not armed twice: returns False then."""
+        if key is not None and key in self.armed:
+            return False
+        if key is not None:
+            self.armed.add(key)
         self.callbacks.setdefault(name, []).append(callback)
+        return True
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         callback = self.callbacks.get(fullname)
@@ -328,6 +337,7 @@ class _PostImportHook(importlib.abc.MetaPathFinder):
         return spec
 
     def _fire(self, fullname: str, module: Any) -> None:
+        self.armed = {key for key in self.armed if key[0] != fullname}
         for callback in self.callbacks.pop(fullname, []):
             callback(module)
 
