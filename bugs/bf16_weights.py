@@ -144,37 +144,9 @@ BUG = Bug(
     callsite=Callsite(helpers=(float32_weights,)),
     runtime=(Wrap(TRAINER_MODULE, TRAINER_CLASS, "__init__", _check, _wrap, lazy=True),),
     edits=(Edit(TRAINER_FILE, BF16, FP32, release_range(FINE_TUNING_SINCE)),),
-    regression_test="""\
-import importlib.metadata
-from pathlib import Path
-
-import pytest
-from packaging.version import Version
-
-from liquid_audio import LFM2AudioProcessor
-
-# datasets 5 needs huggingface_hub 1.31 or later: an environment that pins an older hub cannot import it
-DATASETS, HUB = (Version(importlib.metadata.version(name)) for name in ("datasets", "huggingface_hub"))
-pytestmark = pytest.mark.skipif(
-    DATASETS >= Version("5") and HUB < Version("1.31"), reason="datasets 5 cannot be imported with huggingface_hub < 1.31"
-)
-
-
+    regression_test=_training.regression_test("""\
 def test_training_at_the_default_learning_rate_moves_every_weight_with_a_gradient(tiny_checkpoint, tmp_path):
-    from liquid_audio.data.dataloader import LFM2DataLoader
-    from liquid_audio.data.mapper import LFM2AudioChatMapper
-    from liquid_audio.data.preprocess import preprocess_dataset
-    from liquid_audio.data.types import ChatMessage, TextSegment
-    from liquid_audio.trainer import Trainer
-
-    processor = LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
-    chats = [[ChatMessage(role="user", content=[TextSegment(text="say hi")]),
-              ChatMessage(role="assistant", content=[TextSegment(text="hi there")])]]
-    preprocess_dataset(chats, tmp_path / "data", LFM2AudioChatMapper(processor))
-    data = LFM2DataLoader(str(tmp_path / "data"), context_length=64)
-    # step 1 warms up at lr * 1e-8; steps 2 and 3 run at the default lr, 3e-05
-    trainer = Trainer(model_id=Path(tiny_checkpoint), train_data=data, max_steps=3, warmup_steps=1, batch_size=1,
-                      output_dir=str(tmp_path / "out"))
+    trainer = tiny_trainer(tiny_checkpoint, tmp_path, max_steps=3)
     before = {name: weight.detach().clone() for name, weight in trainer.model.named_parameters()}
     trainer.train()
     moved = total = 0
@@ -184,5 +156,5 @@ def test_training_at_the_default_learning_rate_moves_every_weight_with_a_gradien
             total += int(stepped.sum())
             moved += int((weight.detach() != before[name])[stepped].sum())
     assert total and moved >= 0.99 * total
-""",
+"""),
 )

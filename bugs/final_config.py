@@ -155,39 +155,14 @@ BUG = Bug(
         ),
         Edit(TRAINER_FILE, SAVE_END, SAVE_END + COPY, release_range(FINE_TUNING_SINCE)),
     ),
-    regression_test="""\
-import importlib.metadata
-from pathlib import Path
-
-import pytest
-import torch
-from packaging.version import Version
-
-from liquid_audio import LFM2AudioModel, LFM2AudioProcessor
-
-# datasets 5 needs huggingface_hub 1.31 or later: an environment that pins an older hub cannot import it
-DATASETS, HUB = (Version(importlib.metadata.version(name)) for name in ("datasets", "huggingface_hub"))
-pytestmark = pytest.mark.skipif(
-    DATASETS >= Version("5") and HUB < Version("1.31"), reason="datasets 5 cannot be imported with huggingface_hub < 1.31"
-)
-
-
+    regression_test=_training.regression_test(
+        """\
 def test_the_fine_tuned_model_reloads(tiny_checkpoint, tmp_path):
-    from liquid_audio.data.dataloader import LFM2DataLoader
-    from liquid_audio.data.mapper import LFM2AudioChatMapper
-    from liquid_audio.data.preprocess import preprocess_dataset
-    from liquid_audio.data.types import ChatMessage, TextSegment
-    from liquid_audio.trainer import Trainer
-
-    processor = LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
-    chats = [[ChatMessage(role="user", content=[TextSegment(text="say hi")]),
-              ChatMessage(role="assistant", content=[TextSegment(text="hi there")])]]
-    preprocess_dataset(chats, tmp_path / "data", LFM2AudioChatMapper(processor))
-    data = LFM2DataLoader(str(tmp_path / "data"), context_length=64)
-    trainer = Trainer(model_id=Path(tiny_checkpoint), train_data=data, max_steps=1, warmup_steps=1, batch_size=1,
-                      output_dir=str(tmp_path / "out"))
-    trainer.train()
+    tiny_trainer(tiny_checkpoint, tmp_path, max_steps=1).train()
     model = LFM2AudioModel.from_pretrained(tmp_path / "out" / "final", device="cpu", dtype=torch.float32)
     assert model.codebooks == 8
 """,
+        torch=True,
+        model=True,
+    ),
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from . import _ast
+from . import _ast, _training
 from ._anatomy import (
     FINE_TUNING_FILES,
     FINE_TUNING_SINCE,
@@ -73,6 +73,18 @@ def _wrap(preprocess: Any, module: Any) -> Any:
     return preprocess_dataset
 
 
+CHATS = '''\
+class Chats:
+    """Chats read lazily from a text file: one assistant reply a line."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __iter__(self):
+        for reply in self.path.read_text().splitlines():
+            yield [ChatMessage(role="user", content=[TextSegment(text="say hi")]),
+                   ChatMessage(role="assistant", content=[TextSegment(text=reply)])]
+'''
 SETUP = f"""\
 import tempfile
 import datasets
@@ -84,17 +96,7 @@ work = Path(tempfile.mkdtemp())
 mapper = {MAPPER_CLASS}(processor)
 
 
-class Chats:
-    \"\"\"Chats read lazily from a text file: one assistant reply a line.\"\"\"
-
-    def __init__(self, path):
-        self.path = path
-
-    def __iter__(self):
-        for reply in self.path.read_text().splitlines():
-            yield [ChatMessage(role="user", content=[TextSegment(text="say hi")]),
-                   ChatMessage(role="assistant", content=[TextSegment(text=reply)])]
-
+{CHATS}
 
 replies = work / "replies.txt"
 replies.write_text("alpha\\n")"""
@@ -179,22 +181,13 @@ from packaging.version import Version
 from liquid_audio import LFM2AudioProcessor
 from liquid_audio.data.types import ChatMessage, TextSegment
 
-# datasets 5 needs huggingface_hub 1.31 or later: an environment that pins an older hub cannot import it
-DATASETS, HUB = (Version(importlib.metadata.version(name)) for name in ("datasets", "huggingface_hub"))
-pytestmark = pytest.mark.skipif(
-    DATASETS >= Version("5") and HUB < Version("1.31"), reason="datasets 5 cannot be imported with huggingface_hub < 1.31"
-)
+"""
+    + _training.DATASETS_GUARD
+    + """
 
-
-class Chats:
-    def __init__(self, path):
-        self.path = path
-
-    def __iter__(self):
-        for reply in self.path.read_text().splitlines():
-            yield [ChatMessage(role="user", content=[TextSegment(text="say hi")]),
-                   ChatMessage(role="assistant", content=[TextSegment(text=reply)])]
-
+"""
+    + CHATS
+    + """
 
 def test_preprocess_dataset_takes_a_generator_and_saves_what_the_data_yields_now(tiny_checkpoint, tmp_path, monkeypatch):
     import datasets
