@@ -49,9 +49,10 @@ def regression_test(body: str, *, torch: bool = False, model: bool = False) -> s
 # A regression test's skip where ``datasets`` cannot be imported (names: importlib.metadata, pytest, Version).
 DATASETS_GUARD = """\
 # datasets 5 needs huggingface_hub 1.31 or later: an environment that pins an older hub cannot import it
-DATASETS, HUB = (Version(importlib.metadata.version(name)) for name in ("datasets", "huggingface_hub"))
+datasets_version, hub_version = (Version(importlib.metadata.version(name)) for name in ("datasets", "huggingface_hub"))
 pytestmark = pytest.mark.skipif(
-    DATASETS >= Version("5") and HUB < Version("1.31"), reason="datasets 5 cannot be imported with huggingface_hub < 1.31"
+    datasets_version >= Version("5") and hub_version < Version("1.31"),
+    reason="datasets 5 cannot be imported with huggingface_hub < 1.31",
 )
 """
 REGRESSION_TRAINER = (
@@ -67,12 +68,22 @@ def tiny_trainer(tiny_checkpoint, tmp_path, max_steps):
     from liquid_audio.trainer import {TRAINER_CLASS}
 
     processor = LFM2AudioProcessor.from_pretrained(tiny_checkpoint, device="cpu")
-    chats = [[ChatMessage(role="user", content=[TextSegment(text="say hi")]),
-              ChatMessage(role="assistant", content=[TextSegment(text="hi there")])]]
+    chats = [
+        [
+            ChatMessage(role="user", content=[TextSegment(text="say hi")]),
+            ChatMessage(role="assistant", content=[TextSegment(text="hi there")]),
+        ]
+    ]
     {PREPROCESS_FUNCTION}(chats, tmp_path / "data", {MAPPER_CLASS}(processor))
     data = LFM2DataLoader(str(tmp_path / "data"), context_length=64)
-    return {TRAINER_CLASS}(model_id=Path(tiny_checkpoint), train_data=data, max_steps=max_steps, warmup_steps=1,
-                   batch_size=1, output_dir=str(tmp_path / "out"))
+    return {TRAINER_CLASS}(
+        model_id=Path(tiny_checkpoint),
+        train_data=data,
+        max_steps=max_steps,
+        warmup_steps=1,
+        batch_size=1,
+        output_dir=str(tmp_path / "out"),
+    )
 
 
 '''

@@ -82,8 +82,10 @@ class Chats:
 
     def __iter__(self):
         for reply in self.path.read_text().splitlines():
-            yield [ChatMessage(role="user", content=[TextSegment(text="say hi")]),
-                   ChatMessage(role="assistant", content=[TextSegment(text=reply)])]
+            yield [
+                ChatMessage(role="user", content=[TextSegment(text="say hi")]),
+                ChatMessage(role="assistant", content=[TextSegment(text=reply)]),
+            ]
 '''
 SETUP = f"""\
 import tempfile
