@@ -221,8 +221,10 @@ class Wrap:
     ``check(function, module)`` returns None when the target has the bug in the shape this fix knows,
     and raises ``NotNeeded`` or ``Unfamiliar`` otherwise. ``wrap(function, module)`` returns the
     replacement function. Several bugs may wrap the same target: the runtime engine composes them in
-    registry order and installs the result once. ``lazy``: the module may be imported later; the fix
-    goes in when it is (and only if an earlier wrap of the same bug went in).
+    registry order and installs the result once. ``lazy``: the module may be imported later (and is not
+    imported to fix it: the fine-tuning modules pull in accelerate and datasets); the fix goes in when it is,
+    if an eager wrap of the same bug went in, or if all of the bug's wraps are lazy (its report then comes
+    from the module's source, read, not imported).
     """
 
     module: str
