@@ -11,12 +11,14 @@ from ._anatomy import MAPPER_CLASS, PREPROCESS_FUNCTION, TRAINER_CLASS
 # Two text-only chats preprocessed with liquid-audio's mapper into a saved dataset (no Mimi needed).
 DATASET = f"""\
 import tempfile
+import datasets
 from liquid_audio.data.dataloader import LFM2DataLoader
 from liquid_audio.data.mapper import {MAPPER_CLASS}
 from liquid_audio.data.preprocess import {PREPROCESS_FUNCTION}
 from liquid_audio.data.types import ChatMessage, TextSegment
 from liquid_audio.trainer import {TRAINER_CLASS}
 work = Path(tempfile.mkdtemp())
+datasets.config.HF_DATASETS_CACHE = work / "datasets-cache"  # a private datasets cache for this run
 chats = [
     [ChatMessage(role="user", content=[TextSegment(text="say hi")]),
      ChatMessage(role="assistant", content=[TextSegment(text=f"hi there {{i}}")])]
