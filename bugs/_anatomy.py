@@ -7,17 +7,26 @@ MODEL_FILE = "model/lfm2_audio.py"
 UTILS_FILE = "utils.py"
 TRAINER_FILE = "trainer.py"
 FEATURES_FILE = "model/conformer/processor.py"  # the mel-spectrogram featurizer
+MAPPER_FILE = "data/mapper.py"  # fine-tuning: a chat -> a training sample
+PREPROCESS_FILE = "data/preprocess.py"  # fine-tuning: chats -> a saved datasets.Dataset
 
 PROCESSOR_MODULE = "liquid_audio.processor"
 MODEL_MODULE = "liquid_audio.model.lfm2_audio"
 UTILS_MODULE = "liquid_audio.utils"
 TRAINER_MODULE = "liquid_audio.trainer"
 FEATURES_MODULE = "liquid_audio.model.conformer.processor"
+MAPPER_MODULE = "liquid_audio.data.mapper"
+PREPROCESS_MODULE = "liquid_audio.data.preprocess"
 
 PROCESSOR_CLASS = "LFM2AudioProcessor"
 MODEL_CLASS = "LFM2AudioModel"
 CHAT_STATE_CLASS = "ChatState"
 FEATURES_CLASS = "FilterbankFeatures"
+TRAINER_CLASS = "Trainer"
+MAPPER_CLASS = "LFM2AudioChatMapper"
+PREPROCESS_FUNCTION = "preprocess_dataset"
+FINE_TUNING_SINCE = "1.2.0"  # first release with trainer.py and data/
+FINE_TUNING_FILES = (TRAINER_FILE, "data/")  # what came with fine-tuning: a release without them predates it
 
 END_OF_AUDIO = 2048  # the code generate_sequential / generate_interleaved give every codebook to end audio
 DETOKENIZER_SINCE = "1.1.0"  # first release with LFM2AudioProcessor.decode and the audio detokenizer

@@ -69,6 +69,13 @@ class Package:
             raise CannotTell(parsed)
         return parsed
 
+    def has(self, relative: str) -> bool:
+        """Whether the package holds this file or folder."""
+        try:
+            return self._path(relative).exists()
+        except CannotTell:
+            return False
+
     def _path(self, module: str) -> Path:
         try:
             return Path(self._package_dir, module).resolve()

@@ -221,8 +221,10 @@ class Wrap:
     ``check(function, module)`` returns None when the target has the bug in the shape this fix knows,
     and raises ``NotNeeded`` or ``Unfamiliar`` otherwise. ``wrap(function, module)`` returns the
     replacement function. Several bugs may wrap the same target: the runtime engine composes them in
-    registry order and installs the result once. ``lazy``: the module may be imported later; the fix
-    goes in when it is (and only if an earlier wrap of the same bug went in).
+    registry order and installs the result once. ``lazy``: the module may be imported later (and is not
+    imported to fix it: the fine-tuning modules pull in accelerate and datasets); the fix goes in when it is,
+    if an eager wrap of the same bug went in, or if all of the bug's wraps are lazy (its report then comes
+    from the module's source, read, not imported).
     """
 
     module: str
@@ -330,6 +332,10 @@ class Bug:
     severity: str = "crash"  # one of SEVERITIES: what a user gets
     # It fails even when the caller passes every argument explicitly and right (no default is to blame).
     explicit: bool = False
+    # Files or folders (inside the package) that came with the code this bug lives in: where none of them exists, the
+    # release predates that code, and the bug reads as absent instead of "cannot tell" (a copy missing only some of
+    # them is damaged, and still cannot be told).
+    absent_without: tuple[str, ...] = ()
     # Given the environment facts ``check`` collected, does the bug bite here? (None: cannot tell)
     bites_here: Callable[[Any], bool | None] = lambda env: True
     warns: tuple[str, ...] = ()  # regular expressions of the deprecation warnings that are this bug

@@ -117,8 +117,8 @@ BUG = Bug(
         # the fine-tuning entry point relied on from_pretrained leaving the model in training mode
         Edit(
             TRAINER_FILE,
-            "            dtype=torch.bfloat16,\n        )\n",
-            "            dtype=torch.bfloat16,\n        ).train()\n",
+            "        self.optimizer.zero_grad()\n        self.step = 0\n",
+            "        self.model.train()\n        self.optimizer.zero_grad()\n        self.step = 0\n",
             release_range("1.2.0"),
         ),
     ),

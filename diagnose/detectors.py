@@ -22,6 +22,16 @@ def _evidence(path: Path, node: ast.AST | None) -> str | None:
 
 
 def detect(bug: Bug, package: Package) -> BugFinding:
+    predates = package.has("__init__.py") and not any(package.has(path) for path in bug.absent_without)
+    if bug.absent_without and predates:
+        names = " or ".join(bug.absent_without)
+        return BugFinding(
+            id=bug.id,
+            title=bug.title,
+            present=False,
+            evidence=None,
+            detail=f"This release has no {names}, so it cannot have this bug.",
+        )
     try:
         source = package.source(bug.module)
         verdict = bug.detect(source)

@@ -71,6 +71,8 @@ def watch_deprecations(package):
     met, seen = [], set()
 
     def record(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, (DeprecationWarning, FutureWarning)):
+            return  # showwarning sees every category; only deprecations are drift
         stack = [f for f in traceback.extract_stack()[:-1] if not f.filename.endswith(("warnings.py", "<frozen warnings>"))]
         found = deprecation_record(category.__name__, str(message), stack, package)
         if found is not None and (found["library"], found["message"], found["frame"]) not in seen:
@@ -91,6 +93,9 @@ def deprecation_record(category, message, stack, package):
         return None
     inner = ours[-1]
     library = library_of(stack[-1].filename)
+    if stack[-1] is inner:
+        # warned from compiled code (torch's C++ core) that liquid-audio called: the message names the library
+        library = named_library(message) or library
     return {
         "category": category,
         "message": message,
@@ -98,6 +103,12 @@ def deprecation_record(category, message, stack, package):
         "version": version_of(library),
         "frame": "liquid_audio/{}:{}".format(os.path.relpath(inner.filename, package).replace(os.sep, "/"), inner.lineno),
     }
+
+
+def named_library(message):
+    """The imported top-level package a message starts by naming ("torch.get_autocast_gpu_dtype() is ..."), or None."""
+    head = message.split(".", 1)[0].strip("`'\" ")
+    return head if head.isidentifier() and head != "liquid_audio" and head in sys.modules else None
 
 
 def library_of(filename):

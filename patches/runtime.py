@@ -187,15 +187,48 @@ def _apply_loaded(installed: list) -> dict[str, str]:
     for key, wraps in targets.items():
         for bug_id, what in _patch_target(key, wraps, installed).items():
             _merge(report, bug_id, what)
+    # A lazy wrap goes in with its bug's eager ones (when one went in), or alone for a bug whose wraps are all lazy.
+    # The lazy wraps of one target are composed, in registry order, like the eager ones.
+    lazy_targets: dict[tuple, list] = {}
     for bug, wrap in lazy:
-        if report.get(bug.id) not in (PATCHED, "already patched"):
+        lazy_only = all(w.lazy for w in bug.runtime)
+        if lazy_only:
+            if bug.id not in report:
+                report[bug.id] = _armed(bug, wrap)
+            if not report[bug.id].startswith(PATCHED):
+                continue
+        elif report.get(bug.id) not in (PATCHED, "already patched"):
             continue
-        key = (wrap.module, wrap.owner, wrap.attr)
-        if wrap.module in sys.modules:
-            _patch_target(key, [(bug, wrap)], installed)
-        else:
-            _hook().watch(wrap.module, lambda module, key=key, pair=(bug, wrap): _patch_target(key, [pair], []))
+        lazy_targets.setdefault((wrap.module, wrap.owner, wrap.attr), []).append((bug, wrap))
+    imported = {bug.id for key, wraps in lazy_targets.items() if key[0] in sys.modules for bug, _ in wraps}
+    for bug, _ in lazy:
+        if bug.id in imported and all(w.lazy for w in bug.runtime):
+            report.pop(bug.id, None)  # its module is here: what its wraps do now is the answer
+    for key, wraps in lazy_targets.items():
+        if key[0] in sys.modules:
+            for bug_id, what in _patch_target(key, wraps, installed).items():
+                if all(w.lazy for w in next(bug for bug, _ in wraps if bug.id == bug_id).runtime):
+                    _merge(report, bug_id, what)
+        elif not _hook().watch(key[0], lambda module, key=key, wraps=wraps: _patch_target(key, wraps, []), key):
+            for bug, _ in wraps:  # an earlier apply armed this target already
+                if all(w.lazy for w in bug.runtime) and report.get(bug.id) == PATCHED:
+                    report[bug.id] = "already patched"
     return {bug.id: report.get(bug.id, "not needed: no runtime fix") for bug in bugs}
+
+
+def _armed(bug: Any, wrap: Any) -> str:
+    """What becomes of a bug whose runtime fix waits for its module's import: "patched" (it goes in then, or now
+    where the module is already imported), or "not needed: ..." where the module is missing or its source (read,
+    not imported) does not have the bug."""
+    spec = importlib.util.find_spec(wrap.module) if importlib.util.find_spec(PACKAGE) else None
+    if spec is None or not spec.origin:
+        return f"not needed: this liquid-audio has no {wrap.module}"
+    bugs = _callsite().registry()
+    try:
+        verdict = bug.detect(bugs._ast.parse(Path(spec.origin)))
+    except Exception:  # the import-time check decides
+        return PATCHED
+    return PATCHED if verdict.present is not False else f"not needed: {verdict.detail.rstrip('.')}"
 
 
 # --- applying and reverting -------------------------------------------------------------------------
@@ -267,10 +300,18 @@ class _PostImportHook(importlib.abc.MetaPathFinder):
 
     def __init__(self) -> None:
         self.callbacks: dict[str, Any] = {}
+        self.armed: set = set()  # the targets whose callbacks wait for their module
         self._busy: set[str] = set()
 
-    def watch(self, name: str, callback: Any) -> None:
-        self.callbacks[name] = callback
+    def watch(self, name: str, callback: Any, key: Any = None) -> bool:
+        """Run ``callback(module)`` once ``name`` is imported; several callbacks of one module run in order. A
+        ``key`` already waiting is not armed twice: returns False then."""
+        if key is not None and key in self.armed:
+            return False
+        if key is not None:
+            self.armed.add(key)
+        self.callbacks.setdefault(name, []).append(callback)
+        return True
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         callback = self.callbacks.get(fullname)
@@ -296,8 +337,8 @@ class _PostImportHook(importlib.abc.MetaPathFinder):
         return spec
 
     def _fire(self, fullname: str, module: Any) -> None:
-        callback = self.callbacks.pop(fullname, None)
-        if callback is not None:
+        self.armed = {key for key in self.armed if key[0] != fullname}
+        for callback in self.callbacks.pop(fullname, []):
             callback(module)
 
 

@@ -94,10 +94,16 @@ def test_patched_files_are_ruff_formatted_at_upstream_line_length(release_packag
     assert done.returncode == 0, done.stdout
 
 
+def _changes(body: str) -> list[str]:
+    """A diff's changed lines, without the index and line numbers that differ where only context moved."""
+    return [line for line in body.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
 def test_identical_releases_share_one_patch_body():
     bodies = {p.release: p.text.split("\ndiff --git", 1)[1] for p in stored_patches()}
     assert bodies["0.0.0a1"] == bodies["1.0.0"]
-    assert bodies["1.2.0"] == bodies["1.3.0"]
+    # 1.3.0 changed data/mapper.py around the lines the fixes touch (soundfile, interleaving sizes): the same changes
+    assert _changes(bodies["1.2.0"]) == _changes(bodies["1.3.0"])
     assert bodies["1.1.0"] != bodies["1.3.0"]
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import sys
 import warnings
+from pathlib import Path
 
 from lfmdoctor import child_protocol
 from lfmdoctor.bugs import past_key_values
@@ -13,6 +15,7 @@ from lfmdoctor.results import Deprecation, ExceptionInfo, Outcome, ReproOutcome
 
 LIBRARY = """\
 import warnings
+from pathlib import Path
 
 
 def old():
@@ -62,3 +65,32 @@ def test_known_warnings_belong_to_their_bug_and_each_counts_once():
     assert unique(outcomes) == [
         Deprecation("transformers", "5.24.0", "5.40.0", message, "liquid_audio/m.py:1", "past-key-values")
     ]
+
+
+def test_a_deprecation_torch_raises_in_compiled_code_is_torchs_and_no_bugs():
+    """liquid-audio's conformer asks ``torch.get_autocast_gpu_dtype()`` (deprecated) whenever CUDA autocast is on,
+    as in fine-tuning on a GPU; torch warns from C++, so the innermost Python frame is liquid-audio's own line."""
+    torch = importlib.import_module("torch")
+    # the installed one, by path: another test here lays a throw-away liquid_audio package over it in sys.modules
+    liquid_audio_dir = Path(importlib.metadata.distribution("liquid-audio").locate_file("liquid_audio"))
+    utils = child_protocol.load_file("conformer_utils", str(liquid_audio_dir / "model" / "conformer" / "utils.py"))
+    with warnings.catch_warnings():
+        met = child_protocol.watch_deprecations(str(liquid_audio_dir))
+        torch.set_autocast_enabled("cuda", True)  # the flag alone: no GPU is needed to read it
+        try:
+            utils.avoid_float16_autocast_context()  # also warns that CUDA autocast is off here: not a deprecation
+        finally:
+            torch.set_autocast_enabled("cuda", False)
+    [record] = met
+    line = next(
+        n for n, text in enumerate(Path(utils.__file__).read_text().splitlines(), 1) if "get_autocast_gpu_dtype" in text
+    )
+    assert (record["category"], record["library"], record["version"]) == (
+        "DeprecationWarning",
+        "torch",
+        torch.__version__.split("+")[0],
+    )
+    assert record["message"].startswith("torch.get_autocast_gpu_dtype() is deprecated")
+    assert record["frame"] == f"liquid_audio/model/conformer/utils.py:{line}"
+    [found] = from_records(met)
+    assert found.bug is None  # a drift no bug module describes yet
