@@ -188,13 +188,20 @@ def _apply_loaded(installed: list) -> dict[str, str]:
         for bug_id, what in _patch_target(key, wraps, installed).items():
             _merge(report, bug_id, what)
     for bug, wrap in lazy:
-        if report.get(bug.id) not in (PATCHED, "already patched"):
+        # a lazy wrap follows its bug's first wraps; a bug whose wraps are all lazy (a module liquid_audio does not
+        # import, such as the demo's) is armed for when that module is imported
+        alone = all(w.lazy for w in bug.runtime)
+        if not alone and report.get(bug.id) not in (PATCHED, "already patched"):
             continue
         key = (wrap.module, wrap.owner, wrap.attr)
         if wrap.module in sys.modules:
-            _patch_target(key, [(bug, wrap)], installed)
+            done = _patch_target(key, [(bug, wrap)], installed)
+            if alone:
+                _merge(report, bug.id, done.get(bug.id, PATCHED))
         else:
             _hook().watch(wrap.module, lambda module, key=key, pair=(bug, wrap): _patch_target(key, [pair], []))
+            if alone:
+                _merge(report, bug.id, PATCHED)  # put in when the module is imported
     return {bug.id: report.get(bug.id, "not needed: no runtime fix") for bug in bugs}
 
 
