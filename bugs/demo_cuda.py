@@ -44,7 +44,8 @@ BUG = Bug(
     'builds the turn\'s modality flags with torch.tensor(out_modality, device="cuda"), whatever device the '
     "processor and the model are on",
     expected="the demo creates its tensors on the processor's device, so it runs wherever the processor runs",
-    workaround="none without editing the demo: apply the source fix (lfmdoctor patch apply), or run it where CUDA works",
+    workaround=f"edit the demo: create the codes of {DEMO_MODEL_FILE}:25 on proc.device and the flags of {DEMO_CHAT_FILE}:94 "
+    "on chat.device (or run the demo where CUDA works)",
     fix="create the warm-up codes on proc.device and the modality flags on chat.device",
     subject="Create the demo's tensors on the processor's device, not on cuda",
     changes=(

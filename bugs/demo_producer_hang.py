@@ -128,8 +128,8 @@ BUG = Bug(
     root_cause=f"{DEMO_PRODUCER} ({DEMO_CHAT_FILE}:14-37) runs generation in a thread and puts the None that ends "
     f"{DEMO_RESPONSE}'s `q.get()` loop only after generation returns (:37); an exception skips it",
     expected=f"{DEMO_RESPONSE} ends, raising the generation thread's error",
-    workaround="none without editing the demo: apply the source fix (lfmdoctor patch apply) or run it under lfmdoctor "
-    "exec (the runtime fix ends the turn), or restart the demo",
+    workaround=f"edit {DEMO_CHAT_FILE}: put {DEMO_PRODUCER}'s final q.put(None) in a finally block; without that, restart "
+    "the demo after a reply that never ends",
     fix=f"put the exception, then None, on the queue in a finally block, and have {DEMO_RESPONSE} raise it",
     subject="End the demo's reply when its generation thread raises",
     changes=(

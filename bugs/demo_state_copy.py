@@ -44,7 +44,7 @@ BUG = Bug(
     "is created and for every session (gradio/components/state.py, gradio/state_holder.py), and ChatState holds the "
     "processor (tokenizer, audio front end, Mimi) as an attribute",
     expected="each session gets a fresh history that shares the one loaded processor",
-    workaround="none without editing the demo: apply the source fix (lfmdoctor patch apply)",
+    workaround=f"edit {DEMO_CHAT_FILE}:109 to gr.State(lambda: ChatState(proc)), or restart the demo when memory runs short",
     fix="give gr.State a function that builds the ChatState, so each session's history is created, not deep-copied",
     subject="Build the demo's chat state per session instead of deep-copying it",
     changes=(

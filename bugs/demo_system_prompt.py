@@ -65,8 +65,8 @@ BUG = Bug(
     root_cause=f"{DEMO_CHAT_FILE}:51 tests `len(chat.text) == 1` to spot the first turn, but ChatState.text is a "
     "(1, n) tensor of token ids: len() gives its batch size, 1, whatever the history holds",
     expected="the system prompt is added once, on the first turn",
-    workaround="none without editing the demo: apply the source fix (lfmdoctor patch apply), or press 'Reset chat' "
-    "before each turn (which loses the history)",
+    workaround=f"edit {DEMO_CHAT_FILE}:51 to test chat.text.shape[1] == 1, or press 'Reset chat' before each turn (which "
+    "loses the history)",
     fix="test the number of tokens, chat.text.shape[1] == 1, instead of len(chat.text)",
     subject="Add the demo's system prompt on the first turn only",
     changes=(
