@@ -36,6 +36,7 @@ from typing import Any
 PACKAGE = "liquid_audio"
 SIDE = "_lfmdoctor_runtime_"
 PATCHED = "patched"
+ARMED = "armed"  # a fix of a module liquid_audio does not import itself (the demo's), waiting for its import
 VERBOSE_ENV = "LFMDOCTOR_RUNTIME_VERBOSE"
 
 
@@ -199,9 +200,11 @@ def _apply_loaded(installed: list) -> dict[str, str]:
             if alone:
                 _merge(report, bug.id, done.get(bug.id, PATCHED))
         else:
-            _hook().watch(wrap.module, lambda module, key=key, pair=(bug, wrap): _patch_target(key, [pair], []))
-            if alone:
-                _merge(report, bug.id, PATCHED)  # put in when the module is imported
+            hook = _hook()
+            armed = wrap.module in hook.callbacks
+            hook.watch(wrap.module, lambda module, key=key, pair=(bug, wrap): _patch_target(key, [pair], []))
+            if alone:  # checked and put in when the module is imported
+                _merge(report, bug.id, f"{ARMED}: checked when {wrap.module} is imported" if not armed else "already armed")
     return {bug.id: report.get(bug.id, "not needed: no runtime fix") for bug in bugs}
 
 
@@ -212,7 +215,8 @@ def apply() -> dict[str, str]:
     """Fix the liquid-audio this interpreter imports; returns {bug id: what happened to its fix}.
 
     ``"patched"``, ``"already patched"``, ``"not needed: ..."`` (the code is fixed or has no such
-    feature) or ``"skipped: ..."`` (the target looks unfamiliar; a RuntimePatchWarning said so).
+    feature), ``"skipped: ..."`` (the target looks unfamiliar; a RuntimePatchWarning said so), or ``"armed: ..."``
+    (its module, one liquid_audio does not import itself, is checked and fixed when it is imported).
     """
     import liquid_audio  # noqa: F401 - raises ImportError when it is not installed
 
