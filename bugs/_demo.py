@@ -64,16 +64,14 @@ def load_demo(checkpoint, monkeypatch):
     monkeypatch.setitem(sys.modules, "liquid_audio.demo.model", demo_model)
     monkeypatch.delitem(sys.modules, "liquid_audio.demo.chat", raising=False)
     monkeypatch.setattr(fastrtc.reply_on_pause, "get_silero_model", lambda: None)
-    from liquid_audio.demo import chat
-
-    return chat, processor
+    return importlib.import_module("liquid_audio.demo.chat"), processor  # imported afresh, with these objects
 '''
 
 
 def regression_helper(*stdlib: str) -> str:
     """The upstream test's imports (``stdlib``: the standard-library modules it needs besides the helper's) and
     the helper."""
-    modules = sorted({"sys", "types", *stdlib})
+    modules = sorted({"importlib", "sys", "types", *stdlib})
     return _REGRESSION_HELPER.replace("{stdlib}", "\n".join(f"import {name}" for name in modules))
 
 

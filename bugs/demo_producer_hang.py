@@ -185,8 +185,8 @@ def test_a_demo_turn_whose_generation_raises_ends(steered_checkpoint, monkeypatc
 
     thread = threading.Thread(target=reply, daemon=True)
     thread.start()
-    thread.join(timeout=60)
-    assert not thread.is_alive(), "{DEMO_RESPONSE} still waits after its generation thread raised"
+    thread.join(timeout=20)
+    assert not thread.is_alive(), "{DEMO_RESPONSE} still waits 20 s after its generation thread raised"
     assert failed
 ''',
 )

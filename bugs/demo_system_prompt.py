@@ -88,12 +88,12 @@ BUG = Bug(
             trigger=f"""\
 chat = ChatState(processor)
 for turn in range(2):
+    running = set(threading.enumerate())
     replies = demo.chat_response(audio, "session", chat)
     next(replies)  # chat_response has written the turn into the history before its first reply
     replies.close()
-    for thread in threading.enumerate():  # the reply's generation thread
-        if thread is not threading.main_thread():
-            thread.join(timeout=60)
+    for thread in set(threading.enumerate()) - running:  # the reply's generation thread
+        thread.join(timeout=60)
 prompts = processor.text.decode(chat.text[0]).count({PROMPT!r})
 assert prompts == 1, f"after 2 turns the history holds the system prompt {{prompts}} times\"""",
             expect=Expect(("AssertionError",), r"after 2 turns the history holds the system prompt 2 times", None),
@@ -109,12 +109,12 @@ def test_the_demo_adds_its_system_prompt_once(steered_checkpoint, monkeypatch):
     chat_module, processor = load_demo(steered_checkpoint, monkeypatch)
     chat = ChatState(processor)
     for _ in range(2):
+        running = set(threading.enumerate())
         replies = chat_module.chat_response(AUDIO, "session", chat)
         next(replies)  # the turn is in the history before the first reply
         replies.close()
-        for thread in threading.enumerate():  # the reply's generation thread
-            if thread is not threading.main_thread():
-                thread.join(timeout=60)
+        for thread in set(threading.enumerate()) - running:  # the reply's generation thread
+            thread.join(timeout=60)
     assert processor.text.decode(chat.text[0]).count("{PROMPT}") == 1
 ''',
 )
