@@ -19,7 +19,6 @@ CHECKPOINT = ("mimi", "steer")  # Mimi decodes the reply's audio; the steered we
 
 SETUP = """\
 import sys
-import threading
 import types
 
 import fastrtc.reply_on_pause

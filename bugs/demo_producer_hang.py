@@ -149,6 +149,8 @@ BUG = Bug(
             setup=_demo.SETUP,
             # a NaN temperature makes torch.multinomial raise inside the generation thread
             trigger=f"""\
+import threading
+
 chat = ChatState(processor)
 done = threading.Event()
 

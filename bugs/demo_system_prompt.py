@@ -86,6 +86,8 @@ BUG = Bug(
             checkpoint=_demo.CHECKPOINT,
             setup=_demo.SETUP,
             trigger=f"""\
+import threading
+
 chat = ChatState(processor)
 for turn in range(2):
     running = set(threading.enumerate())
