@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 
 from . import _ast
-from ._spec import CannotTell
+from ._spec import CannotTell, Case, Expect
 
 REQUIRES = ("demo_extra",)  # gradio and fastrtc: the demo extra
 CHECKPOINT = ("mimi", "steer")  # Mimi decodes the reply's audio; the steered weights reply with text and audio
@@ -99,3 +99,16 @@ def cuda_devices(tree: ast.AST) -> list[ast.keyword]:
         if keyword.arg == "device" and _ast.names_cuda(keyword.value)
     ]
     return _ast.in_order(found)
+
+
+def case(trigger: str, expect: Expect, summary: str, requires: tuple[str, ...] = ()) -> Case:
+    """A demo case: the real demo/chat.py on the fixture's processor, model and Mimi (``SETUP``), then ``trigger``."""
+    return Case(
+        needs=("processor", "model"),
+        requires=(*requires, *REQUIRES),
+        checkpoint=CHECKPOINT,
+        setup=SETUP,
+        trigger=trigger,
+        expect=expect,
+        summary=summary,
+    )

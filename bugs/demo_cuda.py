@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import _ast, _demo
 from ._anatomy import CUDA_UNUSABLE, DEMO_CHAT_FILE, DEMO_MODEL_FILE, DEMO_RESPONSE, DEMO_SURFACE
-from ._spec import Bug, Case, Edit, Expect, Verdict, without_cuda
+from ._spec import Bug, Edit, Expect, Verdict, without_cuda
 from ._threads import DEVICE_PR
 
 WARMUP = '        x = torch.randint(2048, (1, 8, 1), device="cuda")\n'
@@ -60,11 +60,8 @@ BUG = Bug(
     affects="Only liquid-audio-demo: the library's own calls take the device they are given.",
     detect=detect,
     cases=(
-        Case(
-            needs=("processor", "model"),
-            requires=("cuda_unusable", *_demo.REQUIRES),
-            checkpoint=_demo.CHECKPOINT,
-            setup=_demo.SETUP,
+        _demo.case(
+            requires=("cuda_unusable",),
             trigger="""\
 chat = ChatState(processor)
 for reply in demo.chat_response(audio, "session", chat):

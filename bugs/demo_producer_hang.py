@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import ast
 import functools
+import textwrap
 from typing import Any
 
 from . import _ast, _demo
 from ._anatomy import DEMO_CHAT_FILE, DEMO_CHAT_MODULE, DEMO_PRODUCER, DEMO_RESPONSE, DEMO_SURFACE
-from ._spec import Bug, CannotTell, Case, Edit, Expect, Verdict, Wrap
+from ._spec import Bug, CannotTell, Edit, Expect, Verdict, Wrap
 
-PRODUCER = """\
-    print(f"Starting generation with state {chat}.")
+_HEADER = '    print(f"Starting generation with state {chat}.")\n'
+_GENERATE = """\
     with torch.no_grad(), mimi.streaming(1):
         for t in lfm2_audio.generate_interleaved(
             **chat,
@@ -27,32 +28,14 @@ PRODUCER = """\
 
                 wav_chunk = mimi.decode(t[None, :, None])[0]
                 q.put(wav_chunk)
-
-    q.put(None)
 """
-PRODUCER_FIXED = """\
-    print(f"Starting generation with state {chat}.")
-    try:
-        with torch.no_grad(), mimi.streaming(1):
-            for t in lfm2_audio.generate_interleaved(
-                **chat,
-                max_new_tokens=1024,
-                audio_temperature=temp,
-                audio_top_k=topk,
-            ):
-                q.put(t)
-
-                if t.numel() > 1:
-                    if (t == 2048).any():
-                        continue
-
-                    wav_chunk = mimi.decode(t[None, :, None])[0]
-                    q.put(wav_chunk)
-    except Exception as exc:
-        q.put(exc)  # chat_response raises it
-    finally:
-        q.put(None)
-"""
+PRODUCER = _HEADER + _GENERATE + "\n    q.put(None)\n"
+PRODUCER_FIXED = (
+    _HEADER
+    + "    try:\n"
+    + textwrap.indent(_GENERATE, "    ")
+    + "    except Exception as exc:\n        q.put(exc)  # chat_response raises it\n    finally:\n        q.put(None)\n"
+)
 CONSUMER = """\
         if t is None:
             break
@@ -142,11 +125,7 @@ BUG = Bug(
     affects="Only liquid-audio-demo.",
     detect=detect,
     cases=(
-        Case(
-            needs=("processor", "model"),
-            requires=_demo.REQUIRES,
-            checkpoint=_demo.CHECKPOINT,
-            setup=_demo.SETUP,
+        _demo.case(
             # a NaN temperature makes torch.multinomial raise inside the generation thread
             trigger=f"""\
 import threading

@@ -6,7 +6,7 @@ import ast
 
 from . import _ast, _demo
 from ._anatomy import CHAT_STATE_CLASS, DEMO_CHAT_FILE, DEMO_SURFACE
-from ._spec import Bug, CannotTell, Case, Edit, Expect, Verdict
+from ._spec import Bug, CannotTell, Edit, Expect, Verdict
 
 STATE = "    chat_state = gr.State(ChatState(proc))\n"
 STATE_FIXED = "    chat_state = gr.State(lambda: ChatState(proc))  # built per session, sharing the processor\n"
@@ -59,11 +59,7 @@ BUG = Bug(
     affects="Only liquid-audio-demo.",
     detect=detect,
     cases=(
-        Case(
-            needs=("processor", "model"),
-            requires=_demo.REQUIRES,
-            checkpoint=_demo.CHECKPOINT,
-            setup=_demo.SETUP,
+        _demo.case(
             trigger="""\
 import copy
 

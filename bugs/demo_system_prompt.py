@@ -6,7 +6,7 @@ import ast
 
 from . import _ast, _demo
 from ._anatomy import DEMO_CHAT_FILE, DEMO_RESPONSE, DEMO_SURFACE
-from ._spec import Bug, CannotTell, Case, Edit, Expect, Verdict
+from ._spec import Bug, CannotTell, Edit, Expect, Verdict
 
 GUARD = "    if len(chat.text) == 1:\n"
 GUARD_FIXED = "    if chat.text.shape[1] == 1:  # only <|startoftext|>: the first turn\n"
@@ -80,11 +80,7 @@ BUG = Bug(
     affects="Only liquid-audio-demo.",
     detect=detect,
     cases=(
-        Case(
-            needs=("processor", "model"),
-            requires=_demo.REQUIRES,
-            checkpoint=_demo.CHECKPOINT,
-            setup=_demo.SETUP,
+        _demo.case(
             trigger=f"""\
 import threading
 
