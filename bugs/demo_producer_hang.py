@@ -141,8 +141,8 @@ def reply():
         done.set()
 
 threading.Thread(target=reply, daemon=True).start()
-assert done.wait(20), "{DEMO_RESPONSE} still waits 20 s after its generation thread raised\"""",
-            expect=Expect(("AssertionError",), rf"{DEMO_RESPONSE} still waits 20 s after its generation thread raised", None),
+assert done.wait(10), "{DEMO_RESPONSE} still waits 10 s after its generation thread raised\"""",
+            expect=Expect(("AssertionError",), rf"{DEMO_RESPONSE} still waits 10 s after its generation thread raised", None),
             summary="a demo turn whose generation thread raises (a NaN temperature): does chat_response end?",
         ),
     ),
@@ -166,8 +166,8 @@ def test_a_demo_turn_whose_generation_raises_ends(steered_checkpoint, monkeypatc
 
     thread = threading.Thread(target=reply, daemon=True)
     thread.start()
-    thread.join(timeout=20)
-    assert not thread.is_alive(), "{DEMO_RESPONSE} still waits 20 s after its generation thread raised"
+    thread.join(timeout=10)
+    assert not thread.is_alive(), "{DEMO_RESPONSE} still waits 10 s after its generation thread raised"
     assert failed
 ''',
 )
