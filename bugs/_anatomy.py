@@ -43,3 +43,11 @@ OPTIONAL_DEVICE_SIGNATURE = "        device: torch.device | str | None = None,\n
 
 # 1-D float32 test audio the cases share: one second of a quiet sine at 16 kHz.
 SINE = "0.1 * np.sin(np.arange(16_000, dtype=np.float32) / 8)"
+
+# The Gradio demo (`liquid-audio-demo`, the `demo` extra: gradio and fastrtc)
+DEMO_MODEL_FILE = "demo/model.py"  # loads the processor, the model and Mimi at import, then warms Mimi up
+DEMO_CHAT_FILE = "demo/chat.py"  # the Blocks app, chat_response and its generation thread chat_producer
+DEMO_CHAT_MODULE = "liquid_audio.demo.chat"
+DEMO_RESPONSE = "chat_response"
+DEMO_PRODUCER = "chat_producer"
+DEMO_SURFACE = "demo"  # ``Bug.surface`` of the bugs that only the demo meets

@@ -208,6 +208,14 @@ CONDITIONS = {
             skip=False,
             shows_where="liquid-audio is 1.1.0 or later (LFM2AudioProcessor.decode)",
         ),
+        Condition(
+            "demo_extra",
+            holds="all(importlib.util.find_spec(name) is not None for name in ('gradio', 'fastrtc'))",
+            unmet="needs the demo extra (pip install 'liquid-audio[demo]': gradio and fastrtc); it is not installed here",
+            skip=True,
+            shows_where="the demo extra (gradio, fastrtc) is installed",
+            probe='print("demo extra installed:", all(importlib.util.find_spec(n) for n in ("gradio", "fastrtc")))',
+        ),
     )
 }
 # ``--simulate`` switch -> the condition it makes hold
@@ -341,6 +349,12 @@ class Bug:
     warns: tuple[str, ...] = ()  # regular expressions of the deprecation warnings that are this bug
     # forms of its error that ``lfmdoctor triage`` knows beyond what its cases raise (see ``_signature``)
     signatures: tuple[Signature, ...] = ()
+    # What a user runs to meet it: "" for the library itself, or a program liquid-audio ships ("demo": the Gradio
+    # demo, `liquid-audio-demo`). ``check`` groups a surface's bugs to say whether that program will work here.
+    surface: str = ""
+    # Why the bug has no call-site workaround (and no runtime fix, where ``runtime`` is empty), where it cannot have
+    # one: code that runs at import, or a program that calls liquid-audio itself (the demo). Its source edit fixes it.
+    source_only: str = ""
 
     def __post_init__(self) -> None:
         cases = tuple(replace(case, bug=self.id, expected_text=case.expected_text or self.expected) for case in self.cases)

@@ -9,6 +9,8 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from lfmdoctor.bugs import get_bug
+from lfmdoctor.bugs._anatomy import DEMO_MODEL_FILE, DEMO_SURFACE
+from lfmdoctor.demo_hub import VAD_MODEL  # fastrtc loads it from the hub when the demo's app is built
 from lfmdoctor.results import BugFinding, CheckItem, CheckReport, EnvironmentFacts, Status
 
 LIBRARIES = ("transformers", "accelerate", "safetensors", "huggingface-hub", "numpy", "soundfile")
@@ -208,6 +210,79 @@ def bug_item(finding: BugFinding, env: EnvironmentFacts) -> CheckItem:
     )
 
 
+DEMO_EXTRA = ("gradio", "fastrtc")  # what `pip install 'liquid-audio[demo]'` adds (fastrtc brings gradio)
+DEMO_COMMAND = "liquid-audio-demo"
+
+
+def demo_repo(package_dir: Path) -> str | None:
+    """The hub id the demo loads at import (``HF_DIR = "..."`` in its model file), or None without a demo."""
+    try:
+        tree = ast.parse((package_dir / DEMO_MODEL_FILE).read_text())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "HF_DIR" for t in node.targets):
+            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                return node.value.value
+    return None
+
+
+def hub_cached(repo_id: str, filename: str) -> bool:
+    """Whether the local Hugging Face cache holds ``filename`` of ``repo_id`` (never touches the network)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(repo_id, filename), str)
+    except Exception:  # an unusable cache says nothing is there
+        return False
+
+
+def demo_item(env: EnvironmentFacts, findings: list[BugFinding]) -> CheckItem | None:
+    """Will the demo (``liquid-audio-demo``) start here without downloading, and which of its known bugs are fixed?
+    None where this liquid-audio has no demo. The bugs are the findings of the bugs whose surface is the demo."""
+    location = env.liquid_audio.location
+    repo = demo_repo(Path(location)) if location else None
+    if repo is None:
+        return None
+    missing = [name for name in DEMO_EXTRA if not env.packages.get(name)]
+    ours = [f for f in findings if get_bug(f.id).surface == DEMO_SURFACE]
+    crashes = [f for f in ours if f.affects_here and get_bug(f.id).severity == "crash"]
+    messages = [f"{name} {env.packages.get(name) or 'missing'}" for name in DEMO_EXTRA]
+    downloads = [
+        name for name, cached in ((repo, _weights_cached(env, repo)), (VAD_MODEL[0], hub_cached(*VAD_MODEL))) if not cached
+    ]
+    if downloads:
+        messages.append(f"at start it downloads from the hub: {', '.join(downloads)} (not in the local cache)")
+    for finding in ours:
+        state = "cannot tell" if finding.present is None else "fixed" if finding.present is False else "present"
+        where = f" ({finding.evidence})" if finding.evidence else ""
+        messages.append(f"{finding.id}: {state}{where} - {get_bug(finding.id).title}")
+    messages.append("the demo loads the processor and the model through the library: the items above apply to it too")
+    present = [f.id for f in ours if f.present]
+    if missing:
+        summary = f"{DEMO_COMMAND} will not start: the demo extra is not installed ({', '.join(missing)} missing)"
+    elif crashes:
+        summary = f"{DEMO_COMMAND}: known crashes bite here: " + "; ".join(f"{f.id} ({get_bug(f.id).title})" for f in crashes)
+    elif downloads:
+        summary = f"{DEMO_COMMAND} will start here after downloading {', '.join(downloads)}"
+    else:
+        summary = f"{DEMO_COMMAND} will start here without downloading"
+    if present and not (missing or crashes):
+        summary += f"; {len(present)} known demo bug(s) present"
+    status = Status.WARNING if missing or crashes or downloads or present else Status.OK
+    hint = None
+    if missing:
+        hint = "pip install 'liquid-audio[demo]'"
+    elif present:
+        hint = "lfmdoctor patch apply fixes the known bugs in the installed files, the demo's included"
+    return CheckItem("Demo", status, summary, messages, hint=hint)
+
+
+def _weights_cached(env: EnvironmentFacts, repo: str) -> bool:
+    known = [w for w in env.weights if w.repo_id == repo]
+    return known[0].cached if known else hub_cached(repo, "config.json")
+
+
 NOT_INSTALLED = "liquid-audio is not installed in this interpreter"
 
 
@@ -233,5 +308,9 @@ def build_report(env: EnvironmentFacts, findings: list[BugFinding]) -> CheckRepo
             )
         )
     else:
-        items += [bug_item(f, env) for f in findings]
+        # the bugs of a program liquid-audio ships (the demo) are grouped in that program's item
+        items += [bug_item(f, env) for f in findings if not get_bug(f.id).surface]
+        demo = demo_item(env, findings)
+        if demo is not None:
+            items.append(demo)
     return CheckReport(environment=env, bugs=findings, items=items)

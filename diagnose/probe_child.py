@@ -30,6 +30,8 @@ DISTRIBUTIONS = (
     "jiwer",
     "liquid-audio",
     "flash_attn",  # importlib.metadata normalises the name
+    "gradio",  # the demo extra (liquid-audio[demo]: fastrtc, which brings gradio)
+    "fastrtc",
 )
 
 

@@ -67,8 +67,11 @@ def page(bug: Bug) -> str:
     helpers = [helper.__name__ for helper in bug.callsite.helpers]
     if helpers:
         lines.append(f"- Helpers in `lfmdoctor.patches`: {', '.join(f'`{name}`' for name in helpers)}.")
+    if bug.runtime:
+        lines.append("- Unchanged code: `lfmdoctor exec -- python your_script.py` fixes it in memory.")
+    else:
+        lines.append(f"- No fix in memory: {_md(bug.source_only)}.")
     lines += [
-        "- Unchanged code: `lfmdoctor exec -- python your_script.py` fixes it in memory.",
         "- The installed files: `lfmdoctor patch apply` (reverted by `lfmdoctor patch revert`).",
         "",
         "## The fix upstream",

@@ -10,6 +10,7 @@ deadline, so a case that initialises CUDA, hangs or dies cannot affect the other
 unsafe (macOS, Windows) each case runs in a fresh interpreter instead.
 """
 
+import contextlib
 import importlib.metadata
 import importlib.util
 import json
@@ -121,7 +122,9 @@ def run_case(case, namespace, stub_dirs):
     for code in case.get("simulations", ()):  # each case runs in its own process: nothing leaks to the next
         exec(compile(code, f"<simulation for {case['id']}>", "exec"), dict(ns))
     start = time.perf_counter()
-    with warnings.catch_warnings():
+    # stdout carries the records: what the code under study prints (the demo prints its replies without a newline)
+    # goes to stderr, so it cannot run into the next record's line
+    with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
         package = os.path.dirname(importlib.util.find_spec("liquid_audio").origin)
         met = protocol.watch_deprecations(package)
         for phase in ("setup", "trigger"):
