@@ -361,6 +361,14 @@ class Bug:
         object.__setattr__(self, "cases", cases)
 
     @property
+    def strategies(self) -> tuple[str, ...]:
+        """The kinds of fix this bug has: one with ``source_only`` set has no call-site workaround, and a runtime
+        fix only where it declares one."""
+        if not self.source_only:
+            return ("callsite", "runtime", "source")
+        return ("runtime", "source") if self.runtime else ("source",)
+
+    @property
     def upstream_path(self) -> str:
         return f"src/liquid_audio/{self.module}"
 

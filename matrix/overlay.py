@@ -214,6 +214,19 @@ def _lock(key: str) -> threading.Lock:
         return _LOCKS.setdefault(key, threading.Lock())
 
 
+_DISTRIBUTIONS = (
+    "import os, sys; print('\\n'.join(sorted(n for p in sys.path if os.path.isdir(p) for n in os.listdir(p) "
+    "if n.endswith('.dist-info'))))"
+)
+
+
+def target_state(python: str) -> str:
+    """A fingerprint of the distributions (names and versions) the target interpreter sees: a resolution made
+    against them holds only while it is unchanged."""
+    code, out, _ = run([python, "-c", _DISTRIBUTIONS], 60)
+    return hashlib.sha256(out.encode()).hexdigest()[:16] if code == 0 else ""
+
+
 def ensure_packages(
     python: str,
     requirements: Sequence[str],
@@ -239,7 +252,10 @@ def ensure_packages(
     root = cache / "provision"
     root.mkdir(parents=True, exist_ok=True)
     record_path = root / record
+    state = target_state(python)
     saved = _read_json(record_path)
+    if saved and saved.get("target") != state:
+        saved = None  # resolved against packages the target no longer has (an upgrade, an extra installed since)
     if saved and saved.get("dir") is None and isinstance(saved.get("pins"), list) and not saved["pins"]:
         return Provision(None, [])
     if saved and (root / str(saved.get("dir")) / MANIFEST).is_file():
@@ -258,7 +274,13 @@ def ensure_packages(
                     _install(pip, runner, pins, scratch / "site", dest, requirements, what)
         saved_dir = dest.name if dest is not None else None
         with _lock(str(record_path)):
-            saved = {"python": os.path.abspath(python), "requirements": list(requirements), "dir": saved_dir, "pins": pins}
+            saved = {
+                "python": os.path.abspath(python),
+                "target": state,
+                "requirements": list(requirements),
+                "dir": saved_dir,
+                "pins": pins,
+            }
             write_atomic(record_path, json.dumps(saved) + "\n")
         return Provision(dest, pins)
     finally:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from lfmdoctor.patches.bootstrap import CALLSITE_FILE, strategy_in_worker
 from lfmdoctor.repro.models import ModelRef
-from lfmdoctor.results import ReproOutcome, VerifyReport, VerifyResult
+from lfmdoctor.results import Outcome, ReproOutcome, VerifyReport, VerifyResult
 
 if TYPE_CHECKING:
     from lfmdoctor.bugs._spec import Case
@@ -75,7 +75,7 @@ def verify_strategies(
 
     ``before``: outcomes of the same cases without a fix, when the caller has just run them.
     """
-    from lfmdoctor.bugs import select
+    from lfmdoctor.bugs import get_bug, select
 
     cases = select(bug_ids)
     runs: list[str | None] = [*([] if before is not None else [None]), *strategies]
@@ -85,9 +85,13 @@ def verify_strategies(
     before = {o.id: o for o in outcomes[None]}
     results = []
     for case in cases:
+        bug = get_bug(case.bug)
         for strategy in strategies:
             after = next(o for o in outcomes[strategy] if o.id == case.id)
-            results.append(VerifyResult(case.id, case.bug, strategy, before[case.id].outcome, after.outcome, after.reason))
+            outcome, reason = after.outcome, after.reason
+            if strategy not in bug.strategies:  # what ran is the bug unfixed: say why it has no such fix
+                outcome, reason = Outcome.SKIPPED, f"no {strategy} fix: {bug.source_only}"
+            results.append(VerifyResult(case.id, case.bug, strategy, before[case.id].outcome, outcome, reason))
     return results
 
 

@@ -272,11 +272,7 @@ class Contract:
 
 
 def strategies(bug: Bug) -> tuple[str, ...]:
-    """The fixes ``bug`` has: a bug with ``source_only`` set has no call-site workaround, and a runtime fix only
-    where it declares one."""
-    if not bug.source_only:
-        return STRATEGIES
-    return tuple(s for s in STRATEGIES if s == "source" or (s == "runtime" and bug.runtime))
+    return bug.strategies
 
 
 SLOW_FIXTURES = {"verified", "regression"}  # worker runs per strategy, and the upstream tests run twice

@@ -486,3 +486,37 @@ def test_a_resolution_conflict_names_its_causes() -> None:
         "conflict: The user requested transformers==4.50.3; liquid-audio 1.3.0 depends on transformers>=4.55.4"
     )
     assert conflict("ERROR: No matching distribution found for torch==9") is None
+
+
+def test_a_resolution_is_not_reused_once_the_target_changed(tmp_path: Path, monkeypatch) -> None:
+    """A cell resolved while the target had huggingface-hub 2.4 must be resolved again after pip installed
+    something that changed the target (the demo extra downgrades hub to 1.33): reused, its overlay of
+    transformers 5.25 without hub 2.x made the release unimportable."""
+    from lfmdoctor.matrix import overlay
+
+    requirements = ["liquid-audio==1.3.0", "transformers==5.25.0"]
+    options = {
+        "record": cell_record("/py", requirements),
+        "label": "transformers-5.25.0",
+        "what": "pip",
+        "drop": ["liquid-audio"],
+    }
+    monkeypatch.setattr(overlay, "target_state", lambda python: "hub-2.4")
+    before = report_of("liquid-audio==1.3.0", "transformers==5.25.0")
+    first = ensure_packages("/py", requirements, lambda: ["pip"], tmp_path, runner=pip_that_installs(before, []), **options)
+    assert first.pins == ["transformers==5.25.0"]
+    assert ensure_packages("/py", requirements, no_pip, tmp_path, **options) == first  # unchanged target: reused
+    monkeypatch.setattr(overlay, "target_state", lambda python: "hub-1.33")
+    after = report_of("liquid-audio==1.3.0", "transformers==5.25.0", "huggingface_hub==2.4.0")
+    again = ensure_packages("/py", requirements, lambda: ["pip"], tmp_path, runner=pip_that_installs(after, []), **options)
+    assert again.pins == ["huggingface-hub==2.4.0", "transformers==5.25.0"]
+
+
+def test_the_target_state_names_each_distribution_and_version(tmp_path: Path) -> None:
+    import sys
+
+    from lfmdoctor.matrix.overlay import target_state
+
+    here = target_state(sys.executable)
+    assert len(here) == 16 and here == target_state(sys.executable)
+    assert target_state(str(tmp_path / "no-python")) == ""

@@ -19,6 +19,7 @@ REPRO_COMMAND = "lfmdoctor repro --all --simulate no-cuda --simulate flash-attn 
 
 FRAME = re.compile(r'^  File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>.+)$')
 SITE_PACKAGES = re.compile(r"/[^\s\"']*?/site-packages/")
+TEMPORARY = re.compile(r"(/tmp/)tmp[A-Za-z0-9_]{8}\b")
 FIXTURE = re.compile(r"/[^\s\"']*?/fixtures/[0-9a-f]+")
 
 
@@ -41,6 +42,7 @@ def portable(traceback: str, trigger: str) -> str:
             continue
         out.append(lines[i - 1])
     text = "\n".join(out) + "\n"
+    text = TEMPORARY.sub(r"\g<1>tmpdir", text)  # a case's own temporary folder (the trainer's output): a new name each run
     return FIXTURE.sub(MODEL, SITE_PACKAGES.sub(SITE + "/", text))
 
 
