@@ -112,12 +112,19 @@ def named_library(message):
 
 
 def library_of(filename):
-    """The top-level package a source file belongs to (the folder under site-packages), or its file name."""
+    """The top-level package a source file belongs to (the folder under site-packages, or under the sys.path
+    entry it was imported from: an overlay laid over the environment), or its file name."""
     parts = filename.replace(os.sep, "/").split("/")
     for marker in ("site-packages", "dist-packages"):
         if marker in parts and parts.index(marker) + 1 < len(parts):
             name = parts[parts.index(marker) + 1]
             return name[:-3] if name.endswith(".py") else name
+    path = filename.replace(os.sep, "/")
+    entries = [entry.replace(os.sep, "/").rstrip("/") + "/" for entry in sys.path if entry]
+    under = [entry for entry in entries if path.startswith(entry)]
+    if under:
+        name = path[len(max(under, key=len)) :].split("/", 1)[0]
+        return name[:-3] if name.endswith(".py") else name
     return os.path.basename(filename)
 
 

@@ -94,3 +94,13 @@ def test_a_deprecation_torch_raises_in_compiled_code_is_torchs_and_no_bugs():
     assert record["frame"] == f"liquid_audio/model/conformer/utils.py:{line}"
     [found] = from_records(met)
     assert found.bug is None  # a drift no bug module describes yet
+
+
+def test_a_library_laid_over_from_an_overlay_is_named_by_its_package(monkeypatch):
+    """A matrix cell lays transformers over the target from a provision folder (not site-packages): its
+    deprecation is transformers', not "deprecation.py"'s."""
+    from lfmdoctor.child_protocol import library_of
+
+    monkeypatch.setattr(sys, "path", ["/cache/provision/transformers-5.25.0-ab12", *sys.path])
+    assert library_of("/cache/provision/transformers-5.25.0-ab12/transformers/utils/deprecation.py") == "transformers"
+    assert library_of("/env/lib/python3.12/site-packages/torch/amp/autocast_mode.py") == "torch"
