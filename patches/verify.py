@@ -40,18 +40,21 @@ def run_with_strategies(
     timeout: float = 120.0,
 ) -> dict[str | None, list[ReproOutcome]]:
     """The reproduction ``cases`` with each fix ``strategy`` active (None: as installed, no fix), in one worker."""
+    from lfmdoctor.bugs import get_bug
     from lfmdoctor.repro.engine import ReproUsageError, Run, error_all, run_in_one_worker
 
     results: dict[str | None, list[ReproOutcome]] = {}
     runs: dict[str | None, Run] = {}
     for strategy in strategies:
+        # a fix a case's bug does not have (the demo's have a source fix only) is not run for it
+        skip = tuple(case.id for case in cases if strategy is not None and strategy not in get_bug(case.bug).strategies)
         if strategy is None:
             runs[None] = Run("none")
         elif strategy == "callsite":
-            runs[strategy] = Run(strategy, callsite_file=str(CALLSITE_FILE))
+            runs[strategy] = Run(strategy, callsite_file=str(CALLSITE_FILE), skip=skip)
         elif strategy in STRATEGIES:
             try:
-                runs[strategy] = Run(strategy, **strategy_in_worker(strategy, python))
+                runs[strategy] = Run(strategy, **strategy_in_worker(strategy, python), skip=skip)
             except LookupError as exc:
                 results[strategy] = error_all(cases, f"the {strategy} strategy cannot run here: {exc}")
         else:
@@ -87,10 +90,11 @@ def verify_strategies(
     for case in cases:
         bug = get_bug(case.bug)
         for strategy in strategies:
-            after = next(o for o in outcomes[strategy] if o.id == case.id)
-            outcome, reason = after.outcome, after.reason
-            if strategy not in bug.strategies:  # what ran is the bug unfixed: say why it has no such fix
+            if strategy not in bug.strategies:  # not run: say why the bug has no such fix
                 outcome, reason = Outcome.SKIPPED, f"no {strategy} fix: {bug.source_only}"
+            else:
+                after = next(o for o in outcomes[strategy] if o.id == case.id)
+                outcome, reason = after.outcome, after.reason
             results.append(VerifyResult(case.id, case.bug, strategy, before[case.id].outcome, outcome, reason))
     return results
 

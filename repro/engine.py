@@ -186,6 +186,7 @@ class Run:
     runtime_file: str | None = None
     source_path: str | None = None
     pythonpath: str | None = None
+    skip: tuple[str, ...] = ()  # case ids this run leaves out (a fix their bug does not have)
 
 
 def run_in_one_worker(
@@ -197,19 +198,18 @@ def run_in_one_worker(
     simulate: Sequence[str] = (),
     timeout: float = 120.0,
 ) -> list[list[ReproOutcome]]:
-    """The cases once per run, all in one worker: torch and liquid-audio are imported once (see
-    ``repro/worker_child.py``). The outcomes, in the order of ``runs``."""
+    """The cases once per run (less the run's ``skip``), all in one worker: torch and liquid-audio are imported
+    once (see ``repro/worker_child.py``). The outcomes, in the order of ``runs``."""
     if not cases or not runs:
         return [[] for _ in runs]
+    chosen = [[case for case in cases if case.id not in run.skip] for run in runs]
     jobs = []
-    for run in runs:
-        job = build_job(cases, model, simulate, timeout, run.callsite_file)
-        job.update({key: value for key, value in dataclasses.asdict(run).items() if value is not None})
+    for run, run_cases in zip(runs, chosen):
+        job = build_job(run_cases, model, simulate, timeout, run.callsite_file)
+        job.update({k: v for k, v in dataclasses.asdict(run).items() if v is not None and k != "skip"})
         jobs.append(job)
     try:
-        out, err, code = _run_worker(
-            python, {"runs": jobs}, worker_env(simulate, ()), 120.0 + timeout * len(cases) * len(runs)
-        )
+        out, err, code = _run_worker(python, {"runs": jobs}, worker_env(simulate, ()), 120.0 + timeout * sum(map(len, chosen)))
     except OSError as exc:
-        return [error_all(cases, f"cannot run {python}: {exc}") for _ in runs]
-    return [parse_worker_output(cases, out, err, code, run.label) for run in runs]
+        return [error_all(run_cases, f"cannot run {python}: {exc}") for run_cases in chosen]
+    return [parse_worker_output(run_cases, out, err, code, run.label) for run, run_cases in zip(runs, chosen)]
