@@ -94,6 +94,13 @@ class RunSummary(JsonMixin):
 # -- the steps, each a function from inputs to typed results -----------------------------------------------
 
 
+def _declined(result) -> bool:
+    """A (case, fix) pair not run: the case's bug has no such fix (its reason says why)."""
+    from lfmdoctor.bugs import get_bug
+
+    return result.strategy not in get_bug(result.bug).strategies
+
+
 def run_repro(
     python: str, model, bug_ids: list[str] | None = None, emit_dir: Path | None = None, timeout: float = 120.0
 ) -> list[ReproOutcome]:
@@ -256,7 +263,7 @@ def investigate(
             verified = step(
                 "verify fixes",
                 lambda: run_verify(python, model_ref, bug_ids, before=repro),
-                lambda r: f"{len(r)} (case, fix) pairs re-run",
+                lambda r: f"{sum(not _declined(v) for v in r)} (case, fix) pairs re-run",
             )
         if pending is not None:
             (before, after, _), _ = step(
