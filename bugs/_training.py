@@ -11,6 +11,7 @@ from ._anatomy import MAPPER_CLASS, PREPROCESS_FUNCTION, TRAINER_CLASS
 # Two text-only chats preprocessed with liquid-audio's mapper into a saved dataset (no Mimi needed).
 DATASET = f"""\
 import tempfile
+from pathlib import Path
 import datasets
 from liquid_audio.data.dataloader import LFM2DataLoader
 from liquid_audio.data.mapper import {MAPPER_CLASS}

@@ -89,6 +89,7 @@ class Chats:
 '''
 SETUP = f"""\
 import tempfile
+from pathlib import Path
 import datasets
 from liquid_audio.data.mapper import {MAPPER_CLASS}
 from liquid_audio.data.preprocess import {PREPROCESS_FUNCTION}
@@ -119,14 +120,13 @@ BUG = Bug(
     order=270,
     title="preprocess_dataset fails on a generator and reuses stale cached data",
     module=PREPROCESS_FILE,
-    trigger="preprocess_dataset(data, ...) with data a generator (it is typed Iterable), or a lazy iterable "
-    "(a class reading a manifest) whose files changed since an earlier run",
+    trigger="preprocess_dataset(data, ...) with data a generator (typed Iterable), or a lazy iterable "
+    "whose files changed since an earlier run",
     symptom="TypeError: cannot pickle 'generator' object (from datasets' fingerprint hashing); for a lazy iterable, "
     "no error: the saved dataset holds the earlier run's samples",
-    root_cause="preprocess_dataset calls datasets.Dataset.from_generator(generator, features=features) "
-    "(data/preprocess.py:49) without a fingerprint, so datasets names its cache by pickling the generator "
-    "function with its closure (data, mapper, max_context_length): a generator object cannot be pickled, and a "
-    "lazy iterable pickles the same whatever it will yield, so the cache of an earlier run is reused",
+    root_cause="preprocess_dataset calls Dataset.from_generator (data/preprocess.py:49) without a fingerprint, so "
+    "datasets names its cache by pickling the generator's closure (data, mapper, max_context_length): a generator "
+    "cannot be pickled, and a lazy iterable pickles the same whatever it yields, so an earlier run's cache is reused",
     expected="any iterable of chats is preprocessed, and the saved dataset holds what it yields now",
     workaround="pass a list: preprocess_dataset(list(data), ...) (the hash then covers the chats themselves)",
     fix="give Dataset.from_generator a fresh fingerprint, so nothing is hashed and no earlier cache is reused",

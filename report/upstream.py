@@ -105,11 +105,14 @@ def traceback_for(case: CaseEvidence, script: Reproducer) -> str | None:
 
 FIXTURE_PATH = re.compile(r"[^\s'\"`]*/fixtures/[0-9a-f]{16}\b")  # <cache>/fixtures/<key>, wherever the cache is
 SHAPE = re.compile(r"torch\.Size\(\[[\d, ]*\]\)")  # sizes that come from the tiny checkpoint, not from the model
+TEMPORARY = re.compile(r"[^\s'\"`]*/tmp[A-Za-z0-9_]{8}/")  # a case's own temporary folder (a trainer's output_dir)
 
 
 def public(text: str) -> str:
-    """``text`` as it reads with the real model: the tiny checkpoint's folder named as the model's, its sizes elided."""
-    return SHAPE.sub("torch.Size([...])", FIXTURE_PATH.sub("/path/to/LFM2.5-Audio-1.5B", text))
+    """``text`` as it reads with the real model: the tiny checkpoint's folder named as the model's, its sizes elided,
+    a case's temporary folder named as the caller's output folder."""
+    text = TEMPORARY.sub("/path/to/output_dir/", FIXTURE_PATH.sub("/path/to/LFM2.5-Audio-1.5B", text))
+    return SHAPE.sub("torch.Size([...])", text)
 
 
 def _short_reason(text: str | None) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from lfmdoctor.bugs import get_bug
 from lfmdoctor.patches.sourcegen import ruff_binary
 from lfmdoctor.patches.verify import STRATEGIES
 from lfmdoctor.report import upstream
@@ -302,14 +303,19 @@ def test_run_end_to_end_on_the_tiny_checkpoint(cli, tmp_path):
     assert plan[0]["key"] == "harness" and {i["kind"] for i in plan} == {"pr", "comment", "issue+pr"}
     for path in [*(out / "issues").glob("*.md"), *(out / "prs").glob("*.md")]:
         title, blank, body = path.read_text().split("\n", 2)
-        assert title and blank == "" and len(body) <= 3000 and len(title) <= 72, path.name
+        # the demo's and the fine-tuning's reproducers are longer (see below): so are their issues
+        longer = path.parent.name == "issues" and get_bug(path.stem).module.startswith(("demo/", "data/", "trainer"))
+        assert title and blank == "" and len(body) <= (3600 if longer else 3000) and len(title) <= 72, path.name
         assert not TOOL_WORDS.search(body), (path.name, TOOL_WORDS.search(body))
         assert "lfmdoctor" not in body, path.name  # one line in the overview, none on the items
         if path.parent.name == "issues":
             assert len(new_issue_url(title, body)) <= MAX_URL, path.name
             scripts = re.findall(r"```python\n(.*?)```", body, re.S)
             assert len(scripts) == 1 and ruff_findings(scripts[0]) == [], (path.name, scripts)
-            assert 6 <= len(scripts[0].splitlines()) <= 14, (path.name, scripts[0])
+            # the demo's scripts stand in for demo/model.py (it loads the model at import), the fine-tuning ones
+            # build a trainer or a dataset: longer than a call of the library
+            longest = 40 if longer else 14
+            assert 6 <= len(scripts[0].splitlines()) <= longest, (path.name, scripts[0])
             for diff in re.findall(r"```diff\n(.*?)```", body, re.S):
                 assert diff.startswith("--- a/src/liquid_audio/"), (path.name, diff)
     several = (out / "prs" / "audio-format.md").read_text()  # one case per input: plural, and only what ran
