@@ -25,7 +25,7 @@ import fastrtc.reply_on_pause
 
 # demo/model.py loads these three from the hub at import (on CUDA); the same objects, on the CPU
 demo_model = types.ModuleType("liquid_audio.demo.model")
-demo_model.proc, demo_model.lfm2_audio, demo_model.mimi = processor.eval(), model.eval(), processor.mimi.eval()
+demo_model.proc, demo_model.lfm2_audio, demo_model.mimi = processor.eval(), model.eval(), mimi.eval()
 sys.modules["liquid_audio.demo.model"] = demo_model
 fastrtc.reply_on_pause.get_silero_model = lambda: None  # a voice-activity model download, unused here
 from liquid_audio.demo import chat as demo
@@ -104,9 +104,10 @@ def cuda_devices(tree: ast.AST) -> list[ast.keyword]:
 def case(trigger: str, expect: Expect, summary: str, requires: tuple[str, ...] = ()) -> Case:
     """A demo case: the real demo/chat.py on the fixture's processor, model and Mimi (``SETUP``), then ``trigger``."""
     return Case(
-        needs=("processor", "model"),
+        needs=("processor", "model", "mimi"),
         requires=(*requires, *REQUIRES),
         checkpoint=CHECKPOINT,
+        imports=("gradio", "fastrtc.reply_on_pause"),
         setup=SETUP,
         trigger=trigger,
         expect=expect,

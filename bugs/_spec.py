@@ -71,6 +71,9 @@ class Case:
     # optional parts of the tiny checkpoint it needs: "detokenizer", "mimi", "steer" (weights that generate the
     # builder's script: text, <|text_end|>, <|audio_start|>, audio frames, end of audio, <|im_end|>)
     checkpoint: tuple[str, ...] = ()
+    # libraries besides liquid-audio its code imports: a worker that runs several cases imports them once, before
+    # it forks them (gradio takes seconds), so each case pays only for its own work
+    imports: tuple[str, ...] = ()
     expected_text: str = ""  # what a user should see instead, where it differs from ``Bug.expected`` (filled from it)
     # The same steps through the call-site helpers (None: as above).
     callsite_setup: str | None = None
@@ -86,10 +89,12 @@ class Case:
 RESOURCES = {
     "processor": 'processor = LFM2AudioProcessor.from_pretrained(MODEL, device="cpu")',
     "model": 'model = LFM2AudioModel.from_pretrained(MODEL, device="cpu", dtype=torch.float32)',
+    "mimi": "mimi = processor.mimi  # the audio codec, loaded on first use (after the processor)",
 }
 CALLSITE_RESOURCES = {
     "processor": 'processor = load_processor(MODEL, device="cpu")',
     "model": 'model = load_model(MODEL, device="cpu", dtype=torch.float32)',
+    "mimi": "mimi = processor.mimi  # the audio codec, loaded on first use (after the processor)",
 }
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from ._anatomy import MAPPER_CLASS, PREPROCESS_FUNCTION, TRAINER_CLASS
 
+IMPORTS = ("datasets",)  # what the cases import besides liquid-audio (``Case.imports``)
+
 # Two text-only chats preprocessed with liquid-audio's mapper into a saved dataset (no Mimi needed).
 DATASET = f"""\
 import tempfile

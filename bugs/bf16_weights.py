@@ -133,6 +133,7 @@ BUG = Bug(
     cases=(
         Case(
             needs=("processor",),
+            imports=_training.IMPORTS,
             setup=_training.DATASET + "\n" + _training.TRAINER,
             callsite_setup=_training.DATASET + "\nwith float32_weights():\n" + textwrap.indent(_training.TRAINER, "    "),
             trigger=MEASURE,

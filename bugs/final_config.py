@@ -124,6 +124,7 @@ BUG = Bug(
     cases=(
         Case(
             needs=("processor",),
+            imports=_training.IMPORTS,
             setup=_training.DATASET + "\n" + _training.TRAINER + "\ntrainer.train()",
             callsite_setup=_training.DATASET
             + "\n"

@@ -146,6 +146,7 @@ BUG = Bug(
         Case(
             variant="generator",
             needs=("processor",),
+            imports=_training.IMPORTS,
             setup=SETUP,
             trigger=GENERATOR_TRIGGER,
             callsite_trigger=GENERATOR_TRIGGER.replace("((chat", "(list(chat", 1),
@@ -155,6 +156,7 @@ BUG = Bug(
         Case(
             variant="stale",
             needs=("processor",),
+            imports=_training.IMPORTS,
             setup=STALE_SETUP,
             trigger=STALE_TRIGGER,
             callsite_trigger=STALE_TRIGGER.replace("(Chats(replies)", "(list(Chats(replies))", 1),

@@ -105,22 +105,29 @@ def run_repro(
     python: str, model, bug_ids: list[str] | None = None, emit_dir: Path | None = None, timeout: float = 120.0
 ) -> list[ReproOutcome]:
     from lfmdoctor.bugs import select
-    from lfmdoctor.repro.emit import emit_scripts
     from lfmdoctor.repro.engine import run_cases
 
     cases = select(bug_ids)
-    if emit_dir is not None:
-        emit_scripts(cases, model, emit_dir)
+    _emit(bug_ids, model, emit_dir)
     return run_cases(python, cases, model, timeout=timeout)
 
 
-def run_verify(
-    python: str, model, bug_ids: list[str] | None = None, before: list[ReproOutcome] | None = None
-) -> list[VerifyResult]:
-    """Every reproduction re-run with each fix strategy."""
-    from lfmdoctor.patches.verify import verify_strategies
+def run_repro_and_verify(
+    python: str, model, bug_ids: list[str] | None = None, emit_dir: Path | None = None
+) -> tuple[list[ReproOutcome], list[VerifyResult]]:
+    """Every reproduction as installed, then re-run with each fix strategy, in one worker."""
+    from lfmdoctor.patches.verify import reproduce_and_verify
 
-    return verify_strategies(python, model, bug_ids=bug_ids, before=before)
+    _emit(bug_ids, model, emit_dir)
+    return reproduce_and_verify(python, model, bug_ids=bug_ids)
+
+
+def _emit(bug_ids: list[str] | None, model, emit_dir: Path | None) -> None:
+    from lfmdoctor.bugs import select
+    from lfmdoctor.repro.emit import emit_scripts
+
+    if emit_dir is not None:
+        emit_scripts(select(bug_ids), model, emit_dir)
 
 
 def run_bench_pair(python: str) -> tuple[dict | None, dict | None, str]:
@@ -243,35 +250,35 @@ def investigate(
         "check", lambda: run_check(python), lambda r: f"{sum(1 for b in r.bugs if b.present)} known bugs in the installed code"
     )
     model_ref = resolve_model(model, python)
-    repro = step(
-        "reproduce",
-        lambda: run_repro(python, model_ref, bug_ids, emit_dir=emit_dir),
-        lambda r: f"{sum(1 for o in r if o.outcome is Outcome.REPRODUCED)} of {len(r)} cases reproduced",
-        lambda r: nothing_ran(r) is not None,
-    )
-    why = nothing_ran(repro)
-    if why:  # nothing to verify or report: a report built on this would say nothing true
-        raise JobError(
-            f"no reproduction could run on {python} ({why}); 'lfmdoctor check --python {python}' says what is missing"
-        )
-    verified = before = after = None
-    # The benchmark runs beside the verification: both mostly wait on their child interpreters.
+    # The benchmark runs beside the reproductions: both mostly wait on their child interpreters.
     benchmark = concurrent.futures.ThreadPoolExecutor(max_workers=1) if bench else None
     pending = benchmark.submit(_timed, run_bench_pair, python) if benchmark else None
+    verified = before = after = None
     try:
         if verify:
-            verified = step(
-                "verify fixes",
-                lambda: run_verify(python, model_ref, bug_ids, before=repro),
-                lambda r: f"{sum(not _declined(v) for v in r)} (case, fix) pairs re-run",
+            repro, verified = step(
+                "reproduce, verify fixes",
+                lambda: run_repro_and_verify(python, model_ref, bug_ids, emit_dir=emit_dir),
+                lambda r: f"{_reproduced(r[0])}; {sum(not _declined(v) for v in r[1])} (case, fix) pairs re-run",
+                lambda r: nothing_ran(r[0]) is not None,
+            )
+        else:
+            repro = step(
+                "reproduce",
+                lambda: run_repro(python, model_ref, bug_ids, emit_dir=emit_dir),
+                _reproduced,
+                lambda r: nothing_ran(r) is not None,
+            )
+        why = nothing_ran(repro)
+        if why:  # nothing to verify or report: a report built on this would say nothing true
+            raise JobError(
+                f"no reproduction could run on {python} ({why}); 'lfmdoctor check --python {python}' says what is missing"
             )
         if pending is not None:
             (before, after, _), _ = step(
                 "benchmark",
                 pending.result,
-                lambda r: (
-                    (r[0][2] if r[0][2] != "ok" else "unpatched vs call-site fix") + f" ({r[1]:.1f} s beside the verify)"
-                ),
+                lambda r: (r[0][2] if r[0][2] != "ok" else "unpatched vs call-site fix") + f" ({r[1]:.1f} s beside the cases)",
             )
     finally:
         if benchmark is not None:
@@ -291,6 +298,10 @@ def investigate(
         ruff=ruff_evidence(python) if diff else None,
     )
     return Findings(check, model_ref.spec, repro, verified, report, before, after, patch_name, diff, step.times)
+
+
+def _reproduced(outcomes: list[ReproOutcome]) -> str:
+    return f"{sum(1 for o in outcomes if o.outcome is Outcome.REPRODUCED)} of {len(outcomes)} cases reproduced"
 
 
 def _timed(fn: Callable[..., T], *args: object) -> tuple[T, float]:

@@ -64,7 +64,7 @@ def run_with_strategies(
     return {strategy: results[strategy] for strategy in strategies}
 
 
-def verify_strategies(
+def reproduce_and_verify(
     python: str,
     model: ModelRef,
     *,
@@ -72,19 +72,13 @@ def verify_strategies(
     strategies: Sequence[str] = STRATEGIES,
     simulate: Sequence[str] = (),
     timeout: float = 120.0,
-    before: Sequence[ReproOutcome] | None = None,
-) -> list[VerifyResult]:
-    """Before -> after for every case of ``bug_ids`` (all when None) and every strategy, in case order.
-
-    ``before``: outcomes of the same cases without a fix, when the caller has just run them.
-    """
+) -> tuple[list[ReproOutcome], list[VerifyResult]]:
+    """Every case of ``bug_ids`` (all when None) as installed and with each fix ``strategy``, in one worker: the
+    outcomes as installed, and before -> after for every case and strategy, in case order."""
     from lfmdoctor.bugs import get_bug, select
 
     cases = select(bug_ids)
-    runs: list[str | None] = [*([] if before is not None else [None]), *strategies]
-    outcomes = run_with_strategies(python, cases, model, runs, simulate=simulate, timeout=timeout)
-    if before is not None:
-        outcomes[None] = list(before)
+    outcomes = run_with_strategies(python, cases, model, [None, *strategies], simulate=simulate, timeout=timeout)
     before = {o.id: o for o in outcomes[None]}
     results = []
     for case in cases:
@@ -96,7 +90,7 @@ def verify_strategies(
                 after = next(o for o in outcomes[strategy] if o.id == case.id)
                 outcome, reason = after.outcome, after.reason
             results.append(VerifyResult(case.id, case.bug, strategy, before[case.id].outcome, outcome, reason))
-    return results
+    return outcomes[None], results
 
 
 def verify_report(
@@ -108,5 +102,7 @@ def verify_report(
     simulate: Sequence[str] = (),
     timeout: float = 120.0,
 ) -> VerifyReport:
-    results = verify_strategies(python, model, bug_ids=bug_ids, strategies=strategies, simulate=simulate, timeout=timeout)
+    _, results = reproduce_and_verify(
+        python, model, bug_ids=bug_ids, strategies=strategies, simulate=simulate, timeout=timeout
+    )
     return VerifyReport(model.spec, python, list(simulate), list(strategies), results)

@@ -36,6 +36,7 @@ class WorkerCase:
     requires: list[str] = field(default_factory=list)
     stubs: list[str] = field(default_factory=list)  # modules made importable for this case (a simulation)
     simulations: list[str] = field(default_factory=list)  # code run in its process before it (a simulation)
+    imports: list[str] = field(default_factory=list)  # libraries the worker imports once, before forking
 
 
 class ReproUsageError(LfmdoctorError):
@@ -78,6 +79,7 @@ def build_job(
                 requires=[r for r in c.requires if r not in stubs and r not in code],
                 stubs=[stubs[r] for r in c.requires if r in stubs],
                 simulations=[code[r] for r in c.requires if r in code],
+                imports=list(c.imports),
             )
         )
         for c in cases

@@ -11,6 +11,7 @@ unsafe (macOS, Windows) each case runs in a fresh interpreter instead.
 """
 
 import contextlib
+import gc
 import importlib.metadata
 import importlib.util
 import json
@@ -113,6 +114,28 @@ def unmet(case, facts):
     return [name for name in case["requires"] if not facts["conditions"].get(name)]
 
 
+class ThreadRaised(Exception):
+    """Raised in the main thread when another thread of the case raised (its exception is the cause)."""
+
+
+def stop_when_a_thread_raises():
+    """A thread of the case that raises ends the case with its exception: whoever waits on that thread (the demo's
+    reply waits on its generation thread's queue) would otherwise wait until the time limit. A case that sets its own
+    ``threading.excepthook`` replaces this."""
+    failed = []
+
+    def hook(args):
+        threading.__excepthook__(args)  # its traceback still goes to stderr
+        failed.append(args.exc_value)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)  # wakes a main thread blocked on a lock
+
+    def interrupt(signum, frame):
+        raise ThreadRaised() from failed[-1]
+
+    signal.signal(signal.SIGUSR1, interrupt)
+    threading.excepthook = hook
+
+
 def run_case(case, namespace, stub_dirs):
     """Run one case in this process; return its record (with the deprecations it met). Never raises."""
     if case.get("stubs"):
@@ -121,6 +144,7 @@ def run_case(case, namespace, stub_dirs):
     ns = dict(namespace)
     for code in case.get("simulations", ()):  # each case runs in its own process: nothing leaks to the next
         exec(compile(code, f"<simulation for {case['id']}>", "exec"), dict(ns))
+    stop_when_a_thread_raises()
     start = time.perf_counter()
     # stdout carries the records: what the code under study prints (the demo prints its replies without a newline)
     # goes to stderr, so it cannot run into the next record's line
@@ -131,6 +155,8 @@ def run_case(case, namespace, stub_dirs):
             try:
                 exec(compile(case[phase] or "pass", f"<repro {case['id']} {phase}>", "exec"), ns)
             except BaseException as exc:  # the point is to capture whatever the library raises
+                if isinstance(exc, ThreadRaised):
+                    exc = exc.__cause__
                 if isinstance(exc, (DeprecationWarning, FutureWarning)):  # a filter made the warning an error
                     frames = traceback.extract_tb(exc.__traceback__)
                     found = protocol.deprecation_record(type(exc).__name__, str(exc), frames, package)
@@ -144,6 +170,7 @@ def run_case(case, namespace, stub_dirs):
 def in_child(fn):
     """Fork; the child runs fn and sends its JSON result through a pipe. Returns (pid, read fd)."""
     read_fd, write_fd = os.pipe()
+    gc.freeze()  # the child's collections then skip what it inherits, instead of copying every page they touch
     pid = os.fork()
     if pid == 0:
         os.close(read_fd)
@@ -225,33 +252,39 @@ def run_forked(job, cases, stub_dirs, parallel):
                 detail="the machine probe failed",
             )
         return
-    resource_errors = {}
     todo = []
     for case in cases:
         missing = unmet(case, facts)
         if missing:
             emit("case", id=case["id"], status="unmet", unmet=missing)
-            continue
-        for need in case["needs"]:
-            if need not in namespace and need not in resource_errors:
-                error = build_resource(job, need, namespace)
-                if error:
-                    resource_errors[need] = error
-        failed = [n for n in case["needs"] if n in resource_errors]
-        if failed:
-            emit("case", id=case["id"], status="setup_error", exception=resource_errors[failed[0]], duration_s=0.0)
-            continue
-        todo.append(case)
+        else:
+            todo.append(case)
     if facts.get("bad_fork"):
         fresh = [c for c in todo if set(job.get("fresh_process", ())) & set(c["requires"])]
         todo = [c for c in todo if c not in fresh]
         run_spawned(job, fresh, stub_dirs, with_facts=False)
+    # A resource can change one built before it (Mimi loads into the processor, which datasets then hashes): each
+    # is built just before the first case that needs it, and the cases that need only earlier ones go first.
+    order = list(job["resources"])
+    todo.sort(key=lambda case: max(map(order.index, case["needs"]), default=-1))
+    resource_errors = {}
     running = []
     while todo or running:
         while todo and len(running) < parallel:
             case = todo.pop(0)
+            for need in case["needs"]:
+                if need not in namespace and need not in resource_errors:
+                    error = build_resource(job, need, namespace)
+                    if error:
+                        resource_errors[need] = error
+            failed = [n for n in case["needs"] if n in resource_errors]
+            if failed:
+                emit("case", id=case["id"], status="setup_error", exception=resource_errors[failed[0]], duration_s=0.0)
+                continue
             pid, fd = in_child(lambda case=case: run_case(case, namespace, stub_dirs))
             running.append((case, pid, fd, time.monotonic() + job["timeout"]))
+        if not running:
+            continue
         case, pid, fd, deadline = running.pop(0)
         result = collect(pid, fd, deadline)
         if result is None:
@@ -387,26 +420,40 @@ def relay(run):
 
 
 def run_several(job):
-    """Each run in its own forked child, one after the other (their records never interleave)."""
+    """Each run in its own forked child, all at once, sharing the job's parallelism; each writes its records to
+    a file of its own, copied to stdout once it ends, so the records of different runs never interleave."""
     global RUN
-    for run in job["runs"]:
-        if not can_fork(job):
+    if not can_fork(job):
+        for run in job["runs"]:
             RUN = run["label"]
             relay(run)
-            RUN = None
-            continue
+        RUN = None
+        return
+    share = max(1, job["runs"][0].get("parallel", 2) // len(job["runs"]))
+    children = []
+    for run in job["runs"]:
+        records = tempfile.TemporaryFile()
+        sys.stdout.flush()
+        gc.freeze()
         pid = os.fork()
         if pid == 0:
+            os.dup2(records.fileno(), sys.stdout.fileno())
             RUN = run["label"]
             try:
                 put_strategy_in_place(run)
-                run_job(run)
+                run_job(dict(run, parallel=share))
             except BaseException as exc:
                 emit("import_error", exception=exception_record(exc))
             finally:
                 sys.stdout.flush()
                 os._exit(0)
+        children.append((pid, records))
+    for pid, records in children:
         os.waitpid(pid, 0)
+        records.seek(0)
+        shutil.copyfileobj(records, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        records.close()
 
 
 def main():
@@ -419,10 +466,21 @@ def main():
     except BaseException as exc:
         emit("import_error", exception=exception_record(exc))
         return
+    preload(job)
     if "runs" in job:
         run_several(job)
     else:
         run_job(job)
+
+
+def preload(job):
+    """Import, once and before any fork, the libraries the cases import besides liquid-audio (never liquid-audio's
+    own modules: a run may import a patched copy of them)."""
+    for name in sorted({name for one in job.get("runs", [job]) for case in one["cases"] for name in case.get("imports", ())}):
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass  # the case imports it again, and reports what fails
 
 
 def run_job(job):
