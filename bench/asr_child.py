@@ -55,7 +55,11 @@ peak_rss_mb = random_model.peak_rss_mb
 
 MODEL_RATE = 16_000
 EOS = 7  # <|im_end|>
-emit = protocol.emit
+PART = None  # the index of the job this process runs, in a job with several parts
+
+
+def emit(kind, **fields):
+    protocol.emit(kind, **fields, **({"part": PART} if PART is not None else {}))
 
 
 def short_path(path):
@@ -227,7 +231,7 @@ def main():
             spec = importlib.util.find_spec("liquid_audio")
             if spec is not None and spec.origin:
                 met = protocol.watch_deprecations(os.path.dirname(spec.origin))
-            run(at)
+            run(at, met)
         except Exception as exc:
             fail(at.stage, exc, at.clip)
         finally:
@@ -235,29 +239,63 @@ def main():
                 emit("deprecations", found=met)
 
 
-def run(at):
+def run(at, met):
+    """The imports, then the job; a job with ``parts`` runs each part in a child forked after the imports (Linux),
+    one after the other, each part's events (its deprecations among them) marked with its index, ``part``."""
+    global PART
     started = time.perf_counter()
     import torch
 
     job = json.loads(sys.stdin.read())  # sent while torch was importing
-    if job["mode"] == "callsite":
-        check_device(torch, job.get("device"))
+    parts = job.get("parts") or [job]
+    for part in parts:
+        if part["mode"] == "callsite":
+            check_device(torch, part.get("device"))
+    import liquid_audio  # noqa: F401
+    import numpy  # noqa: F401
+
+    import_s = time.perf_counter() - started
+    if "parts" not in job:
+        transcribe_all(job, at, import_s)
+        return
+    for index, part in enumerate(parts):
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            PART, code = index, 0
+            try:
+                main_of_part(part, at, import_s, met)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 3
+            finally:
+                sys.stdout.flush()
+                os._exit(code)
+        os.waitpid(pid, 0)
+    met.clear()  # each part reported its own
+
+
+def main_of_part(job, at, import_s, met):
+    try:
+        transcribe_all(job, at, import_s)
+    except Exception as exc:
+        fail(at.stage, exc, at.clip)
+    finally:
+        if met:
+            emit("deprecations", found=met)
+
+
+def transcribe_all(job, at, import_s):
     from importlib.metadata import PackageNotFoundError, version
 
     import liquid_audio
     import numpy as np
+    import torch
 
     try:
         la_version = version("liquid-audio")
     except PackageNotFoundError:
         la_version = None
-    emit(
-        "ready",
-        liquid_audio=la_version,
-        torch=torch.__version__,
-        threads=torch.get_num_threads(),
-        import_s=time.perf_counter() - started,
-    )
+    emit("ready", liquid_audio=la_version, torch=torch.__version__, threads=torch.get_num_threads(), import_s=import_s)
 
     asr = Asr(job, torch, liquid_audio, at)
     emit("loaded", device=str(asr.device), dtype=asr.model_dtype, load_s=asr.load_s, parameters=asr.parameters)

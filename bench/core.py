@@ -7,6 +7,7 @@ benchmark: it comes back as ``BenchResult.failure`` with the known bug id it mat
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import tempfile
@@ -357,56 +358,121 @@ def _notes(config: BenchConfig, found: _Inputs, load_avg: float | None, cpus: in
 
 
 def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchResult:
-    validate(config)
+    return run_benches([config], progress)[0]
+
+
+def run_benches(configs: list[BenchConfig], progress: Progress | None = None) -> list[BenchResult]:
+    """Each config's benchmark, in order. Configs that differ only in their strategy, with children that need the
+    same environment (none and callsite), share one child where it can fork (Linux): torch and liquid-audio are
+    imported once, and each strategy runs in a child forked from it after the imports, one after the other."""
+    for config in configs:
+        validate(config)
     load_avg = _load_average()
     try:
-        setup = child_setup(config.strategy, config.python)
+        setups = [child_setup(config.strategy, config.python) for config in configs]
     except StrategyUnavailable as exc:
         raise BenchInputError(str(exc)) from None
+    first = configs[0]
+    if len(configs) > 1 and not (
+        sys.platform.startswith("linux")
+        and all(setup.env == setups[0].env for setup in setups)
+        and all(dataclasses.replace(config, strategy=first.strategy) == first for config in configs)
+    ):
+        return [run_bench(config, progress) for config in configs]
     with tempfile.TemporaryDirectory(prefix="lfmdoctor-bench-") as tmp:
         # Start the child first: it imports torch while the model and the audio are resolved here.
         try:
-            child = runner.Child(config.python, runner.ASR_CHILD, setup.environment())
+            child = runner.Child(first.python, runner.ASR_CHILD, setups[0].environment())
         except runner.ChildDied as exc:
             raise BenchInputError(f"{exc}; pass --python with a working interpreter") from None
         with child:
-            found = _inputs(config, Path(tmp))
-            summary = BenchSummary(
-                model=found.model.spec,
-                device=None,
-                dtype=None,
-                strategy=config.strategy,
-                runs=config.runs,
-                warmup=config.warmup,
-                random_weights=found.model.random_weights,
-                cpus=os.cpu_count(),
-                load_avg=load_avg,
-            )
-            if config.full_size:
-                summary.token_source, summary.label = found.token_source, fullsize.LABEL
-            result = BenchResult(summary)
-            plans = found.plans
-            events = _Events(summary, plans, config.warmup + config.runs * sum(len(p.chunks) for p in plans), progress)
-            job = _job(config, setup, found.model, plans, found.files)
-            if config.full_size:
-                job = _full_size_job(job, config, plans, found.speech_rate)
-            outcome = _run_child(child, job, events, config.timeout)
-        _raise_for_bad_input(outcome.error, config.python)
-        result.deprecations = list(dict.fromkeys(events.deprecations))
-        if outcome.error is not None:
-            result.failure = _failure(outcome.error, plans)
-        else:
-            result.clips = aggregate.clip_results(plans, outcome.of("chunk"))
-            aggregate.summarize(summary, result.clips)
-            if config.full_size:
-                timing_only(result)
-                long = outcome.of("projection")
-                if long and job["projection"]:
-                    summary.projection = projection(long[0], job["projection"]["audio_s"], config.chunk_seconds)
-            if config.baselines:
-                result.baselines = run_baselines(config.python, plans, found.files)
-    result.notes += _notes(config, found, load_avg, summary.cpus)
-    return result
+            found = _inputs(first, Path(tmp))
+            started = [_start(config, setup, found, load_avg, progress) for config, setup in zip(configs, setups)]
+            if len(configs) == 1:
+                [(result, events, job)] = started
+                outcomes = [_run_child(child, job, events, first.timeout)]
+            else:
+                by_part = [events for _, events, _ in started]
+                timeout = None if first.timeout is None else first.timeout * len(configs)
+                shared = _run_child(child, {"parts": [job for _, _, job in started]}, _Parts(by_part), timeout)
+                outcomes = [_part(shared, index) for index in range(len(configs))]
+        results = []
+        for config, (result, events, job), outcome in zip(configs, started, outcomes):
+            _finish(config, result, events, job, outcome, found)
+            result.notes += _notes(config, found, load_avg, result.summary.cpus)
+            results.append(result)
+    return results
+
+
+def _start(
+    config: BenchConfig, setup: ChildSetup, found: _Inputs, load_avg: float | None, progress: Progress | None
+) -> tuple[BenchResult, _Events, dict[str, Any]]:
+    """The result to fill, what hears the child's events for it, and its job."""
+    summary = BenchSummary(
+        model=found.model.spec,
+        device=None,
+        dtype=None,
+        strategy=config.strategy,
+        runs=config.runs,
+        warmup=config.warmup,
+        random_weights=found.model.random_weights,
+        cpus=os.cpu_count(),
+        load_avg=load_avg,
+    )
+    if config.full_size:
+        summary.token_source, summary.label = found.token_source, fullsize.LABEL
+    plans = found.plans
+    events = _Events(summary, plans, config.warmup + config.runs * sum(len(p.chunks) for p in plans), progress)
+    job = _job(config, setup, found.model, plans, found.files)
+    if config.full_size:
+        job = _full_size_job(job, config, plans, found.speech_rate)
+    return BenchResult(summary), events, job
+
+
+def _finish(
+    config: BenchConfig,
+    result: BenchResult,
+    events: _Events,
+    job: dict[str, Any],
+    outcome: runner.ChildOutcome,
+    found: _Inputs,
+) -> None:
+    _raise_for_bad_input(outcome.error, config.python)
+    plans, summary = found.plans, result.summary
+    result.deprecations = list(dict.fromkeys(events.deprecations))
+    if outcome.error is not None:
+        result.failure = _failure(outcome.error, plans)
+        return
+    result.clips = aggregate.clip_results(plans, outcome.of("chunk"))
+    aggregate.summarize(summary, result.clips)
+    if config.full_size:
+        timing_only(result)
+        long = outcome.of("projection")
+        if long and job["projection"]:
+            summary.projection = projection(long[0], job["projection"]["audio_s"], config.chunk_seconds)
+    if config.baselines:
+        result.baselines = run_baselines(config.python, plans, found.files)
+
+
+class _Parts:
+    """Hands each event of a job with parts to the part it belongs to."""
+
+    def __init__(self, events: list[_Events]) -> None:
+        self.events = events
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if isinstance(event.get("part"), int) and 0 <= event["part"] < len(self.events):
+            self.events[event["part"]](event)
+
+
+def _part(outcome: runner.ChildOutcome, index: int) -> runner.ChildOutcome:
+    """One part's events; an error of the child itself (no part) is every part's."""
+    log = [event for event in outcome.log if event.get("part", index) == index]
+    errors = [event for event in log if event[KEY] == "error"]
+    error = errors[0] if errors else outcome.error if outcome.error is not None and "part" not in outcome.error else None
+    if error is None and not any(event[KEY] == "done" for event in log):
+        error = {"stage": "child", "error_type": "ChildDied", "message": "the child stopped before this part", "frames": []}
+    return runner.ChildOutcome(log, error, outcome.returncode)
 
 
 def run_baselines(python: str, plans: list[aggregate.ClipPlan], files: list[Path]) -> list[BaselineResult]:

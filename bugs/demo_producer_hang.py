@@ -168,8 +168,8 @@ def test_a_demo_turn_whose_generation_raises_ends(steered_checkpoint, monkeypatc
 
     thread = threading.Thread(target=reply, daemon=True)
     thread.start()
-    thread.join(timeout=10)
-    assert not thread.is_alive(), "{DEMO_RESPONSE} still waits 10 s after its generation thread raised"
+    thread.join(timeout=5)
+    assert not thread.is_alive(), "{DEMO_RESPONSE} still waits 5 s after its generation thread raised"
     assert failed
 ''',
 )

@@ -132,16 +132,14 @@ def _emit(bug_ids: list[str] | None, model, emit_dir: Path | None) -> None:
 
 def run_bench_pair(python: str) -> tuple[dict | None, dict | None, str]:
     """ASR on the built-in clips as the seed wrote it (strategy none), then with the call-site fix."""
-    from lfmdoctor.bench.core import BenchConfig, BenchInputError, run_bench
+    from lfmdoctor.bench.core import BenchConfig, BenchInputError, run_benches
 
-    results = []
-    for strategy in ("none", "callsite"):
-        config = BenchConfig(strategy=strategy, python=python, runs=1, warmup=0, baselines=False)
-        try:
-            results.append(run_bench(config, None).to_json())
-        except BenchInputError as exc:
-            return None, None, f"bench could not run: {exc}"
-    return results[0], results[1], "ok"
+    configs = [BenchConfig(strategy=s, python=python, runs=1, warmup=0, baselines=False) for s in ("none", "callsite")]
+    try:
+        before, after = run_benches(configs)
+    except BenchInputError as exc:
+        return None, None, f"bench could not run: {exc}"
+    return before.to_json(), after.to_json(), "ok"
 
 
 def stored_diff(check: CheckReport) -> tuple[str | None, str | None]:

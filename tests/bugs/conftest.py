@@ -23,6 +23,7 @@ import subprocess
 import sys
 import textwrap
 import xml.etree.ElementTree as ElementTree
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -150,14 +151,14 @@ def regression(request: pytest.FixtureRequest, tmp_path_factory, tiny_checkpoint
         (folder / test_file_name(bug)).write_text(bug.regression_test)
     patched = strategy_environment("source", sys.executable)["PYTHONPATH"]
     locked = str(upstream_lock_overlay(sys.executable, cache_root()))
-    results = {}
     runs = (
         ("unpatched", None),
         ("patched", patched),
         ("locked-unpatched", locked),
         ("locked-patched", locked + os.pathsep + patched),
     )
-    for label, pythonpath in runs:
+
+    def run(label: str, pythonpath: str | None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         env.update({"HF_HUB_OFFLINE": "1", "CUDA_VISIBLE_DEVICES": ""})
         if pythonpath:
@@ -172,8 +173,10 @@ def regression(request: pytest.FixtureRequest, tmp_path_factory, tiny_checkpoint
             timeout=600,
             check=False,
         )
-        results[label] = _junit(report)
-    return results
+        return _junit(report)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # mostly imports and waits: two at a time
+        return dict(zip((label for label, _ in runs), pool.map(lambda run_: run(*run_), runs)))
 
 
 class Contract:

@@ -317,3 +317,23 @@ def test_target_without_torch_is_a_usage_problem(tmp_path, capsys):
     assert done.value.code == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "do not import in" in err and "No module named 'torch'" in err and "lfmdoctor check --python" in err
+
+
+@pytest.mark.slow
+def test_none_and_callsite_share_one_child_and_match_their_own_runs(runs, monkeypatch):
+    """``lfmdoctor run``'s pair: one child imports torch and liquid-audio, each strategy runs in a fork of it, and
+    each result is what its own run gives."""
+    from lfmdoctor.bench import core, runner
+
+    started = []
+    child = runner.Child
+    monkeypatch.setattr(runner, "Child", lambda *args, **kwargs: started.append(args) or child(*args, **kwargs))
+    configs = [core.BenchConfig(strategy=s, runs=1, warmup=0, baselines=False) for s in ("none", "callsite")]
+    before, after = core.run_benches(configs)
+    assert len(started) == 1 if sys.platform.startswith("linux") else len(started) == 2
+    alone = json.loads((runs["folder"] / "none.json").read_text())["failure"]
+    assert before.failure is not None and (before.failure.bug_id, before.failure.stage) == (alone["bug_id"], alone["stage"])
+    assert before.summary.strategy == "none" and after.summary.strategy == "callsite"
+    assert after.failure is None and after.clips and all(clip.tokens > 0 for clip in after.clips)
+    default = json.loads((runs["folder"] / "default.json").read_text())
+    assert [clip.id for clip in after.clips] == [clip["id"] for clip in default["clips"]]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -16,9 +16,11 @@ from lfmdoctor.bugs import CASES, select
 from lfmdoctor.bugs._spec import CONDITIONS
 from lfmdoctor.patches.sourcegen import ruff_binary
 from lfmdoctor.repro.emit import emit_scripts, render_script
-from lfmdoctor.repro.engine import run_cases
+from lfmdoctor.repro.engine import Run, run_cases, run_in_one_worker
 from lfmdoctor.repro.models import resolve_model
 from lfmdoctor.results import Outcome
+
+from ..conftest import Overlay
 
 LOCAL_PATH, EOA_CODE = bugs.local_path.BUG.id, bugs.eoa_code.BUG.id
 # Cases this machine (CPU-only, liquid-audio 1.3.0) cannot or need not reproduce, and why.
@@ -111,19 +113,34 @@ FIXES = {
 }
 
 
+@pytest.fixture(scope="module")
+def hand_fixed(model, tmp_path_factory, liquid_audio_dir):
+    """{bug id: its outcomes} on a copy of liquid_audio with that bug's edits (FIXES), and on one left as it is
+    ("unfixed": the local-path case), all in one worker: each copy is imported instead in a forked child of it."""
+    runs = []
+    for label, edits in [*FIXES.items(), ("unfixed", [])]:
+        copy = Overlay(tmp_path_factory.mktemp("copy"))
+        shutil.copytree(liquid_audio_dir, copy.package, ignore=shutil.ignore_patterns("__pycache__"))
+        for edit in edits:
+            copy.edit(*edit)
+        bug = LOCAL_PATH if label == "unfixed" else label
+        skip = tuple(case.id for case in CASES if case.bug != bug)
+        runs.append(Run(label, source_path=str(copy), pythonpath=str(copy), skip=skip))
+    outcomes = run_in_one_worker(sys.executable, CASES, model, runs)
+    return {run.label: results for run, results in zip(runs, outcomes)}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("bug_id", sorted(FIXES))
-def test_fixed_copy_is_not_reproduced(model, liquid_audio_copy, bug_id):
-    for edit in FIXES[bug_id]:
-        liquid_audio_copy.edit(*edit)
-    results = run_cases(sys.executable, select([bug_id]), model, extra_pythonpath=[str(liquid_audio_copy)])
-    for result in results:
+def test_fixed_copy_is_not_reproduced(hand_fixed, bug_id):
+    assert hand_fixed[bug_id]
+    for result in hand_fixed[bug_id]:
         assert result.outcome is Outcome.NOT_REPRODUCED, (result.id, result.reason)
 
 
 @pytest.mark.slow
-def test_unfixed_copy_still_reproduces(model, liquid_audio_copy):
-    [result] = run_cases(sys.executable, select([LOCAL_PATH]), model, extra_pythonpath=[str(liquid_audio_copy)])
+def test_unfixed_copy_still_reproduces(hand_fixed):
+    [result] = hand_fixed["unfixed"]
     assert result.outcome is Outcome.REPRODUCED
     assert result.frames[-1].startswith("liquid_audio/utils.py")
 
@@ -175,28 +192,60 @@ def test_liquid_audio_that_does_not_import(model, tmp_path):
     assert "does not import" in results[0].reason
 
 
+# Runs each script given on its command line as ``python SCRIPT FOLDER`` would, in a child forked after the imports
+# every script repeats (the scripts' own lines still run: runpy), its stdout and stderr to SCRIPT.out and .err;
+# prints {script: exit code}. One fresh interpreter per script would import torch and liquid-audio 32 times.
+SCRIPT_RUNNER = """\
+import gc, importlib, json, os, runpy, sys, traceback
+for name in ("torch", "numpy", "liquid_audio", "datasets", "gradio", "fastrtc.reply_on_pause"):
+    importlib.import_module(name)
+folder, scripts, codes, running = sys.argv[1], sys.argv[2:], {}, {}
+while scripts or running:
+    if scripts and len(running) < 2:
+        script = scripts.pop(0)
+        gc.freeze()
+        pid = os.fork()
+        if pid == 0:
+            for fd, suffix in ((1, ".out"), (2, ".err")):
+                os.dup2(os.open(script + suffix, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
+            sys.argv, code = [script, folder], 0
+            try:
+                runpy.run_path(script, run_name="__main__")
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            sys.stdout.flush(), sys.stderr.flush()
+            os._exit(code)
+        running[pid] = script
+        continue
+    pid, status = os.wait()
+    codes[running.pop(pid)] = os.waitstatus_to_exitcode(status)
+print(json.dumps(codes))
+"""
+
+
 @pytest.mark.slow
 def test_emitted_scripts_reproduce_with_plain_python(model, tmp_path, all_results):
     cases = [c for c in CASES if c.id in REPRODUCIBLE]
     emit_scripts(cases, model, tmp_path)
-
-    def run(case):
-        script = tmp_path / f"repro_{case.id.replace(':', '_').replace('-', '_')}.py"
-        done = subprocess.run(
-            [sys.executable, str(script), str(model.folder)],  # the fixture with every part the cases need
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
-        )
-        return case, done
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for case, done in pool.map(run, cases):
-            assert done.returncode != 0, (case.id, done.stdout)
-            last = done.stderr.strip().splitlines()[-1]
-            expected = all_results[case.id].exception.type
-            assert last.startswith(expected) or f".{expected}" in last, (case.id, last)
+    scripts = {case.id: tmp_path / f"repro_{case.id.replace(':', '_').replace('-', '_')}.py" for case in cases}
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT_RUNNER, str(model.folder), *map(str, scripts.values())],  # the fixture with every part
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    codes = json.loads(done.stdout)
+    for case in cases:
+        script = str(scripts[case.id])
+        assert codes[script] != 0, (case.id, open(script + ".out").read())
+        last = open(script + ".err").read().strip().splitlines()[-1]
+        expected = all_results[case.id].exception.type
+        assert last.startswith(expected) or f".{expected}" in last, (case.id, last)
 
 
 @pytest.mark.slow
