@@ -143,8 +143,8 @@ def reply():
 
 threading.Thread(target=reply, daemon=True).start()
 assert raised.wait(10) or done.is_set(), "within 10 s neither did {DEMO_RESPONSE} end nor did a thread raise"
-assert done.wait(2), "{DEMO_RESPONSE} still waits 2 s after its generation thread raised\"""",
-            expect=Expect(("AssertionError",), rf"{DEMO_RESPONSE} still waits 2 s after its generation thread raised", None),
+assert done.wait(1), "{DEMO_RESPONSE} still waits 1 s after its generation thread raised\"""",
+            expect=Expect(("AssertionError",), rf"{DEMO_RESPONSE} still waits 1 s after its generation thread raised", None),
             summary="a demo turn whose generation thread raises (a NaN temperature): does chat_response end?",
         ),
     ),

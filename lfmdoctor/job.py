@@ -322,15 +322,18 @@ def run(
 
     started = time.perf_counter()
     with run_folder.staged(out) as staging:
-        findings = investigate(
-            python,
-            model,
-            bench=with_bench,
-            emit_dir=staging.path / "reproducers",
-            fetch_releases=True,
-            progress=progress,
-        )
-        patches, series_notes = run_folder.write_series_folder(python, staging.path / "series")
+        # The patch series depends on the installed release alone: it is written while the cases run.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            series = pool.submit(run_folder.write_series_folder, python, staging.path / "series")
+            findings = investigate(
+                python,
+                model,
+                bench=with_bench,
+                emit_dir=staging.path / "reproducers",
+                fetch_releases=True,
+                progress=progress,
+            )
+            patches, series_notes = series.result()
         first = run_folder.write_folder(findings, staging.path, redact=redact, patches=patches, folders=private_folders(model))
         summary = RunSummary(out=str(out), steps=findings.steps, first=first)
         summary.notes += series_notes
