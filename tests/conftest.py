@@ -175,6 +175,21 @@ def dead_pid() -> int:
 SHARED_GROUPS = ("bugs", "matrix")
 
 
+# The costliest work units, started first so that no worker is left finishing one alone at the end.
+COSTLIEST_FIRST = (*SHARED_GROUPS, "repro/test_repro.py", "patches/test_series.py", "cli/test_faults.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        relative = Path(str(item.path)).relative_to(Path(__file__).parent).as_posix()
+        return next(
+            (i for i, unit in enumerate(COSTLIEST_FIRST) if relative.startswith(unit + ("/" if "." not in unit else ""))),
+            len(COSTLIEST_FIRST),
+        )
+
+    items.sort(key=rank)  # stable: the order within each unit stays as collected
+
+
 def pytest_itemcollected(item: pytest.Item) -> None:
     """Marked as each test is collected: xdist reads the groups before other collection hooks run."""
     relative = Path(str(item.path)).relative_to(Path(__file__).parent)
