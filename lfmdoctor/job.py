@@ -108,7 +108,7 @@ def run_repro(
     from lfmdoctor.repro.engine import run_cases
 
     cases = select(bug_ids)
-    _emit(bug_ids, model, emit_dir)
+    _emit(cases, model, emit_dir)
     return run_cases(python, cases, model, timeout=timeout)
 
 
@@ -116,18 +116,18 @@ def run_repro_and_verify(
     python: str, model, bug_ids: list[str] | None = None, emit_dir: Path | None = None
 ) -> tuple[list[ReproOutcome], list[VerifyResult]]:
     """Every reproduction as installed, then re-run with each fix strategy, in one worker."""
+    from lfmdoctor.bugs import select
     from lfmdoctor.patches.verify import reproduce_and_verify
 
-    _emit(bug_ids, model, emit_dir)
+    _emit(select(bug_ids), model, emit_dir)
     return reproduce_and_verify(python, model, bug_ids=bug_ids)
 
 
-def _emit(bug_ids: list[str] | None, model, emit_dir: Path | None) -> None:
-    from lfmdoctor.bugs import select
+def _emit(cases: list, model, emit_dir: Path | None) -> None:
     from lfmdoctor.repro.emit import emit_scripts
 
     if emit_dir is not None:
-        emit_scripts(select(bug_ids), model, emit_dir)
+        emit_scripts(cases, model, emit_dir)
 
 
 def run_bench_pair(python: str) -> tuple[dict | None, dict | None, str]:
@@ -257,7 +257,10 @@ def investigate(
             repro, verified = step(
                 "reproduce, verify fixes",
                 lambda: run_repro_and_verify(python, model_ref, bug_ids, emit_dir=emit_dir),
-                lambda r: f"{_reproduced(r[0])}; {sum(not _declined(v) for v in r[1])} (case, fix) pairs re-run",
+                lambda r: (
+                    _reproduced(r[0])
+                    + ("" if nothing_ran(r[0]) else f"; {sum(not _declined(v) for v in r[1])} (case, fix) pairs re-run")
+                ),
                 lambda r: nothing_ran(r[0]) is not None,
             )
         else:

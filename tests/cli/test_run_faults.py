@@ -46,6 +46,7 @@ def test_run_where_nothing_runs_fails_the_step_and_writes_no_report(cli, bare_py
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert any(line.startswith("✗ reproduce") for line in lines), done.stderr
+    assert "re-run" not in done.stderr  # no (case, fix) pair ran either
     assert lines[-1].startswith("lfmdoctor: error: no reproduction could run")
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
