@@ -5,8 +5,8 @@ liquid-audio's demo (``liquid-audio-demo``) loads its model by hub id when it is
 ``ReplyOnPause`` loads a voice-activity model (``silero_vad.onnx``) from the hub when the demo's app is built.
 With ``environment(folder)`` (``HF_HUB_CACHE`` pointed at the folder, ``HF_HUB_OFFLINE=1``) both come from
 the folder ``lay_out`` fills: the model ids are the given checkpoint, and the voice-activity model is a stand-in,
-an ONNX identity graph that onnxruntime loads and that detects no speech (audio streamed from a browser never
-ends a pause; the demo's ``chat_response`` is driven directly instead).
+an ONNX graph with silero's inputs and outputs that calls a window speech when it is loud (mean square above
+``SPEECH_POWER``) and silence otherwise, so a sound followed by silence ends a pause and ``ReplyOnPause`` replies.
 
 Standard library only.
 """
@@ -14,6 +14,7 @@ Standard library only.
 from __future__ import annotations
 
 import os
+import struct
 from pathlib import Path
 
 DEMO_REPOS = ("LiquidAI/LFM2.5-Audio-1.5B", "LiquidAI/LFM2-Audio-1.5B")
@@ -38,14 +39,40 @@ def _field(number: int, payload: int | bytes | str) -> bytes:
     return _varint(number << 3 | 2) + _varint(len(data)) + data
 
 
+SPEECH_POWER = 1e-4  # a window's mean square (float samples in [-1, 1]) above this is speech: about -40 dBFS
+
+
+def _tensor(name: str, value: float) -> bytes:  # TensorProto: a float scalar, its bytes raw
+    return _field(2, 1) + _field(8, name) + _field(9, struct.pack("<f", value))
+
+
+def _node(op: str, inputs: tuple[str, ...], output: str, *attributes: bytes) -> bytes:  # NodeProto
+    fields = [_field(1, name) for name in inputs] + [_field(2, output), _field(3, output), _field(4, op)]
+    return b"".join(fields + [_field(5, attribute) for attribute in attributes])
+
+
 def stand_in_vad() -> bytes:
-    """An ONNX model (IR 8, opset 13): ``y = Identity(x)`` on float tensors."""
+    """An ONNX model (IR 8, opset 13) called as fastrtc calls silero's: ``output, hn, cn = f(input, h, c, sr)``,
+    where ``output`` ([1, 1]) is 1.0 when the window ``input`` ([1, N] floats) has a mean square above
+    ``SPEECH_POWER`` and 0.0 otherwise, and the state passes through unchanged."""
 
-    def value(name: str) -> bytes:  # ValueInfoProto: name, TypeProto.tensor_type.elem_type FLOAT
-        return _field(1, name) + _field(2, _field(1, _field(1, 1)))
+    def value(name: str, elem_type: int = 1) -> bytes:  # ValueInfoProto: name, TypeProto.tensor_type.elem_type
+        return _field(1, name) + _field(2, _field(1, _field(1, elem_type)))
 
-    node = _field(1, "x") + _field(2, "y") + _field(3, "identity") + _field(4, "Identity")
-    graph = _field(1, node) + _field(2, "lfmdoctor-stand-in") + _field(11, value("x")) + _field(12, value("y"))
+    axes = _field(1, "axes") + _field(8, 1) + _field(20, 7)  # AttributeProto: ints [1], type INTS
+    to_float = _field(1, "to") + _field(3, 1) + _field(20, 2)  # AttributeProto: i FLOAT, type INT
+    nodes = [
+        _node("Mul", ("input", "input"), "square"),
+        _node("ReduceMean", ("square",), "power", axes),
+        _node("Greater", ("power", "speech_power"), "loud"),
+        _node("Cast", ("loud",), "output", to_float),
+        _node("Identity", ("h",), "hn"),
+        _node("Identity", ("c",), "cn"),
+    ]
+    graph = b"".join(_field(1, node) for node in nodes) + _field(2, "lfmdoctor-stand-in")
+    graph += _field(5, _tensor("speech_power", SPEECH_POWER))
+    graph += b"".join(_field(11, value(name)) for name in ("input", "h", "c")) + _field(11, value("sr", 7))
+    graph += b"".join(_field(12, value(name)) for name in ("output", "hn", "cn"))
     return _field(1, 8) + _field(2, "lfmdoctor") + _field(7, graph) + _field(8, _field(2, 13))
 
 

@@ -25,9 +25,17 @@ def test_every_demo_repo_resolves_offline_to_the_checkpoint(tmp_path, monkeypatc
     assert lay_out(checkpoint, hub) == hub  # a second lay-out over the first is fine
 
 
-def test_the_stand_in_voice_activity_model_loads_and_runs():
+def test_the_stand_in_voice_activity_model_runs_as_silero_and_hears_only_loud_windows():
     np = pytest.importorskip("numpy")
     onnxruntime = pytest.importorskip("onnxruntime", reason="onnxruntime comes with the demo extra (fastrtc[vad])")
     session = onnxruntime.InferenceSession(stand_in_vad(), providers=["CPUExecutionProvider"])
-    [out] = session.run(None, {"x": np.arange(3, dtype=np.float32)})
-    assert out.tolist() == [0.0, 1.0, 2.0]
+    state = np.arange(128, dtype=np.float32).reshape(2, 1, 64)
+    window = np.sin(np.arange(1024, dtype=np.float32) / 8)[None]  # fastrtc's window: [1, 1024] at 16 kHz
+    heard = []
+    for amplitude in (0.0, 0.005, 0.1):  # silence, a hum below -40 dBFS, a tone
+        inputs = {"input": amplitude * window, "h": state, "c": -state, "sr": np.array(16_000, dtype=np.int64)}
+        out, h, c = session.run(None, inputs)
+        assert out.shape == (1, 1) and out.dtype == np.float32
+        assert (h == state).all() and (c == -state).all()
+        heard.append(out.item())
+    assert heard == [0.0, 0.0, 1.0]
