@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
+import importlib
 import threading
 import time
 from collections.abc import Callable
@@ -310,6 +311,17 @@ def _timed(fn: Callable[..., T], *args: object) -> tuple[T, float]:
     return fn(*args), time.perf_counter() - started
 
 
+# Loaded by run's threads while the main thread loads others; loaded first, in one thread: two threads loading
+# modules of one package at once can deadlock (importlib's _DeadlockError, seen with lfmdoctor.matrix).
+THREADS_LOAD = (
+    "lfmdoctor.matrix.cached",  # investigate's: it loads the whole package, which the series thread uses
+    "lfmdoctor.patches.series",
+    "lfmdoctor.patches.source",
+    "lfmdoctor.report.compose",
+    "lfmdoctor.report.plan",
+)
+
+
 def run(
     python: str,
     out: Path,
@@ -324,6 +336,8 @@ def run(
     Everything under ``out`` is redacted as the report is, unless ``redact`` is False."""
 
     started = time.perf_counter()
+    for name in THREADS_LOAD:
+        importlib.import_module(name)
     with run_folder.staged(out) as staging:
         # The patch series depends on the installed release alone: it is written while the cases run.
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -276,11 +277,44 @@ def test_handoff_url_when_short_gh_command_when_long():
     assert "gh issue create --repo Liquid4All/liquid-audio --title Title --body-file /tmp/body.md" in long
 
 
+# ``python -m lfmdoctor ARGS``, each module load recorded in order as [loaded by the main thread, name, a package].
+LOADS_RECORDED = """\
+import json, runpy, sys, threading
+
+loads = []
+sys.addaudithook(lambda event, args: event == "import" and loads.append((threading.current_thread(), args[0])))
+try:
+    runpy.run_module("lfmdoctor", run_name="__main__", alter_sys=True)
+finally:
+    with open(sys.argv[-1] + ".loads.json", "w") as out:
+        main = threading.main_thread()
+        json.dump([[t is main, name, hasattr(sys.modules.get(name), "__path__")] for t, name in loads], out)
+"""
+
+
+def loads_that_can_deadlock(loads: list[list]) -> list[str]:
+    """Once a second thread runs, a package loaded in one thread and a module of it in the other: importlib's
+    _DeadlockError when both happen at once."""
+    window = loads[next((i for i, (main, _, _) in enumerate(loads) if not main), len(loads)) :]
+    return sorted(
+        {
+            f"{package} / {name}"
+            for by_main, package, is_package in window
+            if is_package
+            for main, name, _ in window
+            if main != by_main and name.startswith(package + ".")
+        }
+    )
+
+
 @pytest.mark.slow
-def test_run_end_to_end_on_the_tiny_checkpoint(cli, tmp_path):
+def test_run_end_to_end_on_the_tiny_checkpoint(tmp_path):
+    """``run`` with everything; its threads load no module of a package the main thread loads meanwhile."""
     out = tmp_path / "run"
-    done = cli("run", "--out", str(out))
+    argv = [sys.executable, "-c", LOADS_RECORDED, "run", "--out", str(out)]
+    done = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert loads_that_can_deadlock(json.loads(Path(f"{out}.loads.json").read_text())) == []
     for name in (
         "README.md",
         "issues/processor-device.md",
