@@ -27,14 +27,14 @@ if _seen:  # every interpreter after the worker's first: the fresh ones a case r
 def test_a_slow_import_in_a_fresh_interpreter_does_not_time_the_case_out(liquid_audio_copy, tmp_path, monkeypatch):
     """liquid-audio 1.1.0's imports take long; a case run in a fresh interpreter (where forking is unsafe)."""
     init = liquid_audio_copy.package / "__init__.py"
-    init.write_text(SLOW_IMPORT.format(counter=str(tmp_path / "imports"), seconds=25) + init.read_text())
+    init.write_text(SLOW_IMPORT.format(counter=str(tmp_path / "imports"), seconds=12) + init.read_text())
     build_job = engine.build_job
     monkeypatch.setattr(engine, "build_job", lambda *args: {**build_job(*args), "spawn": True})
     [result] = engine.run_cases(
         sys.executable,
         select(["local-path"]),
         resolve_model("fixture"),
-        timeout=8,
+        timeout=8,  # shorter than the import
         extra_pythonpath=[str(liquid_audio_copy)],
     )
     assert result.outcome is not Outcome.ERROR, result.reason
