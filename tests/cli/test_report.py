@@ -52,7 +52,7 @@ def test_the_overview_is_written_with_its_title_line(written):
 @pytest.mark.slow
 def test_json_format_to_stdout(cli, written):
     del written  # the checkpoint and the torch probe are warm
-    done = cli("report", "--no-verify", "--format", "json")
+    done = cli("report", "--no-verify", "--bug", "processor-device", "--format", "json")
     assert done.returncode == 0, done.stderr[-3000:]
     data = json.loads(done.stdout)
     assert data["bugs"] and data["environment"]["liquid_audio"]["version"]

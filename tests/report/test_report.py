@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,7 @@ from lfmdoctor.results import (
     TorchFacts,
     VerifyResult,
 )
+from tests.cli.conftest import error_line
 
 GOLDEN = Path(__file__).with_name("golden")
 # What posted text must not contain: the tool's words, outcome codes, local paths.
@@ -307,23 +309,49 @@ def loads_that_can_deadlock(loads: list[list]) -> list[str]:
     )
 
 
-@pytest.mark.slow
-def test_run_end_to_end_on_the_tiny_checkpoint(tmp_path):
-    """``run`` with everything; its threads load no module of a package the main thread loads meanwhile."""
-    out = tmp_path / "run"
-    argv = [sys.executable, "-c", LOADS_RECORDED, "run", "--out", str(out)]
-    done = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
+# --- one full run, with secrets planted in the model path and the environment -------------------------------
+
+TOKEN = "ghp_" + "Zx9" * 10
+EMAIL = "jane.doe@corp.example"
+ENV_SECRET = "s3cr3t-Planted-Value-42"
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory, tiny_checkpoint):
+    """``lfmdoctor run --model M --out OUT``, everything on, for the tests below: M is the tiny checkpoint under a
+    path that holds a token and an email, HOME is a user's, and the environment holds a password. Returns (OUT,
+    HOME, the finished process, the module loads ``LOADS_RECORDED`` saw)."""
+    root = tmp_path_factory.mktemp("planted")
+    home = root / "home" / "jane"
+    model = home / "models" / TOKEN / EMAIL / "tiny"
+    shutil.copytree(tiny_checkpoint, model)
+    out = root / "out"
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "LFMDOCTOR_CACHE": os.environ.get("LFMDOCTOR_CACHE") or str(Path.home() / ".cache" / "lfmdoctor"),
+        "MY_SERVICE_PASSWORD": ENV_SECRET,
+    }
+    argv = [sys.executable, "-c", LOADS_RECORDED, "run", "--model", str(model), "--out", str(out)]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert loads_that_can_deadlock(json.loads(Path(f"{out}.loads.json").read_text())) == []
+    return out, home, done, json.loads(Path(f"{out}.loads.json").read_text())
+
+
+@pytest.mark.slow
+def test_run_end_to_end_on_the_tiny_checkpoint(full_run):
+    """``run`` with everything; its threads load no module of a package the main thread loads meanwhile."""
+    out, _, done, loads = full_run
+    assert loads_that_can_deadlock(loads) == []
     for name in (
         "README.md",
         "issues/processor-device.md",
         "prs/processor-device.md",
         "results.json",
         "reproducers/repro_processor_device.py",
-        "reproducers/tiny_checkpoint.py",
     ):
         assert (out / name).is_file(), name
+    assert not (out / "reproducers" / "tiny_checkpoint.py").exists()  # they load the given model, not one they build
     assert sorted(p.name for p in (out / "series").glob("*.patch"))[0].startswith("0001-")
     results = json.loads((out / "results.json").read_text())
     assert set(results) >= {"check", "repro", "verify", "bench", "report"}
@@ -390,3 +418,37 @@ def test_report_bad_input(cli, args, words):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0]
+
+
+@pytest.mark.slow
+def test_nothing_under_out_holds_a_planted_secret(full_run):
+    out, home, _, _ = full_run
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert "results.json" in {p.name for p in files} and any(p.suffix == ".md" for p in files)
+    assert any(p.parent.name == "reproducers" for p in files)
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for secret in (TOKEN, EMAIL, ENV_SECRET, str(home), "jane"):
+            assert secret not in text, f"{secret!r} in {path.relative_to(out)}"
+
+
+@pytest.mark.slow
+def test_the_run_folder_follows_the_umask(full_run):
+    out, _, _, _ = full_run
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask
+    assert (out / "results.json").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.slow
+def test_a_rerun_never_deletes_a_users_file(cli, full_run):
+    out, _, _, _ = full_run
+    mine = out / "my-notes.txt"
+    mine.write_text("mine")
+    before = sorted(p.name for p in out.iterdir())
+    line = error_line(cli("run", "--no-bench", "--out", str(out)))
+    assert "my-notes.txt" in line and "did not write" in line
+    assert mine.read_text() == "mine"
+    assert sorted(p.name for p in out.iterdir()) == before
+    mine.unlink()
