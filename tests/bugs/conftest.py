@@ -2,8 +2,8 @@
 
 - ``verified``: the reproduction cases run on the tiny checkpoint without a fix and with each fix
   (call site, runtime, source), as ``lfmdoctor patch verify`` runs them.
-- ``regression``: the upstream regression tests, run with pytest against the installed liquid-audio (it
-  must fail) and against a copy patched with the stored diff (it must pass).
+- ``regression``: the upstream regression tests as the patch series ships them, run with pytest on a checkout
+  of the release (each must fail) and on the tree the series makes (each must pass), as upstream's CI would.
 
 Both run once per session, for the bugs whose test files the session runs (``selected_bugs``): one bug's
 file pays for one bug, the whole suite for all of them at once.
@@ -34,23 +34,6 @@ from lfmdoctor.bugs._spec import RELEASES, Bug, Verdict
 from lfmdoctor.results import BugFinding, Outcome
 
 STRATEGIES = ("callsite", "runtime", "source")
-REGRESSION_CONFTEST = """\
-import pytest
-
-
-@pytest.fixture(scope="session")
-def tiny_checkpoint():
-    from pathlib import Path
-
-    return Path({folder!r})
-
-
-@pytest.fixture(scope="session")
-def steered_checkpoint():
-    from pathlib import Path
-
-    return Path({steered!r})
-"""
 
 
 def test_file_name(bug: Bug) -> str:
@@ -119,64 +102,71 @@ def verified(request: pytest.FixtureRequest) -> dict:
 
 
 def _junit(report: Path) -> dict[str, str]:
-    """{test file stem: "passed" | "failed" | "skipped"} from a junit XML report."""
+    """{test file stem: "passed" | "failed" | "skipped"} (the worst of its tests) from a junit XML report."""
     results: dict[str, str] = {}
+    rank = {"passed": 0, "skipped": 1, "failed": 2}
     for case in ElementTree.parse(report).getroot().iter("testcase"):
         stem = case.get("classname", "").rsplit(".", 1)[-1]
         state = "failed" if case.find("failure") is not None or case.find("error") is not None else "passed"
-        if case.find("skipped") is not None:
-            state = "skipped"
-        if results.get(stem) != "failed":
+        state = "skipped" if case.find("skipped") is not None else state
+        if rank[state] >= rank.get(results.get(stem, "passed"), 0):
             results[stem] = state
     return results
 
 
-@pytest.fixture(scope="session")
-def regression(request: pytest.FixtureRequest, tmp_path_factory, tiny_checkpoint) -> dict[str, dict[str, str]]:
-    """{label: {test file stem: outcome}} for the selected bugs' upstream regression tests, without the fixes
-    ("unpatched") and with them ("patched"), in this environment and in upstream's locked one ("locked-...":
-    the pins of its uv.lock laid over this torch, cached after the first session)."""
-    pytest.importorskip("liquid_audio")
-    from lfmdoctor.cache import cache_root
-    from lfmdoctor.patches.bootstrap import strategy_environment
-    from lfmdoctor.patches.series.lock import upstream_lock_overlay
-    from lfmdoctor.repro.fixture import ensure_fixture
+GIT_ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+SERIES_TEST_FILE = "test_series_tests.py"  # in this folder: it asks the fixture below for every bug of the series
 
-    folder = tmp_path_factory.mktemp("upstream-tests")
-    selected = selected_bugs(request.session)
-    # built only where a selected bug's test asks for it
-    steered = ensure_fixture(steered=True) if any("steered_checkpoint" in b.regression_test for b in selected) else ""
-    (folder / "conftest.py").write_text(REGRESSION_CONFTEST.format(folder=str(tiny_checkpoint), steered=str(steered)))
-    for bug in selected:
-        (folder / test_file_name(bug)).write_text(bug.regression_test)
-    patched = strategy_environment("source", sys.executable)["PYTHONPATH"]
+
+@pytest.fixture(scope="session")
+def regression(request: pytest.FixtureRequest, tmp_path_factory, release_package) -> dict[str, dict[str, str]]:
+    """{label: {test file stem: outcome}}: the upstream regression tests as the latest release's patch series ships
+    them (its tests/ and their harness, which builds its own checkpoint), run the way upstream's CI would (pytest
+    on tests/, the package from src/): on the release's own src/ ("unpatched") and on the tree the series makes
+    ("patched"), in this environment and in upstream's locked one ("locked-...": the pins of its uv.lock laid
+    over this torch, cached after the first session). Only the selected bugs' tests run, or the whole series'
+    when ``SERIES_TEST_FILE`` is in the session."""
+    pytest.importorskip("liquid_audio")
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed: the series is laid out with git")
+    from lfmdoctor.cache import cache_root
+    from lfmdoctor.patches import series
+    from lfmdoctor.patches.series.lock import upstream_lock_overlay
+
+    package, root = release_package(RELEASES[-1]), tmp_path_factory.mktemp("upstream-ci")
+    written = series.write_series(root / "series", package, RELEASES[-1], author=("A U Thor", "author@example.com"))
+    patched = series.checkout(root / "patched", package, RELEASES[-1])
+    applying = ["git", "am", "--quiet", *map(str, written.patches)]
+    subprocess.run(applying, cwd=patched, check=True, env=GIT_ENV, capture_output=True)
+    in_session = {Path(str(item.path)).name for item in request.session.items}
+    shipped = {bug.id for commit in written.commits for bug in map(get_bug, commit.bugs)}
+    wanted = {bug.id for bug in selected_bugs(request.session)} | (shipped if SERIES_TEST_FILE in in_session else set())
+    for bug in map(get_bug, wanted - shipped):  # the release has no such bug: its test, beside the shipped ones
+        (patched / series.test_path(bug)).write_text(series.first_party_last(bug.regression_test))
+    unpatched = series.checkout(root / "unpatched", package, RELEASES[-1])
+    shutil.copytree(patched / "tests", unpatched / "tests")
+    files = sorted(series.test_path(get_bug(bug)) for bug in wanted)
     locked = str(upstream_lock_overlay(sys.executable, cache_root()))
     runs = (
-        ("unpatched", None),
-        ("patched", patched),
-        ("locked-unpatched", locked),
-        ("locked-patched", locked + os.pathsep + patched),
+        ("unpatched", unpatched, ""),
+        ("patched", patched, ""),
+        ("locked-unpatched", unpatched, locked + os.pathsep),
+        ("locked-patched", patched, locked + os.pathsep),
     )
 
-    def run(label: str, pythonpath: str | None) -> dict[str, str]:
+    def run(label: str, repo: Path, before_src: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        env.update({"HF_HUB_OFFLINE": "1", "CUDA_VISIBLE_DEVICES": ""})
-        if pythonpath:
-            env["PYTHONPATH"] = pythonpath
-        report = folder / f"{label}.xml"
-        subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", "--rootdir", str(folder)],
-            cwd=folder,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+        env |= {"PYTHONPATH": before_src + str(repo / "src"), "HF_HUB_OFFLINE": "1", "CUDA_VISIBLE_DEVICES": ""}
+        report = root / f"{label}.xml"
+        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", "--rootdir", str(repo)]
+        done = subprocess.run([*argv, *files], cwd=repo, env=env, capture_output=True, text=True, timeout=600, check=False)
+        assert report.is_file(), done.stdout[-3000:] + done.stderr[-3000:]
         return _junit(report)
 
+    if not files:
+        return {label: {} for label, _, _ in runs}
     with ThreadPoolExecutor(max_workers=2) as pool:  # mostly imports and waits: two at a time
-        return dict(zip((label for label, _ in runs), pool.map(lambda run_: run(*run_), runs)))
+        return dict(zip((label for label, _, _ in runs), pool.map(lambda run_: run(*run_), runs)))
 
 
 class Contract:

@@ -7,8 +7,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
@@ -292,65 +290,3 @@ def test_write_series_refuses_a_folder_with_files(latest, tmp_path):
     (tmp_path / "old.patch").write_text("x")
     with pytest.raises(series.SeriesError, match="not a new or empty folder"):
         series.write_series(tmp_path, latest, LATEST)
-
-
-def _outcomes(report: Path) -> dict[str, str]:
-    """{test file: "passed" | "failed" | "skipped"} (the worst of its tests) from a junit XML report."""
-    results: dict[str, str] = {}
-    rank = {"passed": 0, "skipped": 1, "failed": 2}
-    for case in ElementTree.parse(report).getroot().iter("testcase"):
-        name = case.get("classname", "").rsplit(".", 1)[-1]
-        state = "failed" if case.find("failure") is not None or case.find("error") is not None else "passed"
-        state = "skipped" if case.find("skipped") is not None else state
-        if rank[state] >= rank.get(results.get(name, "passed"), 0):
-            results[name] = state
-    return results
-
-
-def _run_tests(repo: Path, src: Path, report: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env |= {"PYTHONPATH": str(src), "CUDA_VISIBLE_DEVICES": "", "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"--junitxml={report}",
-            "--rootdir",
-            str(repo),
-            "tests",
-        ],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert report.is_file(), done.stdout + done.stderr
-    return _outcomes(report)
-
-
-@pytest.mark.slow
-@pytest.mark.slow
-@needs_git
-def test_the_series_tests_fail_without_its_src_changes_and_pass_with_them(applied, latest, tmp_path):
-    """The shipped tests, run the way upstream's CI would (pytest on tests/, the package from src/): all pass on the
-    patched tree; on the release's own src/ each bug's test fails, unless it cannot run on this machine (skipped)."""
-    repo, written = applied
-    pristine = series.checkout(tmp_path / "pristine", latest, LATEST)
-    patched = _run_tests(repo, repo / "src", tmp_path / "patched.xml")
-    shutil.copytree(repo / "tests", pristine / "tests")
-    unpatched = _run_tests(pristine, pristine / "src", tmp_path / "unpatched.xml")
-    bugs = [get_bug(bug) for c in written.commits for bug in c.bugs]
-    names = {bug.id: Path(series.test_path(bug)).stem for bug in bugs}
-    assert set(patched) == set(names.values())
-    assert all(state in ("passed", "skipped") for state in patched.values()), patched
-    for bug in bugs:
-        if patched[names[bug.id]] == "passed":
-            assert unpatched[names[bug.id]] == "failed", (bug.id, unpatched)
-        else:
-            assert "skipif" in bug.regression_test and unpatched[names[bug.id]] == "skipped", (bug.id, unpatched)
