@@ -175,8 +175,26 @@ def dead_pid() -> int:
 SHARED_GROUPS = ("bugs", "matrix")
 
 
-# The costliest work units, started first so that no worker is left finishing one alone at the end.
-COSTLIEST_FIRST = (*SHARED_GROUPS, "repro/test_repro.py", "patches/test_series.py", "cli/test_faults.py")
+# The work units of 20 s or more on 2 cores, costliest first (measured with each test's start and end): handed out
+# first, so that the two workers end together instead of one finishing a long unit alone.
+COSTLIEST_FIRST = (
+    "matrix",
+    "bugs",
+    "repro/test_repro.py",
+    "cli/test_faults.py",
+    "test_new_bug.py",
+    "patches/test_source_faults.py",
+    "cli/test_bench.py",
+    "patches/test_source_foreign.py",
+    "bench/test_fullsize.py",
+    "patches/test_runtime.py",
+    "report/test_report.py",
+    "cli/test_patch.py",
+    "cli/test_report.py",
+    "triage/test_corpus.py",
+    "cli/test_exec_readme.py",
+    "repro/test_import_time.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,6 +10,7 @@ the tiny checkpoint (``lfmdoctor.demo_hub``) stands in for it, and for fastrtc's
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import signal
 import socket
@@ -20,11 +21,15 @@ import urllib.request
 
 import pytest
 
-pytest.importorskip("liquid_audio")
-pytest.importorskip("gradio", reason="the demo extra (gradio, fastrtc) is not installed: pip install -e '.[demo]'")
-pytest.importorskip("fastrtc", reason="the demo extra (gradio, fastrtc) is not installed: pip install -e '.[demo]'")
-
-pytestmark = pytest.mark.slow
+# Found, not imported: collecting this file costs no gradio import (the demo runs in its own process).
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(importlib.util.find_spec("liquid_audio") is None, reason="liquid-audio is not installed"),
+    pytest.mark.skipif(
+        not all(importlib.util.find_spec(name) for name in ("gradio", "fastrtc", "aiortc")),
+        reason="the demo extra (gradio, fastrtc) is not installed: pip install -e '.[demo]'",
+    ),
+]
 
 # What the console script does (``liquid-audio-demo = liquid_audio.demo.chat:main``), found by its name.
 DRIVER = """\
