@@ -1,10 +1,11 @@
 """What the demo bugs share: the set-up their cases run, the one their upstream tests run, and a source finder.
 
 ``liquid_audio/demo/model.py`` loads ``LiquidAI/LFM2.5-Audio-1.5B`` from the hub at import, on CUDA, and warms
-Mimi up on CUDA. The cases and the upstream tests put the same three objects (processor, model, Mimi), loaded
-from the tiny checkpoint on the CPU, in its place, then import the real ``demo/chat.py``: its Blocks app, its
-``chat_response`` and its generation thread run as shipped. fastrtc's ``ReplyOnPause`` downloads a voice-activity
-model when the app is built; nothing here streams audio through it, so its loader is stubbed.
+Mimi up on CUDA. The cases (through the ``demo`` resource, ``_spec.DEMO``) and the upstream tests put the same
+three objects (processor, model, Mimi), loaded from the tiny checkpoint on the CPU, in its place, then import the
+real ``demo/chat.py``: its Blocks app, its ``chat_response`` and its generation thread run as shipped. fastrtc's
+``ReplyOnPause`` downloads a voice-activity model when the app is built; nothing here streams audio through it,
+so its loader is stubbed.
 """
 
 from __future__ import annotations
@@ -17,21 +18,9 @@ from ._spec import CannotTell, Case, Expect
 REQUIRES = ("demo_extra",)  # gradio and fastrtc: the demo extra
 CHECKPOINT = ("mimi", "steer")  # Mimi decodes the reply's audio; the steered weights reply with text and audio
 
-SETUP = """\
-import sys
-import types
-
-import fastrtc.reply_on_pause
-
-# demo/model.py loads these three from the hub at import (on CUDA); the same objects, on the CPU
-demo_model = types.ModuleType("liquid_audio.demo.model")
-demo_model.proc, demo_model.lfm2_audio, demo_model.mimi = processor.eval(), model.eval(), mimi.eval()
-sys.modules["liquid_audio.demo.model"] = demo_model
-fastrtc.reply_on_pause.get_silero_model = lambda: None  # a voice-activity model download, unused here
-from liquid_audio.demo import chat as demo
-
+# After the demo resource (``_spec.DEMO``: the real demo/chat.py on the fixture's processor, model and Mimi):
 # one second of speech-level sine, as fastrtc hands it over: (rate, int16 of shape (1, n))
-audio = (24_000, (3_000 * np.sin(np.arange(24_000) / 8)).astype(np.int16)[None])"""
+SETUP = "audio = (24_000, (3_000 * np.sin(np.arange(24_000) / 8)).astype(np.int16)[None])"
 
 # The upstream tests' helper: the same set-up with pytest's monkeypatch, Mimi with random weights (the tiny
 # checkpoint has none) and the steered checkpoint, so that the reply holds text and audio.
@@ -102,9 +91,10 @@ def cuda_devices(tree: ast.AST) -> list[ast.keyword]:
 
 
 def case(trigger: str, expect: Expect, summary: str, requires: tuple[str, ...] = ()) -> Case:
-    """A demo case: the real demo/chat.py on the fixture's processor, model and Mimi (``SETUP``), then ``trigger``."""
+    """A demo case: the real demo/chat.py on the fixture's processor, model and Mimi (the ``demo`` resource), the
+    audio of one turn (``SETUP``), then ``trigger``."""
     return Case(
-        needs=("processor", "model", "mimi"),
+        needs=("processor", "model", "mimi", "demo"),
         requires=(*requires, *REQUIRES),
         checkpoint=CHECKPOINT,
         imports=("gradio", "fastrtc.reply_on_pause"),

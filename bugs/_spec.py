@@ -85,16 +85,35 @@ class Case:
         return self.bug if self.variant is None else f"{self.bug}:{self.variant}"
 
 
-# Resources a case can ask for in ``needs``: built once by the worker, spelled out in reproducers.
+# The real demo/chat.py (its Blocks app, chat_response and generation thread, as shipped), imported with the three
+# objects demo/model.py loads from the hub at import (on CUDA) replaced by processor, model and mimi on the CPU.
+# fastrtc's ReplyOnPause downloads a voice-activity model when the app is built: nothing streams through it here.
+DEMO = """\
+import sys
+import types
+
+import fastrtc.reply_on_pause
+
+# demo/model.py loads these three from the hub at import (on CUDA); the same objects, on the CPU
+demo_model = types.ModuleType("liquid_audio.demo.model")
+demo_model.proc, demo_model.lfm2_audio, demo_model.mimi = processor.eval(), model.eval(), mimi.eval()
+sys.modules["liquid_audio.demo.model"] = demo_model
+fastrtc.reply_on_pause.get_silero_model = lambda: None  # a voice-activity model download, unused here
+from liquid_audio.demo import chat as demo"""
+
+# Resources a case can ask for in ``needs``: built once by the worker, in this order and each after those before it,
+# spelled out in reproducers.
 RESOURCES = {
     "processor": 'processor = LFM2AudioProcessor.from_pretrained(MODEL, device="cpu")',
     "model": 'model = LFM2AudioModel.from_pretrained(MODEL, device="cpu", dtype=torch.float32)',
     "mimi": "mimi = processor.mimi  # the audio codec, loaded on first use (after the processor)",
+    "demo": DEMO,
 }
 CALLSITE_RESOURCES = {
     "processor": 'processor = load_processor(MODEL, device="cpu")',
     "model": 'model = load_model(MODEL, device="cpu", dtype=torch.float32)',
     "mimi": "mimi = processor.mimi  # the audio codec, loaded on first use (after the processor)",
+    "demo": DEMO,
 }
 
 
