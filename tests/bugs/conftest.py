@@ -32,6 +32,7 @@ from lfmdoctor.bugs import get_bug
 from lfmdoctor.bugs._ast import Source
 from lfmdoctor.bugs._spec import RELEASES, Bug, Verdict
 from lfmdoctor.results import BugFinding, Outcome
+from tests.patches.test_series import git
 
 STRATEGIES = ("callsite", "runtime", "source")
 
@@ -114,7 +115,6 @@ def _junit(report: Path) -> dict[str, str]:
     return results
 
 
-GIT_ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
 SERIES_TEST_FILE = "test_series_tests.py"  # in this folder: it asks the fixture below for every bug of the series
 
 
@@ -136,8 +136,8 @@ def regression(request: pytest.FixtureRequest, tmp_path_factory, release_package
     package, root = release_package(RELEASES[-1]), tmp_path_factory.mktemp("upstream-ci")
     written = series.write_series(root / "series", package, RELEASES[-1], author=("A U Thor", "author@example.com"))
     patched = series.checkout(root / "patched", package, RELEASES[-1])
-    applying = ["git", "am", "--quiet", *map(str, written.patches)]
-    subprocess.run(applying, cwd=patched, check=True, env=GIT_ENV, capture_output=True)
+    applied = git(patched, "am", "--quiet", *map(str, written.patches))
+    assert applied.returncode == 0, applied.stdout + applied.stderr
     in_session = {Path(str(item.path)).name for item in request.session.items}
     shipped = {bug.id for commit in written.commits for bug in map(get_bug, commit.bugs)}
     wanted = {bug.id for bug in selected_bugs(request.session)} | (shipped if SERIES_TEST_FILE in in_session else set())
